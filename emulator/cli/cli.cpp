@@ -1,0 +1,128 @@
+#include "cli.hpp"
+
+#include <lemu/app/run_command.hpp>
+#include <lemu/events/source.hpp>
+#include <lemu/process/environment.hpp>
+#include <lemu/util/text.hpp>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/cfg/env.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace lemu::cli {
+
+namespace {
+
+constexpr const char* version = "0.1.0";
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& where) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw app::usage_error(where + ": expected NAME=VALUE, got '" + text + "'");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// KEY=VALUE lines; blank lines and lines starting with # are skipped; `export ` prefixes and one pair of
+// surrounding quotes around the value are removed.
+std::vector<std::pair<std::string, std::string>> read_env_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw app::usage_error(path + ": cannot read env file");
+  std::vector<std::pair<std::string, std::string>> vars;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string_view t = util::trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    if (t.substr(0, 7) == "export ") t = util::trim(t.substr(7));
+    auto [name, value] = split_assignment(std::string(t), path + ":" + std::to_string(number));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    vars.emplace_back(std::string(util::trim(name)), value);
+  }
+  return vars;
+}
+
+std::string default_function_name(const std::filesystem::path& bootstrap) {
+  const std::string dir = bootstrap.parent_path().filename().string();
+  std::string name;
+  for (char c : dir) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') name.push_back(c);
+  }
+  if (name.empty()) name = "function";
+  return name.substr(0, 64);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("lemu: %l: %v");
+  spdlog::set_level(spdlog::level::warn);
+  spdlog::cfg::load_env_levels(); // SPDLOG_LEVEL=debug for lemu's own diagnostics
+
+  CLI::App cli{"lemu: run AWS Lambda functions locally, exactly as Lambda does", "lemu"};
+  cli.set_version_flag("--version", version);
+  cli.require_subcommand(1);
+
+  app::run_options run;
+  std::string bootstrap, env_file;
+  std::vector<std::string> env_vars;
+  double timeout_seconds = 3.0;
+
+  auto* run_cmd = cli.add_subcommand("run", "Run a bootstrap on events, kept warm, and report init and invoke timing");
+  run_cmd->add_option("bootstrap", bootstrap, "The function's bootstrap executable (its folder is the task root)")->required();
+  run_cmd->add_option("--event,-e", run.events,
+                      "Event input: a .json file (one event), a .jsonl file (one per line), a directory, or - for stdin; repeatable")
+      ->take_all();
+  run_cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--timeout", timeout_seconds, "Function timeout in seconds (fractions allowed)")
+      ->check(CLI::Range(0.001, 86400.0));
+  run_cmd->add_option("--memory", run.function.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)")
+      ->check(CLI::Range(1, 1048576));
+  run_cmd->add_option("--handler", run.function.handler, "_HANDLER");
+  run_cmd->add_option("--function-name", run.function.function_name,
+                      "AWS_LAMBDA_FUNCTION_NAME (default: the bootstrap's folder name)");
+  run_cmd->add_option("--region", run.function.region, "AWS_REGION and the region of the function ARN");
+  run_cmd->add_option("--env", env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
+  run_cmd->add_option("--env-file", env_file, "Read NAME=VALUE lines for the function's environment");
+  run_cmd->add_option("--json", run.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : app::exit_usage;
+  }
+
+  try {
+    if (run_cmd->parsed()) {
+      std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
+      run.function.bootstrap = path;
+      if (run_cmd->count("--function-name") == 0) run.function.function_name = default_function_name(path);
+      run.function.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::duration<double>(timeout_seconds));
+      if (!env_file.empty()) {
+        for (auto& v : read_env_file(env_file)) run.function.env.push_back(std::move(v));
+      }
+      for (const auto& text : env_vars) run.function.env.push_back(split_assignment(text, "--env"));
+      for (const auto& [name, value] : run.function.env) process::check_user_variable(name);
+      return app::run(run);
+    }
+  } catch (const std::exception& e) {
+    // Bad usage or input (app::usage_error, events::input_error, process::reserved_variable_error) and
+    // anything that stops a run from starting (a port in use, a runtime that cannot be spawned): exit 2.
+    std::fflush(stdout);
+    std::fprintf(stderr, "lemu: error: %s\n", e.what());
+    return app::exit_usage;
+  }
+  return app::exit_usage;
+}
+
+} // namespace lemu::cli

@@ -1,0 +1,9 @@
+#pragma once
+// lemu's command line: argv -> options -> a command of lemu_core, and the one place where errors become
+// "lemu: error: ..." and exit codes.
+
+namespace lemu::cli {
+
+int main(int argc, char** argv);
+
+} // namespace lemu::cli

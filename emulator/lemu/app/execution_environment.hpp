@@ -1,0 +1,108 @@
+#pragma once
+// An execution environment (DESIGN.md §2): one runtime process, its own Runtime API listener on
+// 127.0.0.1, and the lifecycle Lambda gives it (PROTOCOL.md §4):
+//
+//   start() -> Starting --first /next--> Ready --invoke()--> Invoking --/response|/error--> Ready ...
+//                                  any failure (timeout, runtime exit, /init/error) --> Dead
+//
+// Timing: Init Duration = process start -> first /next; Duration = event delivered -> /response or /error
+// received. The function timeout runs from delivery. Init is limited to 10 s; past that the init goes on
+// as a suppressed init bounded by the function timeout of the first invocation (no Init Duration then).
+// A dead environment is not reused: the caller starts a fresh one (a cold start).
+// Single-threaded: everything runs on the io_context's thread.
+
+#include <lemu/app/output.hpp>
+#include <lemu/core/function_config.hpp>
+#include <lemu/core/invocation.hpp>
+#include <lemu/process/child.hpp>
+#include <lemu/runtime_api/server.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lemu::app {
+
+struct invoke_result {
+  core::outcome outcome;
+  std::string request_id;
+  std::uint32_t environment_id = 0;
+  bool cold = false;
+  std::optional<double> init_ms;       // Init Duration, on the cold invocation of a normal init
+  double duration_ms = 0;
+  std::uint64_t max_memory_bytes = 0;  // peak of the process tree so far
+};
+
+class execution_environment : public std::enable_shared_from_this<execution_environment> {
+public:
+  using clock = std::chrono::steady_clock;
+  static constexpr auto init_limit = std::chrono::seconds(10);
+  static constexpr auto kill_grace = std::chrono::milliseconds(100);
+
+  execution_environment(boost::asio::any_io_executor ex, const core::function_config& fn, std::uint32_t id,
+                        output& out);
+  ~execution_environment();
+
+  // Opens the listener and starts the runtime. Throws std::system_error when either fails.
+  void start();
+
+  // Runs one invocation; `done` is called exactly once, later (never from inside invoke()).
+  void invoke(core::invocation inv, std::function<void(invoke_result)> done);
+
+  bool alive() const { return m_state != state::dead; }
+  bool idle() const { return m_state == state::ready || m_state == state::starting; }
+  std::uint32_t id() const { return m_id; }
+  std::uint16_t runtime_api_port() const { return m_server ? m_server->port() : 0; }
+  std::uint64_t max_memory_bytes() const { return m_max_memory_bytes; }
+
+  // Stops the runtime (SIGTERM, SIGKILL after kill_grace) and the listener. An invocation in flight ends
+  // with `reason` (e.g. the run was interrupted).
+  void shutdown();
+
+private:
+  enum class state { starting, ready, invoking, dead };
+
+  runtime_api::broker::listener make_listener();
+  void on_init_done(clock::time_point t);
+  void on_delivered(clock::time_point t);
+  void on_completed(core::outcome o, clock::time_point t);
+  void on_init_error(core::outcome o);
+  void on_exit(const core::process_exit& e);
+  void on_init_timer();
+  void on_timeout();
+  void finish(core::outcome o, clock::time_point end);
+  void die();
+  void sample_memory(bool force);
+
+  boost::asio::any_io_executor m_ex;
+  const core::function_config& m_fn;
+  std::uint32_t m_id;
+  output& m_out;
+  std::shared_ptr<runtime_api::server> m_server;
+  std::shared_ptr<process::child> m_child;
+  boost::asio::steady_timer m_timer; // init limit, then the invocation's timeout
+
+  state m_state = state::starting;
+  clock::time_point m_started_at{};
+  std::optional<double> m_init_ms;   // set at the first /next, reported on the cold invocation
+  bool m_suppressed_init = false;    // init went past the 10 s limit
+  bool m_cold = true;                // no invocation has completed in this environment yet
+  std::optional<core::outcome> m_init_failure;
+
+  // The invocation in flight.
+  std::string m_request_id;
+  std::function<void(invoke_result)> m_done;
+  clock::time_point m_invoke_start{};
+  bool m_delivered = false;
+
+  std::uint64_t m_max_memory_bytes = 0;
+  clock::time_point m_memory_sampled_at{};
+};
+
+} // namespace lemu::app

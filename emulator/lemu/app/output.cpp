@@ -1,0 +1,50 @@
+#include <lemu/app/output.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <unistd.h>
+
+namespace lemu::app {
+
+output::output(std::FILE* out, std::FILE* err)
+    : m_out(out), m_err(err), m_out_tty(::isatty(::fileno(out)) == 1), m_err_tty(::isatty(::fileno(err)) == 1) {
+  static char out_buffer[1 << 16], err_buffer[1 << 16];
+  std::setvbuf(m_out, out_buffer, _IOFBF, sizeof out_buffer);
+  std::setvbuf(m_err, err_buffer, _IOFBF, sizeof err_buffer);
+}
+
+void output::outcome_line(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), m_out);
+  std::fputc('\n', m_out);
+}
+
+void output::log_line(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), m_err);
+  std::fputc('\n', m_err);
+}
+
+void output::text(std::string_view s) { std::fwrite(s.data(), 1, s.size(), m_err); }
+
+void output::invocation_finished() {
+  if (m_out_tty) std::fflush(m_out);
+  if (m_err_tty) std::fflush(m_err);
+}
+
+void output::flush() {
+  std::fflush(m_out);
+  std::fflush(m_err);
+}
+
+std::string outcome_line(const core::outcome& o) {
+  const std::string& p = o.payload;
+  if (nlohmann::json::accept(p)) {
+    if (std::memchr(p.data(), '\n', p.size()) == nullptr && std::memchr(p.data(), '\r', p.size()) == nullptr) {
+      return p;
+    }
+    return nlohmann::ordered_json::parse(p).dump(); // keeps the function's key order
+  }
+  return nlohmann::json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace lemu::app

@@ -1,0 +1,37 @@
+#pragma once
+// lemu's two output streams. stdout carries one outcome per line (machine-readable); stderr carries the
+// function's log lines, Lambda's platform lines (START/END/REPORT/INIT_REPORT) and the summary.
+// Both are buffered for throughput and flushed at the end of every invocation when they are terminals,
+// and on a short timer (output_flusher) otherwise.
+
+#include <lemu/core/invocation.hpp>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace lemu::app {
+
+class output {
+public:
+  output(std::FILE* out, std::FILE* err);
+  output(const output&) = delete;
+  output& operator=(const output&) = delete;
+
+  void outcome_line(std::string_view line);  // stdout
+  void log_line(std::string_view line);      // stderr
+  void text(std::string_view s);             // stderr, as is
+  void invocation_finished();                // flush where a person is watching
+  void flush();
+
+private:
+  std::FILE* m_out;
+  std::FILE* m_err;
+  bool m_out_tty, m_err_tty;
+};
+
+// The line printed on stdout for an outcome: the payload itself when it is JSON on one line, compact JSON
+// when it is JSON spread over lines, and the payload as a JSON string otherwise.
+std::string outcome_line(const core::outcome& o);
+
+} // namespace lemu::app

@@ -1,0 +1,38 @@
+#pragma once
+// `lemu run`: feeds events to a function's bootstrap, one execution environment kept warm, and reports
+// every invocation (stdout: outcomes; stderr: logs, START/END/REPORT, summary; optional JSON report).
+
+#include <lemu/core/function_config.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lemu::app {
+
+// Exit codes (README "Exit codes").
+inline constexpr int exit_ok = 0;          // every invocation succeeded
+inline constexpr int exit_failed = 1;      // at least one invocation failed
+inline constexpr int exit_usage = 2;       // bad usage or bad input; nothing was run
+inline constexpr int exit_interrupted = 130; // SIGINT/SIGTERM: functions stopped, partial summary printed
+
+// Bad usage or input, found before anything runs: the CLI prints "lemu: error: <what>" and exits 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct run_options {
+  core::function_config function;
+  std::vector<std::string> events; // --event specs, in order
+  std::size_t repeat = 1;          // --repeat: run the whole list this many times
+  std::string json_report;         // --json FILE: one JSON record per invocation (JSON Lines); "" for none
+};
+
+// Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).
+void check_bootstrap(const core::function_config& fn);
+
+// Runs everything and returns the exit code. Throws usage_error (or events::input_error) for bad input.
+int run(const run_options& options);
+
+} // namespace lemu::app

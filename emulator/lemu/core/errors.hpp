@@ -1,0 +1,48 @@
+#pragma once
+// Lambda's exact error payloads and types (PROTOCOL.md §1.3, §4.3, §4.4), built in one place.
+
+#include <lemu/core/invocation.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace lemu::core {
+
+// Byte limits (PROTOCOL.md §1.2, §4.4).
+inline constexpr std::size_t max_event_bytes = 6291456;    // synchronous invoke request
+inline constexpr std::size_t max_response_bytes = 6291556; // 6 MiB + 100, accepted from the runtime
+
+// {"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error: Task timed out after 3.00 seconds"}
+outcome timeout_outcome(std::string_view request_id, std::chrono::nanoseconds timeout);
+
+// How the runtime process ended, in the words of Go's os.ProcessState (what Lambda prints).
+struct process_exit {
+  bool signaled = false;
+  int code = 0;   // exit status when !signaled
+  int signal = 0; // signal number when signaled
+};
+
+// "exited with error: exit status 2", "exited with error: signal: killed", "exited without providing a reason"
+std::string exit_reason(const process_exit& e);
+
+// {"errorType":"Runtime.ExitError","errorMessage":"RequestId: <id> Error: Runtime exited with error: exit status 2"}
+outcome runtime_exit_outcome(std::string_view request_id, const process_exit& e);
+
+// {"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: <id> Error: Runtime exited with error: signal: killed"}
+outcome out_of_memory_outcome(std::string_view request_id);
+
+// {"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}
+outcome response_too_large_outcome();
+
+// A function error or init error: the body posted by the runtime, verbatim; errorType read from the body's
+// "errorType" (else the Lambda-Runtime-Function-Error-Type header, else "Unhandled").
+outcome function_error_outcome(outcome_kind kind, std::string body, std::string_view header_error_type);
+
+// The log line Lambda writes for a platform error (RIE's FaultData): "<errorMessage>\n<errorType>" — two lines.
+std::string fault_log_line(const outcome& o);
+
+// Go's syscall.Signal.String() names ("killed", "aborted", "segmentation fault", ...); "signal N" otherwise.
+std::string signal_name(int sig);
+
+} // namespace lemu::core

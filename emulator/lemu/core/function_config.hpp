@@ -1,0 +1,32 @@
+#pragma once
+// What Lambda knows about a function: its code, handler, name, memory, timeout, region and environment.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lemu::core {
+
+inline constexpr const char* default_account_id = "123456789012";
+
+struct function_config {
+  std::filesystem::path bootstrap;              // absolute path of the executable started as the runtime
+  std::string handler = "function.handler";     // _HANDLER (opaque to Lambda)
+  std::string function_name = "function";       // AWS_LAMBDA_FUNCTION_NAME
+  std::string version = "$LATEST";              // AWS_LAMBDA_FUNCTION_VERSION
+  std::string region = "us-east-1";             // AWS_REGION, and the region of the ARN
+  std::string account_id = default_account_id;  // account in the function ARN
+  std::uint32_t memory_mb = 128;                // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, REPORT's Memory Size
+  std::chrono::nanoseconds timeout = std::chrono::seconds(3); // function timeout (--timeout)
+  std::vector<std::pair<std::string, std::string>> env; // user variables (--env, --env-file), in order
+
+  // arn:aws:lambda:<region>:<account>:function:<name>
+  std::string function_arn() const;
+  // The folder holding the bootstrap: LAMBDA_TASK_ROOT and the working directory.
+  std::filesystem::path task_root() const { return bootstrap.parent_path(); }
+};
+
+} // namespace lemu::core

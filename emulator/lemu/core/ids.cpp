@@ -1,0 +1,42 @@
+#include <lemu/core/ids.hpp>
+#include <lemu/util/text.hpp>
+
+#include <chrono>
+
+namespace lemu::core {
+
+id_generator::id_generator() : m_rng(std::random_device{}()) {}
+
+std::string id_generator::request_id() {
+  const std::uint64_t hi = (m_rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL; // version 4
+  const std::uint64_t lo = (m_rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL; // variant 10
+  std::string s;
+  s.reserve(36);
+  util::append_hex(s, hi >> 32, 8);
+  s.push_back('-');
+  util::append_hex(s, (hi >> 16) & 0xFFFF, 4);
+  s.push_back('-');
+  util::append_hex(s, hi & 0xFFFF, 4);
+  s.push_back('-');
+  util::append_hex(s, lo >> 48, 4);
+  s.push_back('-');
+  util::append_hex(s, lo & 0xFFFFFFFFFFFFULL, 12);
+  return s;
+}
+
+std::string id_generator::trace_id() {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string s = "Root=1-";
+  s.reserve(70);
+  util::append_hex(s, static_cast<unsigned long long>(seconds), 8);
+  s.push_back('-');
+  util::append_hex(s, m_rng() & 0xFFFFFFFFULL, 8);
+  util::append_hex(s, m_rng(), 16);
+  s += ";Parent=";
+  util::append_hex(s, m_rng(), 16);
+  s += ";Sampled=0";
+  return s;
+}
+
+} // namespace lemu::core

@@ -1,0 +1,1 @@
+#include <lemu/events/source.hpp>

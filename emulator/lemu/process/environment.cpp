@@ -1,0 +1,101 @@
+#include <lemu/process/environment.hpp>
+
+#include <lemu/util/text.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+namespace lemu::process {
+
+namespace {
+
+// Variables Lambda reserves and sets itself (docs configuration-envvars, "reserved"). The AWS credentials
+// are reserved in Lambda too, but lemu lets the user set them: locally they are the user's own.
+constexpr std::array reserved = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_LAMBDA_SERVER_PORT",
+    "AWS_LAMBDA_MAX_CONCURRENCY",
+};
+
+std::optional<std::string> get(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+} // namespace
+
+void check_user_variable(const std::string& name) {
+  if (name.empty() || name.find('=') != std::string::npos) {
+    throw reserved_variable_error("invalid environment variable name '" + name + "'");
+  }
+  for (const char* r : reserved) {
+    if (name == r) throw reserved_variable_error(name + " is reserved by Lambda and cannot be set");
+  }
+}
+
+host_environment host_environment::from_current_process() {
+  return host_environment{get("PATH"), get("LD_LIBRARY_PATH"), get("AWS_ACCESS_KEY_ID"),
+                          get("AWS_SECRET_ACCESS_KEY"), get("AWS_SESSION_TOKEN")};
+}
+
+std::string make_log_stream_name(const std::string& version, std::uint64_t random_hi, std::uint64_t random_lo) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y/%m/%d", &utc);
+  std::string s = std::string(date) + "/[" + version + "]";
+  util::append_hex(s, random_hi, 16);
+  util::append_hex(s, random_lo, 16);
+  return s;
+}
+
+std::map<std::string, std::string> build_environment(const core::function_config& fn, std::uint16_t runtime_api_port,
+                                                     const std::string& log_stream, const host_environment& host) {
+  const std::string task_root = fn.task_root().string();
+  std::map<std::string, std::string> env;
+  // Unreserved defaults a user may override (Lambda's values, with the host's PATH so local tools resolve).
+  env["LANG"] = "en_US.UTF-8";
+  env["TZ"] = ":UTC";
+  env["PATH"] = host.path.value_or("/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  env["LD_LIBRARY_PATH"] = task_root + ":" + task_root + "/lib" +
+                           (host.ld_library_path ? ":" + *host.ld_library_path : std::string());
+  if (host.access_key_id) env["AWS_ACCESS_KEY_ID"] = *host.access_key_id;
+  if (host.secret_access_key) env["AWS_SECRET_ACCESS_KEY"] = *host.secret_access_key;
+  if (host.session_token) env["AWS_SESSION_TOKEN"] = *host.session_token;
+  env["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR";
+  env["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000";
+  env["_AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1";
+  env["_AWS_XRAY_DAEMON_PORT"] = "2000";
+
+  for (const auto& [name, value] : fn.env) env[name] = value;
+
+  // Reserved: always lemu's.
+  env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(runtime_api_port);
+  env["_HANDLER"] = fn.handler;
+  env["LAMBDA_TASK_ROOT"] = task_root;
+  env["LAMBDA_RUNTIME_DIR"] = task_root;
+  env["AWS_LAMBDA_FUNCTION_NAME"] = fn.function_name;
+  env["AWS_LAMBDA_FUNCTION_VERSION"] = fn.version;
+  env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);
+  env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.function_name;
+  env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream;
+  env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+  env["AWS_REGION"] = fn.region;
+  env["AWS_DEFAULT_REGION"] = fn.region;
+  return env;
+}
+
+std::vector<std::string> to_envp(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  return out;
+}
+
+} // namespace lemu::process

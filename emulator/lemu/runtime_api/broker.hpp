@@ -1,0 +1,103 @@
+#pragma once
+// One execution environment's side of the Runtime API: the invocation waiting to go out, a parked
+// GET /next, the invocation in flight, and the state machine that answers every call (PROTOCOL.md §1, §6.2):
+//
+//   initializing --/next--> ready --submit+/next--> invoking(id) --/response|/error--> ready ...
+//                 --/init/error--> (init_error reported)            any --close()--> closed
+//
+// Threading: every member is called from the one thread that runs the io_context (sessions, timers and
+// the environment all live there), so the broker holds no lock.
+
+#include <lemu/core/invocation.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lemu::runtime_api {
+
+using clock = std::chrono::steady_clock;
+
+// An invocation on its way out through GET /next.
+struct delivery {
+  const core::invocation* inv = nullptr; // valid until the invocation completes or the broker closes
+  std::int64_t deadline_ms = 0;          // Lambda-Runtime-Deadline-Ms: epoch ms at delivery + timeout
+};
+
+// The HTTP answer to a runtime's call: status and JSON body (with Go's trailing newline, as RIE sends).
+struct reply {
+  unsigned status = 202;
+  std::string body;
+};
+
+class broker {
+public:
+  enum class state { initializing, ready, invoking, closed };
+
+  // What the environment hears from the broker. All optional.
+  struct listener {
+    std::function<void(clock::time_point)> init_done;                  // first GET /next
+    std::function<void(clock::time_point)> delivered;                  // the invocation went out
+    std::function<void(core::outcome, clock::time_point)> completed;   // /response, /error, or too large
+    std::function<void(core::outcome)> init_error;                     // /init/error during init
+  };
+
+  // Called once by the broker for a parked GET /next: with the delivery, or with inv == nullptr when
+  // the broker closes.
+  using next_waiter = std::function<void(delivery)>;
+
+  explicit broker(listener l) : m_listener(std::move(l)) {}
+
+  state current_state() const { return m_state; }
+  bool has_parked_next() const { return static_cast<bool>(m_waiter); }
+
+  // Queues the invocation to run next (one at a time: the environment submits after completion).
+  void submit(core::invocation inv);
+
+  // GET /next. Returns the delivery to send now; or nothing, with the waiter parked until submit();
+  // or a refusal in `refused` (403 when an invocation is in flight or the broker is closed).
+  std::optional<delivery> next(next_waiter waiter, std::optional<reply>& refused);
+
+  // The session could not write a delivery (connection gone): put the invocation back for the next GET /next.
+  void delivery_failed(std::string_view request_id);
+
+  // POST /invocation/{id}/response. body_bytes is the full size of the body received (the body itself may
+  // have been capped when it went over the limit).
+  reply response(std::string_view request_id, std::string body, std::string content_type, std::size_t body_bytes);
+  // POST /invocation/{id}/error
+  reply error(std::string_view request_id, std::string body, std::string_view error_type_header);
+  // POST /init/error
+  reply init_error(std::string body, std::string_view error_type_header);
+
+  // The environment is going away: a parked /next is released and every later call is refused.
+  void close();
+
+private:
+  delivery deliver();
+  // 400 or 403 for a response/error that does not belong to the invocation in flight; nullopt if it does.
+  std::optional<reply> check_request_id(std::string_view request_id) const;
+  void complete(core::outcome o);
+
+  listener m_listener;
+  state m_state = state::initializing;
+  std::optional<core::invocation> m_pending;  // submitted, not yet delivered
+  std::optional<core::invocation> m_current;  // delivered, not yet answered
+  std::string m_last_request_id;              // the last completed invocation
+  next_waiter m_waiter;
+};
+
+// The fixed bodies the Runtime API answers with (PROTOCOL.md §1.3, §1.6).
+namespace replies {
+reply accepted();              // 202 {"status":"OK"}
+reply invalid_request_id();    // 400 InvalidRequestID
+reply invalid_state(std::string_view from, std::string_view to); // 403 InvalidStateTransition
+reply too_large();             // 413 RequestEntityTooLarge
+reply not_found();             // 404
+reply method_not_allowed();    // 405
+reply bad_request(std::string_view message); // 400 for malformed HTTP
+} // namespace replies
+
+} // namespace lemu::runtime_api

@@ -1,0 +1,58 @@
+#pragma once
+// The Runtime API HTTP/1.1 server of one execution environment (PROTOCOL.md §1, §8): a listener on
+// 127.0.0.1 and one coroutine per connection, answering through the broker it owns.
+//
+// Per request: a fresh parser; headers up to 4 MiB (Go sends X-Ray causes up to 1 MiB in one header
+// line); bodies read whole, Content-Length or chunked with trailers, kept up to 6291556 bytes and drained
+// beyond (413). Keep-alive on any number of connections (aws-lambda-ric keeps a pool). TCP_NODELAY, and
+// each response goes out as one gathered write. A parked GET /next has no read timeout: Lambda's clients
+// set none either. Everything runs on the io_context's one thread.
+
+#include <lemu/runtime_api/broker.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace lemu::runtime_api {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;                       // 0: an ephemeral port
+  std::uint32_t header_limit = 4 * 1024 * 1024; // bytes of request header
+};
+
+class server : public std::enable_shared_from_this<server> {
+public:
+  // Binds and listens at once, so the port is ready before any runtime starts. Throws
+  // std::system_error (e.g. address in use) with the address in the message.
+  static std::shared_ptr<server> create(boost::asio::any_io_executor ex, broker::listener l,
+                                        const server_options& options = {});
+
+  std::uint16_t port() const { return m_port; }
+  runtime_api::broker& broker() { return m_broker; }
+
+  // Starts accepting connections.
+  void start();
+  // Closes the broker (releasing a parked /next), the listener and every connection.
+  void stop();
+
+  server(boost::asio::any_io_executor ex, broker::listener l, const server_options& options);
+
+private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+  runtime_api::broker m_broker;
+  boost::asio::ip::tcp::acceptor m_acceptor;
+  server_options m_options;
+  std::uint16_t m_port = 0;
+  std::set<boost::asio::ip::tcp::socket*> m_sockets; // open connections, closed by stop()
+  bool m_stopped = false;
+};
+
+} // namespace lemu::runtime_api

@@ -1,0 +1,39 @@
+#pragma once
+// One invocation's measured facts: what REPORT lines, the summary table and the JSON report are made of.
+// Pure data; no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lemu::stats {
+
+// How an invocation ended, as counted in the summary.
+enum class status {
+  success,   // the runtime posted /response
+  error,     // the runtime posted /error or /init/error (a function error), or the event was rejected
+  timeout,   // the function timeout passed (Sandbox.Timedout)
+  crash,     // the runtime process exited or was killed (Runtime.ExitError, Runtime.OutOfMemory, ...)
+};
+
+// "success" | "error" | "timeout" | "crash"
+const char* to_string(status s);
+
+struct invocation_record {
+  std::size_t index = 0;                // 0-based position of the event in the whole run (repeats included)
+  std::string source;                   // where the event came from: the path given, or "-" for stdin
+  std::size_t line = 0;                 // 1-based line in a JSON Lines source; 0 for a whole-file event
+  std::string request_id;               // Lambda-Runtime-Aws-Request-Id
+  std::uint32_t environment_id = 1;     // execution environment that ran it (1-based)
+  bool cold = false;                    // first invocation of a freshly initialised environment
+  std::optional<double> init_ms;        // Init Duration (process start -> first /next); only when cold
+  double duration_ms = 0;               // Duration (event delivered -> /response or /error received)
+  std::uint64_t billed_ms = 0;          // Billed Duration = ceil(duration + init)
+  std::uint32_t memory_size_mb = 128;   // configured memory (Memory Size)
+  std::uint32_t max_memory_used_mb = 0; // measured peak of the environment's process tree (Max Memory Used)
+  stats::status status = stats::status::success;
+  std::string error_type;               // e.g. "Runtime.ExitError", "Sandbox.Timedout", a function's errorType; "" on success
+};
+
+} // namespace lemu::stats

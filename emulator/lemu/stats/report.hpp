@@ -1,0 +1,29 @@
+#pragma once
+// Lambda's platform log lines (PROTOCOL.md §4.2), rendered as strings without the trailing newline.
+// Pure functions: the caller prints.
+
+#include <lemu/stats/record.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lemu::stats {
+
+// ceil(duration_ms + init_ms): Lambda bills init since 2025-08-01 (PROTOCOL.md §4.1).
+std::uint64_t billed_duration_ms(double duration_ms, std::optional<double> init_ms);
+
+// "START RequestId: <id> Version: <version>"
+std::string start_line(std::string_view request_id, std::string_view version);
+
+// "END RequestId: <id>"
+std::string end_line(std::string_view request_id);
+
+// "REPORT RequestId: <id>\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\t"
+// then "Init Duration: 110.10 ms\t" when init_ms is set (after Max Memory Used, as AWS prints it),
+// then "Status: timeout\t" for a timeout, or "Status: error\tError Type: <type>\t" for a crash.
+// Durations have two decimals, memory is integer MB, every field ends with a tab.
+std::string report_line(const invocation_record& r);
+
+} // namespace lemu::stats

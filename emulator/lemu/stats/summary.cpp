@@ -1,0 +1,1 @@
+#include <lemu/stats/summary.hpp>

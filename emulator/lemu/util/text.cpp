@@ -1,0 +1,46 @@
+#include <lemu/util/text.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+namespace lemu::util {
+
+void append_hex(std::string& out, unsigned long long n, int digits) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) {
+    out.push_back(hex[(n >> (4 * i)) & 0xF]);
+  }
+}
+
+std::string fixed2(double value) {
+  char buf[64];
+  const int n = std::snprintf(buf, sizeof buf, "%.2f", value);
+  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+text_position position_of(std::string_view text, std::size_t offset) {
+  text_position pos;
+  const std::size_t end = offset < text.size() ? offset : text.size();
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++pos.line;
+      pos.column = 1;
+    } else {
+      ++pos.column;
+    }
+  }
+  return pos;
+}
+
+} // namespace lemu::util

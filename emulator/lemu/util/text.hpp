@@ -1,0 +1,27 @@
+#pragma once
+// Small string helpers. Knows nothing of Lambda.
+
+#include <string>
+#include <string_view>
+
+namespace lemu::util {
+
+// Writes n as lowercase hexadecimal, zero-padded to `digits`.
+void append_hex(std::string& out, unsigned long long n, int digits);
+
+// Fixed-point decimal with two digits after the point ("3.01"), as Lambda's REPORT lines print durations.
+std::string fixed2(double value);
+
+bool ends_with(std::string_view s, std::string_view suffix);
+
+// The string with leading and trailing ASCII whitespace removed.
+std::string_view trim(std::string_view s);
+
+// Line and column (1-based, in bytes) of byte `offset` in `text`.
+struct text_position {
+  std::size_t line = 1;
+  std::size_t column = 1;
+};
+text_position position_of(std::string_view text, std::size_t offset);
+
+} // namespace lemu::util

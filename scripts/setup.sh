@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything lemu needs to build and test on Debian 12 (bookworm):
+# Debian packages through apt, and the npm packages of the conformance tests.
+# Idempotent and quiet when everything is already there; needs root (or sudo) only to install.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+apt_packages=(
+  g++ cmake make pkg-config git
+  libboost1.81-dev libboost-filesystem1.81-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl ca-certificates procps
+  # aws-lambda-ric builds its native part (bundled curl + aws-lambda-cpp) at npm install time
+  python3 autoconf automake libtool
+  libxml2-utils
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node.js and npm: any install that provides the commands will do (a nodesource nodejs bundles npm and
+# conflicts with Debian's npm package); on a machine without them take Debian's.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for the conformance tests (real runtime clients nobody on the team wrote).
+node_dir="$here/tests/conformance/node"
+stamp="$node_dir/node_modules/.lemu-installed"
+if [ ! -f "$stamp" ] || [ "$node_dir/package.json" -nt "$stamp" ] || [ "$node_dir/package-lock.json" -nt "$stamp" ]; then
+  echo "setup: installing npm packages in tests/conformance/node (aws-lambda-ric builds native code, ~1 min)"
+  # node-gyp must find Node's headers offline: Debian's nodejs ships them under /usr/include/node.
+  (cd "$node_dir" && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error)
+  touch "$stamp"
+fi
