@@ -58,8 +58,11 @@ void execution_environment::start() {
   const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
                                               process::host_environment::from_current_process());
   process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env)};
-  output& out = m_out;
-  m_child = process::child::spawn(m_ex, req, [&out](process::stream, std::string_view line) { out.log_line(line); });
+  // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
+  // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
+  m_child = process::child::spawn(m_ex, req, [weak = weak_from_this()](process::stream, std::string_view line) {
+    if (auto self = weak.lock(); self && self->m_state != state::dead) self->m_out.log_line(line);
+  });
   m_started_at = m_child->started_at();
   m_child->on_exit([weak = weak_from_this()](core::process_exit e) {
     if (auto self = weak.lock()) self->on_exit(e);
@@ -164,8 +167,9 @@ void execution_environment::finish(core::outcome o, clock::time_point end) {
 void execution_environment::die() {
   m_state = state::dead;
   m_timer.cancel();
-  if (m_server) m_server->stop();
+  // Signal the runtime before its connections close, so it does not see a refused /next first.
   if (m_child) m_child->terminate(kill_grace);
+  if (m_server) m_server->stop();
 }
 
 void execution_environment::shutdown() {

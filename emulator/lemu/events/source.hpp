@@ -3,15 +3,19 @@
 //
 //   PATH.json (or any name not ending in .jsonl/.ndjson)  one event: the whole file
 //   PATH.jsonl / PATH.ndjson                               one event per non-blank line
-//   DIRECTORY                                              its *.json, *.jsonl, *.ndjson files (not recursive),
-//                                                          in byte order of their names
+//   DIRECTORY                                              its *.json, *.jsonl, *.ndjson files (not recursive,
+//                                                          no hidden files, as the shell's glob), in byte order
+//                                                          of their names
+//   a pipe (e.g. <(cmd))                                   spooled like stdin (so it can be read again), format
+//                                                          by name as above
 //   -                                                      stdin: one JSON document, or else JSON Lines; stdin is
 //                                                          copied to an unlinked temporary file while it is
 //                                                          validated, so it is read once and never held in memory
 //
 // Every event must be valid JSON; the first one that is not is reported as "PATH:LINE:COLUMN: message" (line
 // and column 1-based, counted in bytes) before any function starts. Nothing here keeps more than one event in
-// memory at a time, so a million-line file costs what its longest line costs.
+// memory at a time, so a million-line file costs what its longest line costs. Blank lines, and empty or
+// whitespace-only files, hold no events; a plan with no events at all is an input_error.
 
 #include <cstddef>
 #include <cstdio>
@@ -58,6 +62,7 @@ private:
 };
 
 // Streams the events of a plan in order, one at a time; rewind() starts over (for --repeat).
+// The plan must outlive the reader (it keeps the stdin copy open).
 class event_reader {
 public:
   explicit event_reader(const event_plan& plan);

@@ -141,8 +141,9 @@ reply broker::init_error(std::string body, std::string_view error_type_header) {
 }
 
 void broker::close() {
+  // Nothing is reported after close(): every entry point refuses a closed broker. The listener itself is
+  // kept, since close() may be called from inside one of its callbacks.
   m_state = state::closed;
-  m_listener = {}; // the environment may be gone: nothing is reported after close()
   if (m_waiter) {
     auto waiter = std::move(m_waiter);
     m_waiter = nullptr;

@@ -11,7 +11,8 @@
 
 namespace lemu::stats {
 
-// ceil(duration_ms + init_ms): Lambda bills init since 2025-08-01 (PROTOCOL.md §4.1).
+// ceil(duration_ms + init_ms): Lambda bills init since 2025-08-01 (PROTOCOL.md §4.1). The sum is rounded to
+// whole nanoseconds first, so floating-point noise (1.1 + 1.9) bills 3 and not 4; 0 for a sum <= 0.
 std::uint64_t billed_duration_ms(double duration_ms, std::optional<double> init_ms);
 
 // "START RequestId: <id> Version: <version>"
@@ -24,6 +25,8 @@ std::string end_line(std::string_view request_id);
 // then "Init Duration: 110.10 ms\t" when init_ms is set (after Max Memory Used, as AWS prints it),
 // then "Status: timeout\t" for a timeout, or "Status: error\tError Type: <type>\t" for a crash.
 // Durations have two decimals, memory is integer MB, every field ends with a tab.
+// Billed Duration is r.billed_ms as given (fill it with billed_duration_ms); a crash with an empty error_type
+// gets "Status: error\t" without an Error Type field.
 std::string report_line(const invocation_record& r);
 
 } // namespace lemu::stats

@@ -1,1 +1,202 @@
 #include <lemu/stats/summary.hpp>
+
+#include <lemu/util/text.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+
+namespace lemu::stats {
+
+namespace {
+
+// A stored float as the double with the same shortest decimal form (12.31f -> 12.31, not 12.3100004196...),
+// so that the JSON report and the table show what was measured rather than float noise.
+double widen(float f) {
+  std::array<char, 64> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), f);
+  if (ec != std::errc{}) return static_cast<double>(f);
+  double d = 0;
+  const auto res = std::from_chars(buf.data(), end, d);
+  if (res.ec != std::errc{}) return static_cast<double>(f);
+  return d;
+}
+
+std::string pad_left(std::string_view s, std::size_t width) {
+  std::string out;
+  if (s.size() < width) out.assign(width - s.size(), ' ');
+  out += s;
+  return out;
+}
+
+std::string pad_right(std::string_view s, std::size_t width) {
+  std::string out(s);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+nlohmann::json samples_json(const duration_samples& s) {
+  nlohmann::json j = nlohmann::json::object();
+  j["count"] = s.count();
+  if (s.count() == 0) {
+    j["p50_ms"] = nullptr;
+    j["p90_ms"] = nullptr;
+    j["p99_ms"] = nullptr;
+    j["max_ms"] = nullptr;
+  } else {
+    j["p50_ms"] = s.percentile(50);
+    j["p90_ms"] = s.percentile(90);
+    j["p99_ms"] = s.percentile(99);
+    j["max_ms"] = s.max();
+  }
+  return j;
+}
+
+} // namespace
+
+void duration_samples::add(double ms) {
+  const auto f = static_cast<float>(ms);
+  if (m_sorted && !m_samples.empty() && f < m_samples.back()) m_sorted = false;
+  m_samples.push_back(f);
+}
+
+double duration_samples::percentile(double p) const {
+  const std::size_t n = m_samples.size();
+  if (n == 0) return 0;
+  if (!m_sorted) {
+    std::sort(m_samples.begin(), m_samples.end());
+    m_sorted = true;
+  }
+  // Nearest rank: the smallest value with at least p% of the samples at or below it, rank = ceil(p/100 * n).
+  // p * n is exact for integral p, so 90th of 10 samples is rank 9, not 10 through rounding.
+  const double rank = std::ceil(p * static_cast<double>(n) / 100.0);
+  std::size_t index = 0;
+  if (rank >= static_cast<double>(n)) {
+    index = n - 1;
+  } else if (rank > 1) {
+    index = static_cast<std::size_t>(rank) - 1;
+  }
+  return widen(m_samples[index]);
+}
+
+double duration_samples::max() const {
+  if (m_samples.empty()) return 0;
+  if (m_sorted) return widen(m_samples.back());
+  return widen(*std::max_element(m_samples.begin(), m_samples.end()));
+}
+
+void run_summary::add(const invocation_record& r) {
+  ++m_invocations;
+  switch (r.status) {
+  case status::success: ++m_succeeded; break;
+  case status::error: ++m_errors; break;
+  case status::timeout: ++m_timeouts; break;
+  case status::crash: ++m_crashes; break;
+  }
+  m_max_memory_used_mb = std::max(m_max_memory_used_mb, r.max_memory_used_mb);
+  if (r.init_ms) m_init.add(*r.init_ms);
+  // Every record counts its duration, whatever the outcome (a timeout's duration is the timeout).
+  (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
+}
+
+std::string run_summary::render_table() const {
+  struct row {
+    std::string label, count;
+    std::array<std::string, 4> cells;
+  };
+  const auto make_row = [](const char* label, const duration_samples& s) {
+    row r{label, std::to_string(s.count()), {}};
+    if (s.count() == 0) {
+      r.cells.fill("-");
+    } else {
+      r.cells[0] = util::fixed2(s.percentile(50)) + "ms";
+      r.cells[1] = util::fixed2(s.percentile(90)) + "ms";
+      r.cells[2] = util::fixed2(s.percentile(99)) + "ms";
+      r.cells[3] = util::fixed2(s.max()) + "ms";
+    }
+    return r;
+  };
+  const std::array<row, 4> rows{
+      row{"phase", "count", {"p50", "p90", "p99", "max"}},
+      make_row("init (cold)", m_init),
+      make_row("invoke cold", m_invoke_cold),
+      make_row("invoke warm", m_invoke_warm),
+  };
+
+  // Fixed widths as in the documented layout; a column only grows when a value would not fit.
+  constexpr std::size_t label_width = 14;
+  std::size_t count_width = 5;
+  std::array<std::size_t, 4> cell_width{10, 10, 10, 10};
+  for (const auto& r : rows) {
+    count_width = std::max(count_width, r.count.size());
+    for (std::size_t i = 0; i < r.cells.size(); ++i) cell_width[i] = std::max(cell_width[i], r.cells[i].size() + 2);
+  }
+
+  std::string out;
+  for (const auto& r : rows) {
+    out += pad_right(r.label, label_width);
+    out += pad_left(r.count, count_width);
+    for (std::size_t i = 0; i < r.cells.size(); ++i) out += pad_left(r.cells[i], cell_width[i]);
+    out += '\n';
+  }
+  static constexpr const char* sep = " \u00b7 ";
+  out += "invocations " + std::to_string(m_invocations);
+  out += sep;
+  out += "succeeded " + std::to_string(m_succeeded);
+  out += sep;
+  out += "errors " + std::to_string(m_errors);
+  out += sep;
+  out += "timeouts " + std::to_string(m_timeouts);
+  out += sep;
+  out += "crashes " + std::to_string(m_crashes);
+  out += sep;
+  out += "max memory used " + std::to_string(m_max_memory_used_mb) + " MB of " + std::to_string(m_memory_size_mb) +
+         " MB\n";
+  return out;
+}
+
+nlohmann::json run_summary::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  j["invocations"] = m_invocations;
+  j["succeeded"] = m_succeeded;
+  j["errors"] = m_errors;
+  j["timeouts"] = m_timeouts;
+  j["crashes"] = m_crashes;
+  j["memory_size_mb"] = m_memory_size_mb;
+  j["max_memory_used_mb"] = m_max_memory_used_mb;
+  j["init"] = samples_json(m_init);
+  j["invoke_cold"] = samples_json(m_invoke_cold);
+  j["invoke_warm"] = samples_json(m_invoke_warm);
+  return j;
+}
+
+nlohmann::json to_json(const invocation_record& r) {
+  nlohmann::json j = nlohmann::json::object();
+  j["index"] = r.index;
+  j["source"] = r.source;
+  j["line"] = r.line;
+  j["request_id"] = r.request_id;
+  j["environment_id"] = r.environment_id;
+  j["cold"] = r.cold;
+  if (r.init_ms) {
+    j["init_ms"] = *r.init_ms;
+  } else {
+    j["init_ms"] = nullptr;
+  }
+  j["duration_ms"] = r.duration_ms;
+  j["billed_ms"] = r.billed_ms;
+  j["memory_size_mb"] = r.memory_size_mb;
+  j["max_memory_used_mb"] = r.max_memory_used_mb;
+  j["status"] = to_string(r.status);
+  if (r.error_type.empty()) {
+    j["error_type"] = nullptr;
+  } else {
+    j["error_type"] = r.error_type;
+  }
+  return j;
+}
+
+} // namespace lemu::stats

@@ -50,11 +50,13 @@ public:
   //   invoke cold       4    1.20ms    1.41ms    1.52ms    1.52ms
   //   invoke warm     396    0.05ms    0.07ms    0.11ms    0.30ms
   //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB
-  // A row with no samples shows "-" in each duration column.
+  // A row with no samples shows "-" in each duration column. A column widens only if a value does not fit.
   std::string render_table() const;
 
   // {"invocations":N,"succeeded":N,"errors":N,"timeouts":N,"crashes":N,"memory_size_mb":N,"max_memory_used_mb":N,
   //  "init":{"count":N,"p50_ms":x,"p90_ms":x,"p99_ms":x,"max_ms":x},"invoke_cold":{...},"invoke_warm":{...}}
+  // The four durations are null when count is 0. Every record adds its duration to invoke cold or warm,
+  // whatever its status; init_ms, when set, to init.
   nlohmann::json to_json() const;
 
 private:

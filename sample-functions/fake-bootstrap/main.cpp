@@ -1,0 +1,281 @@
+// fake-bootstrap: the test double lemu's tests start as a function's bootstrap. Like aws-lambda-cpp's
+// tests/resources/lambda_function.cpp it is one binary with many behaviours, chosen by _HANDLER.
+// Tests depend on the exact mode strings and texts below.
+//
+// Per-event modes (also selectable per invocation by `by-event`):
+//   echo (also when _HANDLER is empty)  respond with the payload, application/json
+//   error          post /error {"errorMessage":"fake failure","errorType":"FakeError","stackTrace":[]}
+//   crash          abort() (SIGABRT)
+//   exit:N         _exit(N), N in 0..255
+//   sleep:MS       sleep MS milliseconds, then echo
+//   hang           block forever
+//   huge-response  respond with a JSON string of FAKE_RESPONSE_BYTES bytes (default 7340032) incl. quotes
+//   noisy          write FAKE_NOISE_LINES lines (default 1000) to stdout and as many to stderr, then echo
+// Other modes:
+//   init-error       POST /runtime/init/error (Runtime.FakeInitError) before any /next, then exit 1
+//   init-exit:N      _exit(N) before the first /next, N in 0..255
+//   init-sleep:MS    sleep MS milliseconds before the first /next, then echo
+//   ignore-sigterm   ignore SIGTERM, then echo
+//   fork-grandchild  per event fork a child that ignores SIGTERM and never exits, then echo
+//   env              respond {"env":{...},"cwd":"...","argv":[...]}
+//   headers          respond with what /next delivered, as a JSON object
+//   by-event         the payload's string field "fake" names a per-event mode for that invocation
+// Anything else: "fake-bootstrap: unknown mode <x>" on stderr, init error Runtime.FakeUnknownMode, exit 1.
+// With FAKE_LOG_EVENTS set, every invocation first prints "fake-bootstrap: event <request id>" to stdout.
+
+#include <lemu_runtime/runtime.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+using lemu_runtime::invocation_request;
+using lemu_runtime::invocation_response;
+
+enum class action { echo, error, crash, exit, sleep, hang, huge_response, noisy, fork_grandchild, env, headers, by_event };
+
+struct mode {
+  action what = action::echo;
+  int arg = 0; // exit status of exit:N, milliseconds of sleep:MS
+};
+
+// Writes one line and flushes it: stdout is a pipe to lemu, so it is fully buffered otherwise.
+void print_line(std::FILE* stream, const std::string& line) {
+  std::fputs((line + '\n').c_str(), stream);
+  std::fflush(stream);
+}
+
+// The integer after `prefix` in "<prefix><digits>", if `text` has that shape and it fits in an int.
+std::optional<int> number_after(std::string_view text, std::string_view prefix) {
+  if (text.substr(0, prefix.size()) != prefix || text.size() == prefix.size()) {
+    return std::nullopt;
+  }
+  const char* begin = text.data() + prefix.size();
+  const char* end = text.data() + text.size();
+  int value = 0;
+  const auto [stop, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc{} || stop != end || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// N of "<prefix>N" when N is a valid exit status (0..255).
+std::optional<int> exit_status_after(std::string_view text, std::string_view prefix) {
+  const auto status = number_after(text, prefix);
+  return status && *status <= 255 ? status : std::nullopt;
+}
+
+std::size_t size_from_env(const char* name, std::size_t fallback) {
+  const char* text = std::getenv(name);
+  std::size_t value = 0;
+  if (text == nullptr || std::from_chars(text, text + std::strlen(text), value).ec != std::errc{}) {
+    return fallback;
+  }
+  return value;
+}
+
+std::string to_text(const nlohmann::ordered_json& json) {
+  // `replace` keeps non-UTF-8 bytes (environment values, payloads) from throwing.
+  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// Per-event modes: the ones `by-event` may pick.
+std::optional<mode> parse_event_mode(std::string_view name) {
+  if (name == "echo") return mode{action::echo};
+  if (name == "error") return mode{action::error};
+  if (name == "crash") return mode{action::crash};
+  if (name == "hang") return mode{action::hang};
+  if (name == "huge-response") return mode{action::huge_response};
+  if (name == "noisy") return mode{action::noisy};
+  if (const auto status = exit_status_after(name, "exit:")) return mode{action::exit, *status};
+  if (const auto ms = number_after(name, "sleep:")) return mode{action::sleep, *ms};
+  return std::nullopt;
+}
+
+// Modes allowed as _HANDLER once the startup step (if any) is done.
+std::optional<mode> parse_handler_mode(std::string_view name) {
+  if (name.empty()) return mode{action::echo};
+  if (name == "fork-grandchild") return mode{action::fork_grandchild};
+  if (name == "env") return mode{action::env};
+  if (name == "headers") return mode{action::headers};
+  if (name == "by-event") return mode{action::by_event};
+  return parse_event_mode(name);
+}
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+[[noreturn]] void block_forever() {
+  for (;;) {
+    pause();
+  }
+}
+
+// Posts /runtime/init/error and exits 1, as a runtime must after an init failure.
+[[noreturn]] void fail_init(lemu_runtime::runtime& runtime, const std::string& error_type, const std::string& message) {
+  const lemu_runtime::api_status status = runtime.post_init_error(error_type, message);
+  if (!status.ok()) {
+    print_line(stderr, "fake-bootstrap: posting the init error failed: " + status.describe());
+  }
+  std::exit(1);
+}
+
+invocation_response echo(const invocation_request& request) {
+  return invocation_response::success(request.payload, "application/json");
+}
+
+invocation_response huge_response() {
+  std::string body(std::max<std::size_t>(size_from_env("FAKE_RESPONSE_BYTES", 7340032), 2), 'x');
+  body.front() = '"';
+  body.back() = '"';
+  return invocation_response::success(std::move(body), "application/json");
+}
+
+void write_noise() {
+  const std::size_t lines = size_from_env("FAKE_NOISE_LINES", 1000);
+  for (std::size_t i = 1; i <= lines; ++i) {
+    print_line(stdout, "noise stdout " + std::to_string(i));
+    print_line(stderr, "noise stderr " + std::to_string(i));
+  }
+}
+
+// Starts a process that outlives us: it stays in our process group and keeps our stdout/stderr open, so
+// lemu sees its pipes stay open and must kill the whole group. It ignores SIGTERM, so only SIGKILL ends it.
+invocation_response fork_grandchild(const invocation_request& request) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close_range(3, ~0U, 0); // drop the inherited Runtime API connection; keep stdin/stdout/stderr
+    std::signal(SIGTERM, SIG_IGN);
+    block_forever();
+  }
+  if (pid < 0) {
+    return invocation_response::failure(std::string("fork failed: ") + std::strerror(errno), "FakeForkError");
+  }
+  print_line(stderr, "fake-bootstrap: grandchild " + std::to_string(pid));
+  return echo(request);
+}
+
+invocation_response describe_process(const std::vector<std::string>& argv) {
+  nlohmann::ordered_json env = nlohmann::ordered_json::object();
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto eq = text.find('=');
+    env[std::string(text.substr(0, eq))] = eq == std::string_view::npos ? "" : text.substr(eq + 1);
+  }
+  std::error_code ec;
+  const nlohmann::ordered_json doc = {
+      {"env", env}, {"cwd", std::filesystem::current_path(ec).string()}, {"argv", argv}};
+  return invocation_response::success(to_text(doc), "application/json");
+}
+
+invocation_response describe_request(const invocation_request& request) {
+  const auto deadline_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline.time_since_epoch()).count();
+  const nlohmann::ordered_json doc = {{"request_id", request.request_id},
+                                      {"deadline_ms", deadline_ms},
+                                      {"function_arn", request.function_arn},
+                                      {"trace_id", request.xray_trace_id},
+                                      {"client_context", request.client_context},
+                                      {"cognito_identity", request.cognito_identity},
+                                      {"content_type", request.content_type},
+                                      {"payload", request.payload}};
+  return invocation_response::success(to_text(doc), "application/json");
+}
+
+class fake_function {
+public:
+  fake_function(mode m, std::vector<std::string> argv)
+      : m_mode(m), m_argv(std::move(argv)), m_log_events(std::getenv("FAKE_LOG_EVENTS") != nullptr) {}
+
+  invocation_response operator()(const invocation_request& request) const {
+    if (m_log_events) {
+      print_line(stdout, "fake-bootstrap: event " + request.request_id);
+    }
+    return run(m_mode, request);
+  }
+
+private:
+  invocation_response run(mode m, const invocation_request& request) const {
+    switch (m.what) {
+    case action::echo: return echo(request);
+    case action::error: return invocation_response::failure("fake failure", "FakeError");
+    case action::crash: std::abort();
+    case action::exit: _exit(m.arg);
+    case action::sleep: sleep_ms(m.arg); return echo(request);
+    case action::hang: block_forever();
+    case action::huge_response: return huge_response();
+    case action::noisy: write_noise(); return echo(request);
+    case action::fork_grandchild: return fork_grandchild(request);
+    case action::env: return describe_process(m_argv);
+    case action::headers: return describe_request(request);
+    case action::by_event: return run_by_event(request);
+    }
+    std::abort(); // unreachable: every action is handled above
+  }
+
+  // The mode named by the payload's string field "fake"; echo when the payload has none.
+  invocation_response run_by_event(const invocation_request& request) const {
+    const auto doc = nlohmann::json::parse(request.payload, nullptr, /*allow_exceptions=*/false);
+    const auto fake = doc.is_object() ? doc.find("fake") : doc.end();
+    if (fake == doc.end() || !fake->is_string()) {
+      return echo(request);
+    }
+    const auto& name = fake->get_ref<const std::string&>();
+    const std::optional<mode> chosen = parse_event_mode(name);
+    if (!chosen) {
+      return invocation_response::failure("unknown mode " + name, "Runtime.FakeUnknownMode");
+    }
+    return run(*chosen, request);
+  }
+
+  mode m_mode;
+  std::vector<std::string> m_argv;
+  bool m_log_events;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const char* handler_env = std::getenv("_HANDLER");
+  const std::string handler = handler_env ? handler_env : "";
+  lemu_runtime::runtime runtime;
+
+  // Startup steps, before the first /next.
+  std::string per_event = handler;
+  if (handler == "init-error") {
+    fail_init(runtime, "Runtime.FakeInitError", "fake init failure");
+  } else if (const auto status = exit_status_after(handler, "init-exit:")) {
+    _exit(*status);
+  } else if (const auto ms = number_after(handler, "init-sleep:")) {
+    sleep_ms(*ms);
+    per_event = "echo";
+  } else if (handler == "ignore-sigterm") {
+    std::signal(SIGTERM, SIG_IGN);
+    per_event = "echo";
+  }
+
+  const std::optional<mode> chosen = parse_handler_mode(per_event);
+  if (!chosen) {
+    print_line(stderr, "fake-bootstrap: unknown mode " + handler);
+    fail_init(runtime, "Runtime.FakeUnknownMode", "unknown mode " + handler);
+  }
+  runtime.run_handler(fake_function(*chosen, std::vector<std::string>(argv, argv + argc)));
+  return 0;
+}

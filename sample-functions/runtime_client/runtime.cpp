@@ -1,0 +1,356 @@
+// Lambda Runtime API client over Boost.Beast, synchronous, one keep-alive connection.
+
+#include <lemu_runtime/runtime.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string_view>
+#include <utility>
+
+#include <poll.h>
+
+namespace lemu_runtime {
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+constexpr std::string_view invocation_path = "/2018-06-01/runtime/invocation/";
+constexpr const char* next_target = "/2018-06-01/runtime/invocation/next";
+constexpr const char* init_error_target = "/2018-06-01/runtime/init/error";
+
+// Header names, lowercase like aws-lambda-cpp's; Beast compares field names case-insensitively.
+constexpr std::string_view request_id_header = "lambda-runtime-aws-request-id";
+constexpr std::string_view deadline_header = "lambda-runtime-deadline-ms";
+constexpr std::string_view function_arn_header = "lambda-runtime-invoked-function-arn";
+constexpr std::string_view trace_id_header = "lambda-runtime-trace-id";
+constexpr std::string_view client_context_header = "lambda-runtime-client-context";
+constexpr std::string_view cognito_identity_header = "lambda-runtime-cognito-identity";
+constexpr std::string_view error_type_header = "lambda-runtime-function-error-type";
+constexpr std::string_view content_type_header = "content-type";
+
+constexpr const char* json_content_type = "application/json";
+constexpr const char* user_agent = "lemu-runtime-client/0.1";
+constexpr unsigned http_version = 11;
+
+// Consecutive failed /next calls after which run_handler() gives up (aws-lambda-cpp also tries 3 times).
+constexpr int max_next_attempts = 3;
+// Beast's default 8 KiB header limit is too small for large client-context headers.
+constexpr std::uint32_t reply_header_limit = 1024 * 1024;
+
+// One line on stderr. stderr is unbuffered and a single fprintf is a single write, so the line reaches
+// the emulator's pipe at once and whole.
+void log_error(const std::string& message) { std::fprintf(stderr, "lemu-runtime: %s\n", message.c_str()); }
+
+std::string field(const http::fields& fields, std::string_view name) {
+  const beast::string_view value = fields[name];
+  return {value.data(), value.size()};
+}
+
+// Lambda-Runtime-Deadline-Ms is untrusted input: anything but a representable non-negative integer
+// leaves the deadline at the epoch.
+std::chrono::system_clock::time_point parse_deadline(std::string_view text) {
+  using std::chrono::milliseconds;
+  constexpr auto max_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::duration::max()).count();
+  std::int64_t ms = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, ms);
+  if (ec != std::errc{} || stop != end || ms < 0 || ms > max_ms) {
+    return {};
+  }
+  return std::chrono::system_clock::time_point{milliseconds{ms}};
+}
+
+invocation_response call_handler(const handler_function& handler, const invocation_request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    return invocation_response::failure(e.what(), "Runtime.HandlerException");
+  }
+}
+
+} // namespace
+
+// ---- value types --------------------------------------------------------------------------------
+
+std::chrono::milliseconds invocation_request::get_time_remaining() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::system_clock::now());
+}
+
+invocation_response::invocation_response(std::string payload, std::string content_type, bool success)
+    : m_payload(std::move(payload)), m_content_type(std::move(content_type)), m_success(success) {}
+
+invocation_response invocation_response::success(std::string payload, std::string content_type) {
+  return invocation_response(std::move(payload), std::move(content_type), true);
+}
+
+invocation_response invocation_response::failure(const std::string& error_message, const std::string& error_type) {
+  const nlohmann::ordered_json body = {
+      {"errorMessage", error_message}, {"errorType", error_type}, {"stackTrace", nlohmann::ordered_json::array()}};
+  // `replace` turns invalid UTF-8 (e.g. from an exception text) into U+FFFD instead of throwing.
+  return invocation_response(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                             json_content_type, false);
+}
+
+std::string api_status::describe() const {
+  if (!error.empty()) {
+    return error;
+  }
+  std::string text = "HTTP " + std::to_string(http_status);
+  if (!reply.empty()) {
+    text += ' ';
+    text += reply;
+  }
+  return text;
+}
+
+// ---- connection ---------------------------------------------------------------------------------
+
+struct runtime::impl {
+  explicit impl(std::string endpoint_text);
+
+  template <class Body>
+  api_status round_trip(const http::request<Body>& request, http::response<http::string_body>& reply);
+  api_status post(const std::string& target, const std::string& body, const std::string& content_type,
+                  std::string_view error_type = {});
+  template <class Body>
+  void exchange(const http::request<Body>& request, http::response<http::string_body>& reply,
+                beast::error_code& ec, bool& got_reply_bytes);
+  bool connection_is_dead();
+  void connect(beast::error_code& ec);
+  void disconnect();
+
+  std::string endpoint;     // host:port, also the Host header
+  std::string host;
+  std::string port;
+  std::string config_error; // why `endpoint` cannot be used; empty when it can
+  net::io_context io;
+  tcp::socket socket{io};
+  beast::flat_buffer buffer;
+  std::optional<tcp::resolver::results_type> addresses; // resolved on the first connect
+  http::request<http::empty_body> next_request;        // identical for every get_next(), built once
+};
+
+runtime::impl::impl(std::string endpoint_text) : endpoint(std::move(endpoint_text)) {
+  // host:port, split at the last colon; no scheme, no path (PROTOCOL.md §1.1).
+  const auto colon = endpoint.rfind(':');
+  if (colon != std::string::npos) {
+    host = endpoint.substr(0, colon);
+    port = endpoint.substr(colon + 1);
+  }
+  if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
+    config_error = "invalid Runtime API endpoint '" + endpoint + "' (expected host:port)";
+  }
+  next_request = {http::verb::get, next_target, http_version};
+  next_request.set(http::field::host, endpoint);
+  next_request.set(http::field::user_agent, user_agent);
+}
+
+void runtime::impl::connect(beast::error_code& ec) {
+  if (!addresses) {
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, port, ec);
+    if (ec) {
+      return;
+    }
+    addresses = std::move(results);
+  }
+  net::connect(socket, *addresses, ec);
+  if (!ec) {
+    socket.set_option(tcp::no_delay(true), ec);
+  }
+}
+
+void runtime::impl::disconnect() {
+  beast::error_code ignored;
+  socket.close(ignored);
+  buffer.clear();
+}
+
+// Sends `request` and reads the whole reply, on the kept-alive connection unless it has gone bad. The
+// body of a non-2xx reply is moved into the status.
+template <class Body>
+api_status runtime::impl::round_trip(const http::request<Body>& request, http::response<http::string_body>& reply) {
+  if (!config_error.empty()) {
+    return {0, config_error, {}};
+  }
+  for (bool retried = false;; retried = true) {
+    beast::error_code ec;
+    const bool reused = !connection_is_dead();
+    if (!reused) {
+      disconnect();
+      connect(ec);
+    }
+    bool got_reply_bytes = false;
+    if (!ec) {
+      exchange(request, reply, ec, got_reply_bytes);
+    }
+    if (!ec) {
+      api_status status{static_cast<int>(reply.result_int()), {}, {}};
+      if (!status.ok()) {
+        status.reply = std::move(reply.body());
+      }
+      return status;
+    }
+    disconnect();
+    // The server may close a kept-alive connection just as we send on it (idle timeout). A GET that got
+    // no reply at all is safe to send again, once, on a new connection; a POST is never sent twice.
+    if (!reused || retried || got_reply_bytes || request.method() != http::verb::get) {
+      return {0, "Runtime API " + endpoint + ": " + ec.message(), {}};
+    }
+  }
+}
+
+// One request and its reply on the open connection. Closes it when the reply asks for that.
+template <class Body>
+void runtime::impl::exchange(const http::request<Body>& request, http::response<http::string_body>& reply,
+                             beast::error_code& ec, bool& got_reply_bytes) {
+  http::write(socket, request, ec);
+  // A server may answer before reading the whole body and then close (e.g. 413 for a huge response), so
+  // the write fails while the reply is already waiting to be read: try to read it in that case too.
+  if (ec && ec != net::error::broken_pipe && ec != net::error::connection_reset) {
+    return;
+  }
+  const beast::error_code write_ec = ec;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(reply_header_limit);
+  parser.body_limit(boost::none); // events and error bodies are bounded by the server, not by us
+  http::read(socket, buffer, parser, ec);
+  got_reply_bytes = parser.got_some();
+  if (ec) {
+    if (write_ec) {
+      ec = write_ec; // report why the exchange broke first
+    }
+    return;
+  }
+  reply = parser.release();
+  if (write_ec || !reply.keep_alive()) {
+    disconnect();
+  }
+}
+
+// An idle keep-alive connection is usable only while nothing arrives on it: a server that closed it
+// (idle timeout, restart) leaves it readable at EOF or with an error.
+bool runtime::impl::connection_is_dead() {
+  if (!socket.is_open()) {
+    return true;
+  }
+  pollfd idle{socket.native_handle(), POLLIN, 0};
+  return ::poll(&idle, 1, 0) != 0 || buffer.size() != 0;
+}
+
+api_status runtime::impl::post(const std::string& target, const std::string& body, const std::string& content_type,
+                               std::string_view error_type) {
+  // span_body points into `body`: the payload is written from where it is, never copied.
+  http::request<http::span_body<const char>> request{http::verb::post, target, http_version};
+  request.set(http::field::host, endpoint);
+  request.set(http::field::user_agent, user_agent);
+  request.set(http::field::content_type, content_type);
+  if (!error_type.empty()) {
+    request.set(error_type_header, error_type);
+  }
+  request.body() = {body.data(), body.size()};
+  request.prepare_payload(); // Content-Length
+  http::response<http::string_body> reply;
+  return round_trip(request, reply);
+}
+
+// ---- runtime ------------------------------------------------------------------------------------
+
+namespace {
+std::string endpoint_from_environment() {
+  const char* value = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  return value ? value : "";
+}
+} // namespace
+
+runtime::runtime() : runtime(endpoint_from_environment()) {
+  if (m_impl->endpoint.empty()) {
+    m_impl->config_error = "AWS_LAMBDA_RUNTIME_API is not set";
+  }
+}
+
+runtime::runtime(std::string endpoint) : m_impl(std::make_unique<impl>(std::move(endpoint))) {}
+
+runtime::~runtime() = default;
+
+next_outcome runtime::get_next() {
+  next_outcome outcome;
+  http::response<http::string_body> reply;
+  outcome.status = m_impl->round_trip(m_impl->next_request, reply);
+  if (!outcome.status.ok()) {
+    return outcome;
+  }
+  invocation_request request;
+  request.request_id = field(reply, request_id_header);
+  if (request.request_id.empty()) {
+    outcome.status.error = "the /next reply has no Lambda-Runtime-Aws-Request-Id header";
+    return outcome;
+  }
+  request.function_arn = field(reply, function_arn_header);
+  request.xray_trace_id = field(reply, trace_id_header);
+  request.client_context = field(reply, client_context_header);
+  request.cognito_identity = field(reply, cognito_identity_header);
+  request.content_type = field(reply, content_type_header);
+  request.deadline = parse_deadline(reply[deadline_header]);
+  request.payload = std::move(reply.body());
+  outcome.request = std::move(request);
+  return outcome;
+}
+
+api_status runtime::post_success(const std::string& request_id, const invocation_response& response) {
+  return m_impl->post(std::string(invocation_path) + request_id + "/response", response.get_payload(),
+                      response.get_content_type());
+}
+
+api_status runtime::post_failure(const std::string& request_id, const invocation_response& response) {
+  return m_impl->post(std::string(invocation_path) + request_id + "/error", response.get_payload(),
+                      response.get_content_type());
+}
+
+api_status runtime::post_init_error(const std::string& error_type, const std::string& error_message) {
+  const invocation_response error = invocation_response::failure(error_message, error_type);
+  return m_impl->post(init_error_target, error.get_payload(), error.get_content_type(), error_type);
+}
+
+void runtime::run_handler(const handler_function& handler) {
+  for (int failures = 0; failures < max_next_attempts;) {
+    const next_outcome next = get_next();
+    if (!next) {
+      ++failures;
+      log_error("GET /next failed: " + next.status.describe());
+      continue;
+    }
+    failures = 0;
+    const invocation_request& request = *next.request;
+    const invocation_response response = call_handler(handler, request);
+    const api_status posted =
+        response.is_success() ? post_success(request.request_id, response) : post_failure(request.request_id, response);
+    if (!posted.ok()) {
+      log_error("posting the result of " + request.request_id + " failed: " + posted.describe());
+    }
+  }
+  log_error("giving up after " + std::to_string(max_next_attempts) + " failed /next calls in a row");
+}
+
+void run_handler(const handler_function& handler) { runtime().run_handler(handler); }
+
+} // namespace lemu_runtime

@@ -1,0 +1,39 @@
+#pragma once
+// Shared helpers for tests that launch the real `lemu` binary.
+
+#include "support/command.hpp"
+
+#include <lemu_test_paths.hpp>
+
+#include <string>
+#include <vector>
+
+namespace lemu::test {
+
+inline std::string sqs_event() { return std::string(events_dir) + "/sqs/single-message.json"; }
+
+// lemu run <bootstrap> <args...>
+inline command_result lemu_run(const std::string& bootstrap, std::vector<std::string> args,
+                               const command_options& options = {}) {
+  std::vector<std::string> argv{lemu_bin, "run", bootstrap};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, options);
+}
+
+// lemu run <fake-bootstrap> --handler <mode> <args...>
+inline command_result fake_run(const std::string& mode, std::vector<std::string> args,
+                               const command_options& options = {}) {
+  args.insert(args.begin(), {"--handler", mode});
+  return lemu_run(fake_bootstrap, std::move(args), options);
+}
+
+// The REPORT lines of a run's stderr.
+inline std::vector<std::string> report_lines(const command_result& r) {
+  std::vector<std::string> out;
+  for (const auto& l : r.err_lines()) {
+    if (l.rfind("REPORT RequestId: ", 0) == 0) out.push_back(l);
+  }
+  return out;
+}
+
+} // namespace lemu::test

@@ -1,0 +1,68 @@
+#pragma once
+// Runs a real command for a test: argv, optional stdin text and extra environment; captures stdout and
+// stderr; kills it (and its process group) if it outlives the deadline. No shell involved.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lemu::test {
+
+struct command_result {
+  int exit_code = -1;  // -1 when killed by a signal or the deadline
+  int signal = 0;
+  bool timed_out = false;
+  std::string out, err;
+
+  std::vector<std::string> out_lines() const;
+  std::vector<std::string> err_lines() const;
+};
+
+struct command_options {
+  std::string stdin_text;
+  std::map<std::string, std::string> env; // added to (or replacing in) this process's environment
+  std::string cwd;
+  std::chrono::milliseconds deadline = std::chrono::seconds(60);
+};
+
+inline command_options with_stdin(std::string text) {
+  command_options o;
+  o.stdin_text = std::move(text);
+  return o;
+}
+inline command_options with_env(std::map<std::string, std::string> env) {
+  command_options o;
+  o.env = std::move(env);
+  return o;
+}
+
+command_result run_command(const std::vector<std::string>& argv, const command_options& options = {});
+
+// Lines of `text` split on '\n' (a final newline does not make an empty line).
+std::vector<std::string> split_lines(const std::string& text);
+
+// Number of lines of `lines` starting with `prefix`.
+std::size_t count_prefix(const std::vector<std::string>& lines, const std::string& prefix);
+
+// Process ids of the live processes in process group `pgid` (reads /proc).
+std::vector<int> processes_in_group(int pgid);
+
+// A fresh directory under the system temp folder, removed by the destructor unless the test failed.
+class scratch_dir {
+public:
+  scratch_dir();
+  ~scratch_dir();
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  const std::string& path() const { return m_path; }
+  // Writes `content` to path()/name and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+private:
+  std::string m_path;
+};
+
+std::string read_file(const std::string& path);
+
+} // namespace lemu::test

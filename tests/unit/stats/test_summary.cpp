@@ -1,0 +1,255 @@
+// Percentiles, the summary table, and the JSON renderings.
+#include <lemu/stats/summary.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace lemu::stats {
+namespace {
+
+TEST(duration_samples, empty) {
+  duration_samples s;
+  EXPECT_EQ(s.count(), 0u);
+  EXPECT_EQ(s.percentile(50), 0.0);
+  EXPECT_EQ(s.percentile(100), 0.0);
+  EXPECT_EQ(s.max(), 0.0);
+}
+
+TEST(duration_samples, one_sample_is_every_percentile) {
+  duration_samples s;
+  s.add(7.25);
+  EXPECT_EQ(s.count(), 1u);
+  EXPECT_EQ(s.percentile(1), 7.25);
+  EXPECT_EQ(s.percentile(50), 7.25);
+  EXPECT_EQ(s.percentile(99), 7.25);
+  EXPECT_EQ(s.percentile(100), 7.25);
+  EXPECT_EQ(s.max(), 7.25);
+}
+
+TEST(duration_samples, nearest_rank_on_one_to_hundred) {
+  duration_samples s;
+  for (int i = 100; i >= 1; --i) s.add(i); // reverse order: forces the lazy sort
+  EXPECT_EQ(s.count(), 100u);
+  EXPECT_EQ(s.percentile(50), 50.0);
+  EXPECT_EQ(s.percentile(90), 90.0);
+  EXPECT_EQ(s.percentile(99), 99.0);
+  EXPECT_EQ(s.percentile(100), 100.0);
+  EXPECT_EQ(s.percentile(0.5), 1.0);
+  EXPECT_EQ(s.percentile(50.5), 51.0);
+  EXPECT_EQ(s.max(), 100.0);
+}
+
+TEST(duration_samples, nearest_rank_textbook_example) {
+  // Wikipedia "Percentile", nearest-rank method: {15, 20, 35, 40, 50}.
+  duration_samples s;
+  for (double v : {40.0, 15.0, 50.0, 35.0, 20.0}) s.add(v);
+  EXPECT_EQ(s.percentile(5), 15.0);
+  EXPECT_EQ(s.percentile(30), 20.0);
+  EXPECT_EQ(s.percentile(40), 20.0);
+  EXPECT_EQ(s.percentile(50), 35.0);
+  EXPECT_EQ(s.percentile(100), 50.0);
+}
+
+TEST(duration_samples, ten_samples_p90_is_the_ninth) {
+  duration_samples s;
+  for (int i = 1; i <= 10; ++i) s.add(i * 1.5);
+  EXPECT_EQ(s.percentile(90), 13.5);
+  EXPECT_EQ(s.percentile(99), 15.0);
+  EXPECT_EQ(s.percentile(10), 1.5);
+}
+
+TEST(duration_samples, adding_after_a_query_resorts) {
+  duration_samples s;
+  s.add(5);
+  s.add(1);
+  EXPECT_EQ(s.percentile(100), 5.0);
+  s.add(3);
+  s.add(0.5);
+  EXPECT_EQ(s.percentile(50), 1.0); // {0.5, 1, 3, 5}: rank 2
+  EXPECT_EQ(s.max(), 5.0);
+  s.add(9);
+  EXPECT_EQ(s.max(), 9.0);
+}
+
+TEST(duration_samples, values_come_back_as_their_decimal_not_float_noise) {
+  duration_samples s;
+  s.add(12.31);
+  s.add(0.05);
+  EXPECT_EQ(s.percentile(100), 12.31);
+  EXPECT_EQ(s.percentile(50), 0.05);
+  EXPECT_EQ(s.max(), 12.31);
+}
+
+invocation_record record(bool cold, std::optional<double> init_ms, double duration_ms, status st,
+                         std::uint32_t max_mem) {
+  invocation_record r;
+  r.cold = cold;
+  r.init_ms = init_ms;
+  r.duration_ms = duration_ms;
+  r.status = st;
+  r.max_memory_used_mb = max_mem;
+  return r;
+}
+
+run_summary small_run() {
+  run_summary s(128);
+  s.add(record(true, 12.31, 1.2, status::success, 9));
+  s.add(record(false, std::nullopt, 0.05, status::success, 10));
+  s.add(record(false, std::nullopt, 0.07, status::error, 10));
+  s.add(record(false, std::nullopt, 300.0, status::timeout, 12));
+  s.add(record(true, 20.5, 2.5, status::crash, 40));
+  return s;
+}
+
+TEST(run_summary, counts_and_samples) {
+  const run_summary s = small_run();
+  EXPECT_EQ(s.invocations(), 5u);
+  EXPECT_EQ(s.succeeded(), 2u);
+  EXPECT_EQ(s.errors(), 1u);
+  EXPECT_EQ(s.timeouts(), 1u);
+  EXPECT_EQ(s.crashes(), 1u);
+  EXPECT_EQ(s.max_memory_used_mb(), 40u);
+  EXPECT_EQ(s.init().count(), 2u);
+  EXPECT_EQ(s.invoke_cold().count(), 2u);
+  EXPECT_EQ(s.invoke_warm().count(), 3u); // durations of failed invocations count too
+}
+
+TEST(run_summary, table_header_matches_the_documented_layout) {
+  const std::string table = run_summary(128).render_table();
+  EXPECT_EQ(table.substr(0, table.find('\n')), "phase         count       p50       p90       p99       max");
+}
+
+TEST(run_summary, table_for_a_small_run) {
+  EXPECT_EQ(small_run().render_table(),
+            "phase         count       p50       p90       p99       max\n"
+            "init (cold)       2   12.31ms   20.50ms   20.50ms   20.50ms\n"
+            "invoke cold       2    1.20ms    2.50ms    2.50ms    2.50ms\n"
+            "invoke warm       3    0.07ms  300.00ms  300.00ms  300.00ms\n"
+            "invocations 5 \u00b7 succeeded 2 \u00b7 errors 1 \u00b7 timeouts 1 \u00b7 crashes 1 \u00b7 "
+            "max memory used 40 MB of 128 MB\n");
+}
+
+TEST(run_summary, table_with_no_samples_shows_dashes) {
+  EXPECT_EQ(run_summary(256).render_table(),
+            "phase         count       p50       p90       p99       max\n"
+            "init (cold)       0         -         -         -         -\n"
+            "invoke cold       0         -         -         -         -\n"
+            "invoke warm       0         -         -         -         -\n"
+            "invocations 0 \u00b7 succeeded 0 \u00b7 errors 0 \u00b7 timeouts 0 \u00b7 crashes 0 \u00b7 "
+            "max memory used 0 MB of 256 MB\n");
+}
+
+TEST(run_summary, warm_only_run_has_empty_init_and_cold_rows) {
+  run_summary s(128);
+  s.add(record(false, std::nullopt, 0.3, status::success, 5));
+  EXPECT_EQ(s.render_table(),
+            "phase         count       p50       p90       p99       max\n"
+            "init (cold)       0         -         -         -         -\n"
+            "invoke cold       0         -         -         -         -\n"
+            "invoke warm       1    0.30ms    0.30ms    0.30ms    0.30ms\n"
+            "invocations 1 \u00b7 succeeded 1 \u00b7 errors 0 \u00b7 timeouts 0 \u00b7 crashes 0 \u00b7 "
+            "max memory used 5 MB of 128 MB\n");
+}
+
+TEST(run_summary, wide_values_widen_their_column_and_stay_aligned) {
+  run_summary s(128);
+  s.add(record(false, std::nullopt, 123456.789, status::success, 1));
+  const std::string table = s.render_table();
+  std::istringstream in(table);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3], "invoke warm       1  123456.79ms  123456.79ms  123456.79ms  123456.79ms");
+  EXPECT_EQ(lines[0].size(), lines[3].size());
+  EXPECT_EQ(lines[1].size(), lines[3].size());
+}
+
+TEST(run_summary, to_json) {
+  const nlohmann::json j = small_run().to_json();
+  EXPECT_EQ(j["invocations"], 5);
+  EXPECT_EQ(j["succeeded"], 2);
+  EXPECT_EQ(j["errors"], 1);
+  EXPECT_EQ(j["timeouts"], 1);
+  EXPECT_EQ(j["crashes"], 1);
+  EXPECT_EQ(j["memory_size_mb"], 128);
+  EXPECT_EQ(j["max_memory_used_mb"], 40);
+  EXPECT_EQ(j["init"], nlohmann::json::parse(R"({"count":2,"p50_ms":12.31,"p90_ms":20.5,"p99_ms":20.5,"max_ms":20.5})"));
+  EXPECT_EQ(j["invoke_cold"], nlohmann::json::parse(R"({"count":2,"p50_ms":1.2,"p90_ms":2.5,"p99_ms":2.5,"max_ms":2.5})"));
+  EXPECT_EQ(j["invoke_warm"],
+            nlohmann::json::parse(R"({"count":3,"p50_ms":0.07,"p90_ms":300.0,"p99_ms":300.0,"max_ms":300.0})"));
+  EXPECT_EQ(j.size(), 10u);
+}
+
+TEST(run_summary, to_json_without_samples_has_null_durations) {
+  const nlohmann::json j = run_summary(128).to_json();
+  EXPECT_EQ(j["init"], nlohmann::json::parse(R"({"count":0,"p50_ms":null,"p90_ms":null,"p99_ms":null,"max_ms":null})"));
+  EXPECT_EQ(j["invoke_warm"]["count"], 0);
+  EXPECT_EQ(j["invocations"], 0);
+}
+
+TEST(record_json, cold_success) {
+  invocation_record r;
+  r.index = 0;
+  r.source = "events/sqs.json";
+  r.line = 0;
+  r.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
+  r.environment_id = 1;
+  r.cold = true;
+  r.init_ms = 12.3;
+  r.duration_ms = 1.2;
+  r.billed_ms = 14;
+  r.memory_size_mb = 128;
+  r.max_memory_used_mb = 9;
+  r.status = status::success;
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j, nlohmann::json::parse(R"({"index":0,"source":"events/sqs.json","line":0,
+    "request_id":"8476a536-e9f4-11e8-9739-2dfe598c3fcd","environment_id":1,"cold":true,"init_ms":12.3,
+    "duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,"status":"success",
+    "error_type":null})"));
+  EXPECT_TRUE(j["error_type"].is_null());
+}
+
+TEST(record_json, warm_crash_from_json_lines) {
+  invocation_record r;
+  r.index = 41;
+  r.source = "-";
+  r.line = 7;
+  r.request_id = "id-7";
+  r.environment_id = 3;
+  r.cold = false;
+  r.duration_ms = 0.5;
+  r.billed_ms = 1;
+  r.memory_size_mb = 512;
+  r.max_memory_used_mb = 20;
+  r.status = status::crash;
+  r.error_type = "Runtime.ExitError";
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j.size(), 13u);
+  EXPECT_EQ(j["index"], 41);
+  EXPECT_EQ(j["source"], "-");
+  EXPECT_EQ(j["line"], 7);
+  EXPECT_EQ(j["environment_id"], 3);
+  EXPECT_EQ(j["cold"], false);
+  EXPECT_TRUE(j["init_ms"].is_null());
+  EXPECT_EQ(j["duration_ms"], 0.5);
+  EXPECT_EQ(j["billed_ms"], 1);
+  EXPECT_EQ(j["memory_size_mb"], 512);
+  EXPECT_EQ(j["status"], "crash");
+  EXPECT_EQ(j["error_type"], "Runtime.ExitError");
+}
+
+TEST(record_json, status_names) {
+  invocation_record r;
+  r.status = status::timeout;
+  EXPECT_EQ(to_json(r)["status"], "timeout");
+  r.status = status::error;
+  EXPECT_EQ(to_json(r)["status"], "error");
+}
+
+} // namespace
+} // namespace lemu::stats
