@@ -2,19 +2,26 @@
 # Installs everything lemu needs to build and test on Debian 12 (bookworm):
 # Debian packages through apt, and the npm packages of the conformance tests.
 # Idempotent and quiet when everything is already there; needs root (or sudo) only to install.
+#   scripts/setup.sh               everything: build, tests, conformance clients
+#   scripts/setup.sh --build-only  only what building lemu needs (used by docker/Dockerfile)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+build_only=0
+[ "${1:-}" = "--build-only" ] && build_only=1
 
 apt_packages=(
-  g++ cmake make pkg-config git
-  libboost1.81-dev libboost-filesystem1.81-dev
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  g++ cmake make
+  libboost1.81-dev
+  nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev
+)
+test_packages=(
+  libgtest-dev libgmock-dev
   curl ca-certificates procps
   # aws-lambda-ric builds its native part (bundled curl + aws-lambda-cpp) at npm install time
   python3 autoconf automake libtool
   libxml2-utils
 )
+((build_only)) || apt_packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -22,8 +29,10 @@ for p in "${apt_packages[@]}"; do
 done
 # Node.js and npm: any install that provides the commands will do (a nodesource nodejs bundles npm and
 # conflicts with Debian's npm package); on a machine without them take Debian's.
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((!build_only)); then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo_cmd=()
@@ -32,6 +41,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+((build_only)) && exit 0
 
 # npm packages for the conformance tests (real runtime clients nobody on the team wrote).
 node_dir="$here/tests/conformance/node"

@@ -84,6 +84,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
   run_cmd->add_option("--timeout", timeout_seconds, "Function timeout in seconds (fractions allowed)")
       ->check(CLI::Range(0.001, 86400.0));
+  double init_timeout_seconds = 10.0;
+  run_cmd->add_option("--init-timeout", init_timeout_seconds,
+                      "Init limit in seconds before init is retried within the first invocation (Lambda: 10)")
+      ->check(CLI::Range(0.001, 86400.0));
+  run_cmd->add_option("--runtime-api-port", run.runtime_api_port,
+                      "Serve the Runtime API on this port of 127.0.0.1 instead of an ephemeral one")
+      ->check(CLI::Range(1, 65535));
   run_cmd->add_option("--memory", run.function.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)")
       ->check(CLI::Range(1, 1048576));
   run_cmd->add_option("--handler", run.function.handler, "_HANDLER");
@@ -106,8 +113,11 @@ int main(int argc, char** argv) {
       std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
       run.function.bootstrap = path;
       if (run_cmd->count("--function-name") == 0) run.function.function_name = default_function_name(path);
-      run.function.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::duration<double>(timeout_seconds));
+      const auto seconds = [](double s) {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+      };
+      run.function.timeout = seconds(timeout_seconds);
+      run.function.init_timeout = seconds(init_timeout_seconds);
       if (!env_file.empty()) {
         for (auto& v : read_env_file(env_file)) run.function.env.push_back(std::move(v));
       }

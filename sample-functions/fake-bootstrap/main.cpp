@@ -11,6 +11,8 @@
 //   hang           block forever
 //   huge-response  respond with a JSON string of FAKE_RESPONSE_BYTES bytes (default 7340032) incl. quotes
 //   noisy          write FAKE_NOISE_LINES lines (default 1000) to stdout and as many to stderr, then echo
+//   alloc:MB       allocate and touch MB MiB (kept until the process ends), then echo
+//   flood:MB       write MB MiB to stdout in 1000-byte lines, then echo
 // Other modes:
 //   init-error       POST /runtime/init/error (Runtime.FakeInitError) before any /next, then exit 1
 //   init-exit:N      _exit(N) before the first /next, N in 0..255
@@ -22,6 +24,8 @@
 //   by-event         the payload's string field "fake" names a per-event mode for that invocation
 // Anything else: "fake-bootstrap: unknown mode <x>" on stderr, init error Runtime.FakeUnknownMode, exit 1.
 // With FAKE_LOG_EVENTS set, every invocation first prints "fake-bootstrap: event <request id>" to stdout.
+// With FAKE_LOG_PID set, it prints "fake-bootstrap: pid <pid>" to stderr at start.
+// With FAKE_IGNORE_SIGTERM set, it ignores SIGTERM whatever the mode.
 
 #include <lemu_runtime/runtime.hpp>
 
@@ -49,11 +53,13 @@ namespace {
 using lemu_runtime::invocation_request;
 using lemu_runtime::invocation_response;
 
-enum class action { echo, error, crash, exit, sleep, hang, huge_response, noisy, fork_grandchild, env, headers, by_event };
+enum class action {
+  echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, fork_grandchild, env, headers, by_event
+};
 
 struct mode {
   action what = action::echo;
-  int arg = 0; // exit status of exit:N, milliseconds of sleep:MS
+  int arg = 0; // exit status of exit:N, milliseconds of sleep:MS, MiB of alloc:MB and flood:MB
 };
 
 // Writes one line and flushes it: stdout is a pipe to lemu, so it is fully buffered otherwise.
@@ -107,6 +113,8 @@ std::optional<mode> parse_event_mode(std::string_view name) {
   if (name == "noisy") return mode{action::noisy};
   if (const auto status = exit_status_after(name, "exit:")) return mode{action::exit, *status};
   if (const auto ms = number_after(name, "sleep:")) return mode{action::sleep, *ms};
+  if (const auto mb = number_after(name, "alloc:")) return mode{action::alloc, *mb};
+  if (const auto mb = number_after(name, "flood:")) return mode{action::flood, *mb};
   return std::nullopt;
 }
 
@@ -154,6 +162,26 @@ void write_noise() {
     print_line(stdout, "noise stdout " + std::to_string(i));
     print_line(stderr, "noise stderr " + std::to_string(i));
   }
+}
+
+// Allocates `mb` MiB and writes to every page so that it is resident; never freed.
+void allocate(int mb) {
+  const std::size_t bytes = static_cast<std::size_t>(mb) << 20;
+  // Volatile stores: the compiler may not drop them although nothing reads the block back.
+  volatile char* block = static_cast<char*>(std::malloc(bytes));
+  if (!block) return;
+  for (std::size_t i = 0; i < bytes; i += 4096) block[i] = 1;
+}
+
+// Writes `mb` MiB to stdout as lines of 999 characters and a newline.
+void flood(int mb) {
+  const std::string line(999, 'f');
+  const std::size_t lines = (static_cast<std::size_t>(mb) << 20) / 1000;
+  for (std::size_t i = 0; i < lines; ++i) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+  std::fflush(stdout);
 }
 
 // Starts a process that outlives us: it stays in our process group and keeps our stdout/stderr open, so
@@ -222,6 +250,8 @@ private:
     case action::hang: block_forever();
     case action::huge_response: return huge_response();
     case action::noisy: write_noise(); return echo(request);
+    case action::alloc: allocate(m.arg); return echo(request);
+    case action::flood: flood(m.arg); return echo(request);
     case action::fork_grandchild: return fork_grandchild(request);
     case action::env: return describe_process(m_argv);
     case action::headers: return describe_request(request);
@@ -256,6 +286,8 @@ int main(int argc, char** argv) {
   const char* handler_env = std::getenv("_HANDLER");
   const std::string handler = handler_env ? handler_env : "";
   lemu_runtime::runtime runtime;
+  if (std::getenv("FAKE_LOG_PID")) print_line(stderr, "fake-bootstrap: pid " + std::to_string(getpid()));
+  if (std::getenv("FAKE_IGNORE_SIGTERM")) std::signal(SIGTERM, SIG_IGN);
 
   // Startup steps, before the first /next.
   std::string per_event = handler;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <regex>
 
 using namespace lemu::test;
@@ -300,4 +301,22 @@ TEST(CliRun, ShellBootstrapInTheStyleOfAwsTutorial) {
   ASSERT_EQ(out.size(), 3u);
   for (const auto& l : out) EXPECT_EQ(json::parse(l), json::parse(read_file(sqs_event())));
   EXPECT_EQ(report_lines(r).size(), 3u);
+}
+
+TEST(CliRun, InterruptStopsTheFunctionAndPrintsThePartialSummary) {
+  command_options o;
+  o.signal_when_stderr_has = "START RequestId: ";
+  o.signal_to_send = SIGINT;
+  o.deadline = std::chrono::seconds(20);
+  const auto r = fake_run("by-event", {"--event", "-", "--timeout", "30"},
+                          [&] {
+                            o.stdin_text = "{\"fake\":\"hang\"}\n{}\n";
+                            return o;
+                          }());
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  const auto out = r.out_lines();
+  ASSERT_EQ(out.size(), 1u) << "the invocation in flight gets its one outcome; the next event never runs";
+  EXPECT_THAT(out[0], HasSubstr(" Error: Runtime exited with error: signal: killed\"}"));
+  EXPECT_THAT(r.err, HasSubstr("lemu: interrupted: stopping the function"));
+  EXPECT_THAT(r.err, HasSubstr("invocations 1 · succeeded 0 · errors 0 · timeouts 0 · crashes 1"));
 }

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +95,7 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
   }
   const auto deadline = std::chrono::steady_clock::now() + options.deadline;
   int open_fds = 2;
+  bool signalled = false;
   char buf[65536];
   while (open_fds > 0 || in_fd >= 0) {
     pollfd fds[3];
@@ -120,9 +122,17 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
         continue;
       }
       const ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
-      std::string& target = fds[i].fd == out[0] ? result.out : result.err;
-      if (r > 0) {
+      const bool is_out = fds[i].fd == out[0];
+      std::string& target = is_out ? result.out : result.err;
+      if (r > 0 && options.discard_output) {
+        (is_out ? result.out_bytes_discarded : result.err_bytes_discarded) += static_cast<std::size_t>(r);
+      } else if (r > 0) {
         target.append(buf, static_cast<std::size_t>(r));
+        if (!signalled && !options.signal_when_stderr_has.empty() &&
+            result.err.find(options.signal_when_stderr_has) != std::string::npos) {
+          ::kill(pid, options.signal_to_send);
+          signalled = true;
+        }
       } else {
         ::close(fds[i].fd);
         (fds[i].fd == out[0] ? out[0] : err[0]) = -1;
@@ -134,7 +144,9 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
   if (out[0] >= 0) ::close(out[0]);
   if (err[0] >= 0) ::close(err[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  result.max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;

@@ -14,6 +14,8 @@ struct command_result {
   int signal = 0;
   bool timed_out = false;
   std::string out, err;
+  std::size_t out_bytes_discarded = 0, err_bytes_discarded = 0; // with discard_output
+  long max_rss_kb = 0; // the command's peak resident memory (its own, not its children's)
 
   std::vector<std::string> out_lines() const;
   std::vector<std::string> err_lines() const;
@@ -24,6 +26,10 @@ struct command_options {
   std::map<std::string, std::string> env; // added to (or replacing in) this process's environment
   std::string cwd;
   std::chrono::milliseconds deadline = std::chrono::seconds(60);
+  // When stderr first contains this text, send `signal_to_send` to the command (not to its process group).
+  std::string signal_when_stderr_has;
+  int signal_to_send = 0;
+  bool discard_output = false; // count stdout/stderr bytes instead of keeping them
 };
 
 inline command_options with_stdin(std::string text) {

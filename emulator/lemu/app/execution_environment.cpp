@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 
 #include <csignal>
-
 #include <random>
 
 namespace lemu::app {
@@ -32,32 +31,47 @@ std::string init_report_line(double init_ms, std::string_view status, std::strin
 } // namespace
 
 execution_environment::execution_environment(net::any_io_executor ex, const core::function_config& fn,
-                                             std::uint32_t id, output& out)
-    : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_timer(ex) {}
+                                             std::uint32_t id, output& out, environment_options options)
+    : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_options(options), m_timer(ex), m_memory_timer(ex) {}
 
-execution_environment::~execution_environment() {
-  if (m_server) m_server->stop();
+execution_environment::~execution_environment() { retire(); }
+
+template <class Handler>
+void execution_environment::arm(net::steady_timer& timer, clock::time_point at, Handler h) {
+  timer.expires_at(at);
+  timer.async_wait([weak = weak_from_this(), h](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) ((*self).*h)();
+  });
 }
 
 runtime_api::broker::listener execution_environment::make_listener() {
   runtime_api::broker::listener l;
   l.init_done = [this](clock::time_point t) { on_init_done(t); };
   l.delivered = [this](clock::time_point t) { on_delivered(t); };
-  l.completed = [this](core::outcome o, clock::time_point t) { on_completed(std::move(o), t); };
+  // The runtime answered: the environment stays usable, so the caller may go on at once (no post).
+  l.completed = [this](core::outcome o, clock::time_point t) { finish(std::move(o), t, completion::direct); };
   l.init_error = [this](core::outcome o) { on_init_error(std::move(o)); };
   return l;
 }
 
 void execution_environment::start() {
+  launch();
+  arm(m_timer, m_started_at + m_fn.init_timeout, &execution_environment::on_init_timer);
+  arm(m_memory_timer, m_started_at + memory_tick, &execution_environment::on_memory_tick);
+}
+
+void execution_environment::launch() {
   // The listener is up before the runtime starts: clients give up at once when nothing listens (PROTOCOL.md §8.1).
-  m_server = runtime_api::server::create(m_ex, make_listener());
+  runtime_api::server_options server_options;
+  server_options.port = m_options.runtime_api_port;
+  m_server = runtime_api::server::create(m_ex, make_listener(), server_options);
   m_server->start();
 
   std::random_device rd;
   const std::uint64_t hi = (std::uint64_t{rd()} << 32) | rd(), lo = (std::uint64_t{rd()} << 32) | rd();
   const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
                                               process::host_environment::from_current_process());
-  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env)};
+  const process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env)};
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
   m_child = process::child::spawn(m_ex, req, [weak = weak_from_this()](process::stream, std::string_view line) {
@@ -67,16 +81,23 @@ void execution_environment::start() {
   m_child->on_exit([weak = weak_from_this()](core::process_exit e) {
     if (auto self = weak.lock()) self->on_exit(e);
   });
-  m_timer.expires_at(m_started_at + init_limit);
-  m_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->on_init_timer();
-  });
+}
+
+void execution_environment::retire() {
+  // Signal the runtime before its connections close, so it does not see a refused /next first.
+  if (m_child) {
+    m_child->on_exit(nullptr);
+    m_child->terminate(kill_grace);
+  }
+  if (m_server) m_server->stop();
 }
 
 void execution_environment::invoke(core::invocation inv, std::function<void(invoke_result)> done) {
   m_done = std::move(done);
   m_request_id = inv.request_id;
   m_delivered = false;
+  // Only the cold invocation is kept: an init past its limit is retried with it.
+  if (m_state == state::starting) m_first = inv;
   m_server->broker().submit(std::move(inv)); // delivered now if the runtime is parked on /next
 }
 
@@ -86,69 +107,96 @@ void execution_environment::on_init_done(clock::time_point t) {
     m_timer.cancel();
   }
   m_state = state::ready;
-  sample_memory(true);
+  sample_memory();
 }
 
 void execution_environment::on_delivered(clock::time_point t) {
   m_state = state::invoking;
   m_delivered = true;
+  m_first.reset();
   m_out.log_line("START RequestId: " + m_request_id + " Version: " + m_fn.version);
   if (m_suppressed_init) return; // the clock started when init went past its limit
   m_invoke_start = t;
-  m_timer.expires_at(t + m_fn.timeout);
-  m_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->on_timeout();
-  });
+  arm(m_timer, t + m_fn.timeout, &execution_environment::on_timeout);
 }
 
-void execution_environment::on_completed(core::outcome o, clock::time_point t) { finish(std::move(o), t); }
-
 void execution_environment::on_init_error(core::outcome o) {
-  const auto now = clock::now();
-  m_out.log_line(init_report_line(ms_between(m_started_at, now), "error", o.error_type));
-  m_init_failure = o;
-  if (m_done) finish(std::move(o), now);
-  die(); // "Runtime should exit after reporting the error" (PROTOCOL.md §1.5): make sure it does
+  m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
+  // "Runtime should exit after reporting the error" (PROTOCOL.md §1.5): die() makes sure it does.
+  fail(std::move(o));
 }
 
 void execution_environment::on_exit(const core::process_exit& e) {
   if (m_state == state::dead) return;
-  const auto now = clock::now();
-  if (m_done) {
-    core::outcome o = core::runtime_exit_outcome(m_request_id, e);
-    if (!m_delivered) m_out.log_line(init_report_line(ms_between(m_started_at, now), "error", o.error_type));
-    // Lambda's fault line: the message, then the error type.
-    m_out.log_line(core::fault_log_line(o));
-    finish(std::move(o), now);
+  if (!m_done) {
+    die(); // exited between invocations: the next event starts a fresh environment
+    return;
   }
-  die();
+  core::outcome o = core::runtime_exit_outcome(m_request_id, e);
+  if (!m_delivered) m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
+  m_out.log_line(core::fault_log_line(o)); // Lambda's fault line: the message, then the error type
+  fail(std::move(o));
 }
 
 void execution_environment::on_init_timer() {
-  if (m_state != state::starting) return;
-  // Init went past 10 s: it goes on as a suppressed init within the first invocation's timeout
-  // (PROTOCOL.md §4.1); that time counts as the invocation's Duration and no Init Duration is reported.
+  if (m_state != state::starting || !m_done || !m_first) return;
+  // Init went past its limit: Lambda retries it within the first invocation (PROTOCOL.md §4.1).
   m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "timeout", {}));
   m_suppressed_init = true;
+  retire();
   m_invoke_start = clock::now();
-  m_timer.expires_at(m_invoke_start + m_fn.timeout);
-  m_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->on_timeout();
-  });
+  arm(m_timer, m_invoke_start + m_fn.timeout, &execution_environment::on_timeout);
+  try {
+    launch();
+  } catch (const std::system_error& e) {
+    m_out.log_line(std::string("lemu: cannot restart the runtime: ") + e.what());
+    fail(core::runtime_exit_outcome(m_request_id, core::process_exit{}));
+    return;
+  }
+  m_server->broker().submit(std::move(*m_first));
+  m_first.reset();
 }
 
 void execution_environment::on_timeout() {
   if (!m_done) return;
   core::outcome o = core::timeout_outcome(m_request_id, m_fn.timeout);
   m_out.log_line(core::fault_log_line(o));
-  sample_memory(true);
-  finish(std::move(o), clock::now());
+  fail(std::move(o));
+}
+
+void execution_environment::on_memory_tick() {
+  if (m_state == state::dead || !m_child) return;
+  const auto mem = process::sample_tree_memory(m_child->pid());
+  m_max_memory_bytes = std::max(m_max_memory_bytes, mem.peak_bytes);
+  const std::uint64_t limit = std::uint64_t{m_fn.memory_mb} << 20;
+  if (mem.current_bytes > limit) {
+    // Over --memory: killed as Lambda kills an out-of-memory runtime.
+    m_child->on_exit(nullptr);
+    m_child->signal_group(SIGKILL);
+    m_max_memory_bytes = limit; // as Lambda reports an out-of-memory invocation: all of Memory Size
+    m_memory_final = true;
+    if (m_done) {
+      core::outcome o = core::out_of_memory_outcome(m_request_id);
+      m_out.log_line(core::fault_log_line(o));
+      fail(std::move(o));
+    } else {
+      die();
+    }
+    return;
+  }
+  arm(m_memory_timer, clock::now() + memory_tick, &execution_environment::on_memory_tick);
+}
+
+void execution_environment::fail(core::outcome o) {
+  sample_memory();
+  if (m_done) finish(std::move(o), clock::now());
   die();
 }
 
-void execution_environment::finish(core::outcome o, clock::time_point end) {
+void execution_environment::finish(core::outcome o, clock::time_point end, completion how) {
   m_timer.cancel();
-  sample_memory(m_cold || !o.ok());
+  if (m_child) m_child->drain(); // the runtime's lines from before it answered come before END/REPORT
+  if (m_cold) sample_memory();
   invoke_result r;
   r.request_id = m_request_id;
   r.environment_id = m_id;
@@ -159,36 +207,37 @@ void execution_environment::finish(core::outcome o, clock::time_point end) {
   r.outcome = std::move(o);
   m_cold = false;
   m_suppressed_init = false;
+  m_first.reset();
   if (m_state != state::dead) m_state = state::ready;
-  net::post(m_ex, [done = std::move(m_done), r = std::move(r)]() mutable { done(std::move(r)); });
+  auto done = std::move(m_done);
   m_done = nullptr;
+  if (how == completion::direct) {
+    done(std::move(r));
+  } else {
+    net::post(m_ex, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  }
 }
 
 void execution_environment::die() {
+  if (m_child && m_state != state::dead) m_child->drain(); // what it printed while alive is kept
   m_state = state::dead;
   m_timer.cancel();
-  // Signal the runtime before its connections close, so it does not see a refused /next first.
-  if (m_child) m_child->terminate(kill_grace);
-  if (m_server) m_server->stop();
+  m_memory_timer.cancel();
+  retire();
 }
 
 void execution_environment::shutdown() {
   if (m_done) {
     // The run is stopping with an invocation in flight: it ends as the runtime does, killed.
-    core::process_exit killed{true, 0, SIGKILL};
-    finish(core::runtime_exit_outcome(m_request_id, killed), clock::now());
+    fail(core::runtime_exit_outcome(m_request_id, core::process_exit{true, 0, SIGKILL}));
+    return;
   }
   die();
 }
 
-void execution_environment::sample_memory(bool force) {
-  if (!m_child || !m_child->running()) return;
-  const auto now = clock::now();
-  // /proc reads cost tens of microseconds: on the warm path sample at most every 10 ms. VmHWM is a
-  // high-water mark, so a skipped sample loses nothing of a process that is still alive.
-  if (!force && now - m_memory_sampled_at < std::chrono::milliseconds(10)) return;
-  m_memory_sampled_at = now;
-  m_max_memory_bytes = std::max(m_max_memory_bytes, process::tree_peak_rss_bytes(m_child->pid()));
+void execution_environment::sample_memory() {
+  if (!m_child || !m_child->running() || m_memory_final) return;
+  m_max_memory_bytes = std::max(m_max_memory_bytes, process::sample_tree_memory(m_child->pid()).peak_bytes);
 }
 
 } // namespace lemu::app

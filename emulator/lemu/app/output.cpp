@@ -1,5 +1,7 @@
 #include <lemu/app/output.hpp>
 
+#include <lemu/util/json_text.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -38,11 +40,11 @@ void output::flush() {
 
 std::string outcome_line(const core::outcome& o) {
   const std::string& p = o.payload;
-  if (nlohmann::json::accept(p)) {
+  if (util::is_valid_json(p)) {
     if (std::memchr(p.data(), '\n', p.size()) == nullptr && std::memchr(p.data(), '\r', p.size()) == nullptr) {
       return p;
     }
-    return nlohmann::ordered_json::parse(p).dump(); // keeps the function's key order
+    return util::minify_json(p); // keeps the function's key order
   }
   return nlohmann::json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

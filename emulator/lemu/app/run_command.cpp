@@ -108,7 +108,8 @@ private:
     inv.payload = std::move(m_current.payload);
 
     if (!m_env || !m_env->alive()) {
-      m_env = std::make_shared<execution_environment>(m_ioc.get_executor(), m_opt.function, ++m_environments, m_out);
+      m_env = std::make_shared<execution_environment>(m_ioc.get_executor(), m_opt.function, ++m_environments, m_out,
+                                                      environment_options{m_opt.runtime_api_port});
       m_env->start();
     }
     m_env->invoke(std::move(inv), [this](invoke_result r) { completed(std::move(r)); });
@@ -128,9 +129,10 @@ private:
     net::post(m_ioc, [this] { next_event(); });
   }
 
+  // Runs from the environment's posted completion, never inside invoke(): the next event can go at once.
   void completed(invoke_result r) {
     record(r, true);
-    net::post(m_ioc, [this] { next_event(); });
+    next_event();
   }
 
   void record(const invoke_result& r, bool reached_runtime) {

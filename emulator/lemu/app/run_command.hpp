@@ -5,6 +5,7 @@
 #include <lemu/core/function_config.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct run_options {
   std::vector<std::string> events; // --event specs, in order
   std::size_t repeat = 1;          // --repeat: run the whole list this many times
   std::string json_report;         // --json FILE: one JSON record per invocation (JSON Lines); "" for none
+  std::uint16_t runtime_api_port = 0; // --runtime-api-port: a fixed port instead of an ephemeral one
 };
 
 // Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).

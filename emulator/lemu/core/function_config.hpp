@@ -21,6 +21,7 @@ struct function_config {
   std::string account_id = default_account_id;  // account in the function ARN
   std::uint32_t memory_mb = 128;                // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, REPORT's Memory Size
   std::chrono::nanoseconds timeout = std::chrono::seconds(3); // function timeout (--timeout)
+  std::chrono::nanoseconds init_timeout = std::chrono::seconds(10); // Lambda's init limit (--init-timeout)
   std::vector<std::pair<std::string, std::string>> env; // user variables (--env, --env-file), in order
 
   // arn:aws:lambda:<region>:<account>:function:<name>

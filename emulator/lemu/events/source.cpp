@@ -87,16 +87,21 @@ buffered_file open_buffered(const std::string& path, const std::string& display_
 }
 
 std::string read_all(std::FILE* f, const std::string& display_name) {
+  // Straight into the result when the size is known (no zero-filled scratch buffer); a pipe or a file
+  // that grew is read on in small pieces.
   std::string out;
   struct stat st {};
+  std::size_t n = 0;
   if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    out.reserve(static_cast<std::size_t>(st.st_size));
+    out.resize(static_cast<std::size_t>(st.st_size));
+    n = std::fread(out.data(), 1, out.size(), f);
+    out.resize(n);
   }
-  std::string chunk(chunk_size, '\0');
-  for (;;) {
-    const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), f);
-    out.append(chunk.data(), n);
-    if (n < chunk.size()) break;
+  char chunk[16384];
+  while (!std::ferror(f) && !std::feof(f)) {
+    const std::size_t got = std::fread(chunk, 1, sizeof chunk, f);
+    out.append(chunk, got);
+    if (got < sizeof chunk) break;
   }
   if (std::ferror(f)) throw_cannot_read(display_name, errno != 0 ? errno : EIO);
   return out;
@@ -445,10 +450,16 @@ struct event_reader::state {
   std::size_t index = 0;         // the file being read
   buffered_file current;         // open while a JSON Lines file is being read
   line_reader lines;
+  // Whole-file events already read, kept (up to max_cached_bytes in all) so that --repeat does not
+  // open and read the same files again on every pass.
+  std::vector<std::optional<std::string>> documents;
+  std::size_t cached_bytes = 0;
+  static constexpr std::size_t max_cached_bytes = std::size_t{64} << 20;
 };
 
 event_reader::event_reader(const event_plan& plan) : m_state(std::make_unique<state>()) {
   m_state->files = plan.files();
+  m_state->documents.resize(m_state->files.size());
 }
 
 event_reader::~event_reader() = default;
@@ -462,8 +473,18 @@ std::optional<event> event_reader::next() {
       continue;
     }
     if (f.format == file_format::document) {
-      auto fp = open_file(f.path, f.display_name);
-      std::string payload = read_all(fp.get(), f.display_name);
+      std::optional<std::string>& cached = s.documents[s.index];
+      std::string payload;
+      if (cached) {
+        payload = *cached;
+      } else {
+        auto fp = open_file(f.path, f.display_name);
+        payload = read_all(fp.get(), f.display_name);
+        if (s.cached_bytes + payload.size() <= state::max_cached_bytes) {
+          s.cached_bytes += payload.size();
+          cached = payload;
+        }
+      }
       ++s.index;
       if (is_blank(payload)) continue; // as validation counted it
       return event{std::move(payload), f.display_name, 0};

@@ -59,6 +59,8 @@ std::shared_ptr<child> child::spawn(net::any_io_executor ex, const spawn_request
   }
   c->m_out.pipe.assign(out[0]);
   c->m_err.pipe.assign(err[0]);
+  c->m_out.pipe.non_blocking(true); // drain() reads what is there without waiting
+  c->m_err.pipe.non_blocking(true);
 
   spawn_setup s;
   posix_spawn_file_actions_addopen(&s.actions, 0, "/dev/null", O_RDONLY, 0);
@@ -166,17 +168,19 @@ void child::flush_partial(pump& p, stream s) {
   p.partial.clear();
 }
 
-void child::drain_available(pump& p, stream s) {
+void child::drain() {
+  drain(m_out, stream::out);
+  drain(m_err, stream::err);
+}
+
+void child::drain(pump& p, stream s) {
   if (!p.pipe.is_open()) return;
-  const int fd = p.pipe.native_handle();
-  const int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  boost::system::error_code ec;
   for (;;) {
-    const ssize_t n = ::read(fd, p.buffer.data(), p.buffer.size());
-    if (n <= 0) break;
-    consume(p, s, static_cast<std::size_t>(n));
+    const std::size_t n = p.pipe.read_some(net::buffer(p.buffer), ec); // non-blocking: would_block when empty
+    if (n > 0) consume(p, s, n);
+    if (ec || n < p.buffer.size()) break;
   }
-  ::fcntl(fd, F_SETFL, flags);
 }
 
 void child::wait_for_exit() {
@@ -200,8 +204,7 @@ void child::reaped(int status) {
   m_pidfd.close(ignored);
   // Deliver what the runtime wrote before it died, then say it is gone. Pipes that a grandchild still
   // holds open keep being read until it is killed above.
-  drain_available(m_out, stream::out);
-  drain_available(m_err, stream::err);
+  drain();
 
   core::process_exit e;
   if (WIFSIGNALED(status)) {

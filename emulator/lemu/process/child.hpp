@@ -54,6 +54,10 @@ public:
   // Every process left in its group is then killed (SIGKILL): nothing outlives the runtime.
   void on_exit(std::function<void(core::process_exit)> cb) { m_on_exit = std::move(cb); }
 
+  // Delivers, now, every complete line already written to the pipes (non-blocking reads). Called before
+  // an invocation's END/REPORT so that what the runtime printed before answering comes first.
+  void drain();
+
   // Sends `sig` to the whole process group.
   void signal_group(int sig);
   // SIGTERM to the group, then SIGKILL when it has not exited after `grace`.
@@ -71,7 +75,7 @@ private:
 
   void start_reading(pump& p, stream s);
   void consume(pump& p, stream s, std::size_t n);
-  void drain_available(pump& p, stream s); // non-blocking read of what is already in the pipe
+  void drain(pump& p, stream s); // non-blocking read of what is already in the pipe
   void flush_partial(pump& p, stream s);
   void wait_for_exit();
   void reaped(int status);

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lemu::process {
@@ -28,11 +29,11 @@ std::string read_proc(const std::string& path) {
   return out;
 }
 
-std::uint64_t vm_hwm_bytes(pid_t pid) {
-  const std::string status = read_proc("/proc/" + std::to_string(pid) + "/status");
-  const auto at = status.find("VmHWM:");
+// The value in kB of `field` ("VmHWM:") in a /proc/<pid>/status text, in bytes; 0 when absent.
+std::uint64_t status_field_bytes(const std::string& status, std::string_view field) {
+  const auto at = status.find(field);
   if (at == std::string::npos) return 0;
-  std::size_t i = at + 6;
+  std::size_t i = at + field.size();
   while (i < status.size() && (status[i] == ' ' || status[i] == '\t')) ++i;
   std::uint64_t kb = 0;
   std::from_chars(status.data() + i, status.data() + status.size(), kb);
@@ -65,11 +66,13 @@ void children_of(pid_t pid, std::vector<pid_t>& out) {
 
 } // namespace
 
-std::uint64_t tree_peak_rss_bytes(pid_t root) {
-  std::uint64_t total = 0;
+tree_memory sample_tree_memory(pid_t root) {
+  tree_memory total;
   std::vector<pid_t> todo{root};
   for (std::size_t i = 0; i < todo.size() && i < 4096; ++i) {
-    total += vm_hwm_bytes(todo[i]);
+    const std::string status = read_proc("/proc/" + std::to_string(todo[i]) + "/status");
+    total.peak_bytes += status_field_bytes(status, "VmHWM:");
+    total.current_bytes += status_field_bytes(status, "VmRSS:");
     children_of(todo[i], todo);
   }
   return total;

@@ -1,8 +1,8 @@
 #pragma once
-// Peak resident memory of a process tree, from /proc (DESIGN.md §2): the sum of VmHWM (the kernel's
-// high-water mark of resident memory) of the root and every descendant alive at the time of the call.
-// VmHWM is itself a peak, so sampling misses only descendants that came and went between samples; pages
-// shared between processes of the tree are counted once per process (an overestimate).
+// Memory of a process tree, from /proc (DESIGN.md §2): the root and every descendant alive at the time of
+// the call. `peak_bytes` sums VmHWM (the kernel's high-water mark of resident memory), so a sample misses
+// only descendants that came and went since the last one; `current_bytes` sums VmRSS. Pages shared
+// between processes of the tree are counted once per process (an overestimate).
 
 #include <sys/types.h>
 
@@ -10,7 +10,12 @@
 
 namespace lemu::process {
 
-// Bytes; 0 when the root is gone.
-std::uint64_t tree_peak_rss_bytes(pid_t root);
+struct tree_memory {
+  std::uint64_t peak_bytes = 0;    // sum of VmHWM
+  std::uint64_t current_bytes = 0; // sum of VmRSS
+};
+
+// Zeros when the root is gone.
+tree_memory sample_tree_memory(pid_t root);
 
 } // namespace lemu::process

@@ -57,7 +57,7 @@ std::int64_t epoch_ms_now() {
 } // namespace
 
 void broker::submit(core::invocation inv) {
-  m_pending = std::move(inv);
+  m_pending = std::make_shared<core::invocation>(std::move(inv));
   if (m_waiter && m_state == state::ready) {
     auto waiter = std::move(m_waiter);
     m_waiter = nullptr;
@@ -70,7 +70,7 @@ delivery broker::deliver() {
   m_pending.reset();
   m_state = state::invoking;
   const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(m_current->timeout).count();
-  delivery d{&*m_current, epoch_ms_now() + timeout_ms};
+  delivery d{m_current, epoch_ms_now() + timeout_ms};
   if (m_listener.delivered) m_listener.delivered(clock::now());
   return d;
 }

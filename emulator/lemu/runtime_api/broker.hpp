@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +24,10 @@ using clock = std::chrono::steady_clock;
 
 // An invocation on its way out through GET /next.
 struct delivery {
-  const core::invocation* inv = nullptr; // valid until the invocation completes or the broker closes
-  std::int64_t deadline_ms = 0;          // Lambda-Runtime-Deadline-Ms: epoch ms at delivery + timeout
+  // Shared with the broker: the session keeps the payload alive until its write is done, even when the
+  // invocation completes (or times out) while the event is still being written.
+  std::shared_ptr<const core::invocation> inv;
+  std::int64_t deadline_ms = 0; // Lambda-Runtime-Deadline-Ms: epoch ms at delivery + timeout
 };
 
 // The HTTP answer to a runtime's call: status and JSON body (with Go's trailing newline, as RIE sends).
@@ -63,6 +66,8 @@ public:
 
   // The session could not write a delivery (connection gone): put the invocation back for the next GET /next.
   void delivery_failed(std::string_view request_id);
+  // The connection of the parked GET /next went away: forget its waiter (without calling it).
+  void cancel_next() { m_waiter = nullptr; }
 
   // POST /invocation/{id}/response. body_bytes is the full size of the body received (the body itself may
   // have been capped when it went over the limit).
@@ -83,8 +88,8 @@ private:
 
   listener m_listener;
   state m_state = state::initializing;
-  std::optional<core::invocation> m_pending;  // submitted, not yet delivered
-  std::optional<core::invocation> m_current;  // delivered, not yet answered
+  std::shared_ptr<core::invocation> m_pending; // submitted, not yet delivered
+  std::shared_ptr<core::invocation> m_current; // delivered, not yet answered
   std::string m_last_request_id;              // the last completed invocation
   next_waiter m_waiter;
 };

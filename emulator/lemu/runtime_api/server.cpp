@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,6 +19,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <system_error>
 
 namespace lemu::runtime_api {
@@ -25,6 +29,7 @@ namespace lemu::runtime_api {
 namespace net = boost::asio;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -56,6 +61,20 @@ http::response<http::span_body<const char>> to_response(const delivery& d, unsig
   res.prepare_payload();
   return res;
 }
+
+// The request parser: Beast's, except that a header (or trailer) value longer than Beast 1.81 can store
+// (65533 bytes: it keeps field lengths in 16 bits and throws beyond) is cropped instead of failing the
+// read. Go sends Lambda-Runtime-Function-Xray-Error-Cause values up to 1 MiB; RIE crops the cause to 64 KiB.
+class request_parser : public http::request_parser<capped_body> {
+  static constexpr std::size_t max_value = 65533;
+
+  void on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
+                     boost::beast::error_code& ec) override {
+    ec = {};
+    if (name_string.size() > max_value) return; // no such header exists: drop it
+    get().insert(name, name_string, value.substr(0, max_value));
+  }
+};
 
 } // namespace
 
@@ -126,9 +145,10 @@ net::awaitable<void> server::session(tcp::socket socket) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   boost::beast::flat_buffer buffer;
+  buffer.reserve(64 * 1024); // Beast reads into what is free (512 bytes at first): a request in one recv
 
   for (;;) {
-    http::request_parser<capped_body> parser;
+    request_parser parser;
     parser.header_limit(m_options.header_limit);
     parser.body_limit(drain_limit);
     parser.get().body().cap = core::max_response_bytes;
@@ -169,15 +189,33 @@ net::awaitable<void> server::session(tcp::socket socket) {
         continue;
       }
       if (!now) {
-        co_await wake.async_wait(use_tuple); // woken by the broker: a delivery, or closing
-        if (!parked.inv) co_return;
-        now = parked;
+        // Parked until the broker wakes us (a delivery, or closing). Meanwhile watch the connection: a
+        // runtime that went away must not keep the parked /next, or the next event would be written to
+        // a dead socket.
+        bool watching = true;
+        while (!parked.inv) {
+          if (!watching) {
+            co_await wake.async_wait(use_tuple);
+            break;
+          }
+          auto result = co_await (wake.async_wait(use_tuple) || socket.async_wait(tcp::socket::wait_read, use_tuple));
+          if (result.index() == 0 || parked.inv) break; // the broker woke us
+          char probe;
+          const auto peeked = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            m_broker.cancel_next(); // end of stream: the waiter refers to this frame, which is ending
+            co_return;
+          }
+          watching = peeked < 0; // data sent while parked: stop watching, it is read after the delivery
+        }
+        if (!parked.inv) co_return; // the broker closed
+        now = std::move(parked);
       }
-      const std::string request_id = now->inv->request_id;
-      auto res = to_response(*now, req.version(), keep_alive);
+      const delivery out = std::move(*now); // holds the payload until the write is done
+      auto res = to_response(out, req.version(), keep_alive);
       auto [ec, n] = co_await http::async_write(socket, res, use_tuple);
       if (ec) {
-        m_broker.delivery_failed(request_id);
+        m_broker.delivery_failed(out.inv->request_id);
         co_return;
       }
     } else {

@@ -39,7 +39,7 @@ std::string pad_right(std::string_view s, std::size_t width) {
 }
 
 nlohmann::json samples_json(const duration_samples& s) {
-  nlohmann::json j = nlohmann::json::object();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["count"] = s.count();
   if (s.count() == 0) {
     j["p50_ms"] = nullptr;
@@ -159,7 +159,7 @@ std::string run_summary::render_table() const {
 }
 
 nlohmann::json run_summary::to_json() const {
-  nlohmann::json j = nlohmann::json::object();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["invocations"] = m_invocations;
   j["succeeded"] = m_succeeded;
   j["errors"] = m_errors;
@@ -173,8 +173,8 @@ nlohmann::json run_summary::to_json() const {
   return j;
 }
 
-nlohmann::json to_json(const invocation_record& r) {
-  nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json to_json(const invocation_record& r) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["index"] = r.index;
   j["source"] = r.source;
   j["line"] = r.line;

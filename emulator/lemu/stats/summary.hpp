@@ -70,6 +70,6 @@ private:
 // {"index":0,"source":"events/sqs.json","line":0,"request_id":"…","environment_id":1,"cold":true,
 //  "init_ms":12.3|null,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,
 //  "status":"success","error_type":null|"…"}
-nlohmann::json to_json(const invocation_record& r);
+nlohmann::ordered_json to_json(const invocation_record& r);
 
 } // namespace lemu::stats

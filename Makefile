@@ -1,0 +1,39 @@
+# The two commands of the README, and a few more. Everything goes through scripts/setup.sh (Debian and
+# npm packages) and CMake; `make test` is what CI runs (.ci/run).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEMU_WARNINGS_AS_ERRORS=ON
+LEMU := $(BUILD)/emulator/lemu
+
+.PHONY: setup configure build demo test test-unit bench install clean
+
+setup:
+	scripts/setup.sh
+
+configure:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: setup configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Runs the bundled C++ echo function on the bundled SQS event, 100 times: one cold start, 99 warm invokes.
+demo: build
+	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 100 > /dev/null
+	@echo
+	@echo "The same, showing each response and the logs:"
+	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 3
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	cmake --build $(BUILD) --target bench
+
+install: build
+	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
+
+clean:
+	rm -rf $(BUILD)
