@@ -36,4 +36,13 @@ inline std::vector<std::string> report_lines(const command_result& r) {
   return out;
 }
 
+// The request id named by a REPORT line.
+inline std::string request_id_of(const std::string& report) { return report.substr(18, 36); }
+
+// A platform error payload as Lambda returns it (PROTOCOL.md §4.3): errorType first, then
+// "RequestId: <id> Error: <message>".
+inline std::string platform_error(const std::string& type, const std::string& request_id, const std::string& message) {
+  return R"({"errorType":")" + type + R"(","errorMessage":"RequestId: )" + request_id + " Error: " + message + "\"}";
+}
+
 } // namespace lemu::test

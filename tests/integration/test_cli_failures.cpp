@@ -38,8 +38,6 @@ void expect_no_survivors(const std::set<int>& groups) {
   for (int g : groups) EXPECT_THAT(processes_in_group(g), ::testing::IsEmpty()) << "process group " << g;
 }
 
-std::string request_id_of(const std::string& report) { return report.substr(18, 36); }
-
 } // namespace
 
 TEST(CliFailures, MixedRunOf200GivesEveryEventOneOutcomeInOrder) {
@@ -60,12 +58,10 @@ TEST(CliFailures, MixedRunOf200GivesEveryEventOneOutcomeInOrder) {
     switch (i % 4) {
     case 0: EXPECT_EQ(json::parse(line)["i"], i); break;
     case 1:
-      EXPECT_EQ(line, R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: )" + id +
-                          R"( Error: Runtime exited with error: signal: aborted"})");
+      EXPECT_EQ(line, platform_error("Runtime.ExitError", id, "Runtime exited with error: signal: aborted"));
       break;
     case 2:
-      EXPECT_EQ(line, R"({"errorType":"Sandbox.Timedout","errorMessage":"RequestId: )" + id +
-                          R"( Error: Task timed out after 0.20 seconds"})");
+      EXPECT_EQ(line, platform_error("Sandbox.Timedout", id, "Task timed out after 0.20 seconds"));
       break;
     case 3: EXPECT_EQ(line, R"({"errorMessage":"fake failure","errorType":"FakeError","stackTrace":[]})"); break;
     }
@@ -120,8 +116,7 @@ TEST(CliFailures, RuntimeThatNeverCallsNextTimesOut) {
   EXPECT_EQ(r.exit_code, 1);
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 1u);
-  EXPECT_EQ(r.out, R"({"errorType":"Sandbox.Timedout","errorMessage":"RequestId: )" + request_id_of(reports[0]) +
-                       " Error: Task timed out after 0.30 seconds\"}\n");
+  EXPECT_EQ(r.out, platform_error("Sandbox.Timedout", request_id_of(reports[0]), "Task timed out after 0.30 seconds") + "\n");
   EXPECT_TRUE(reports[0].ends_with("\tStatus: timeout\t")) << reports[0];
   expect_no_survivors(runtime_pids(r));
 }
@@ -131,8 +126,7 @@ TEST(CliFailures, ExitDuringInitIsRuntimeExitError) {
   EXPECT_EQ(r.exit_code, 1);
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 1u);
-  EXPECT_EQ(r.out, R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: )" + request_id_of(reports[0]) +
-                       " Error: Runtime exited with error: exit status 7\"}\n");
+  EXPECT_EQ(r.out, platform_error("Runtime.ExitError", request_id_of(reports[0]), "Runtime exited with error: exit status 7") + "\n");
   EXPECT_THAT(r.err, ::testing::ContainsRegex("INIT_REPORT Init Duration: [0-9.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError\n"));
   EXPECT_THAT(r.err, HasSubstr(" Error: Runtime exited with error: exit status 7\nRuntime.ExitError\n"));
 }
@@ -151,8 +145,7 @@ TEST(CliFailures, GoingOverMemoryIsRuntimeOutOfMemory) {
   ASSERT_EQ(out.size(), 3u);
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 3u);
-  EXPECT_EQ(out[1], R"({"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: )" + request_id_of(reports[1]) +
-                        R"( Error: Runtime exited with error: signal: killed"})");
+  EXPECT_EQ(out[1], platform_error("Runtime.OutOfMemory", request_id_of(reports[1]), "Runtime exited with error: signal: killed"));
   EXPECT_TRUE(reports[1].ends_with("\tMax Memory Used: 64 MB\tStatus: error\tError Type: Runtime.OutOfMemory\t")) << reports[1];
   EXPECT_EQ(json::parse(out[2]), json::parse("{\"after\":1}"));
   EXPECT_NE(reports[2].find("\tInit Duration: "), std::string::npos) << "a fresh environment after the kill";

@@ -65,7 +65,7 @@ TEST(CliRun, ReportLineHasLambdasExactFormat) {
       << reports[1];
   // START/END name the same request id as REPORT, in that order.
   const auto err = r.err_lines();
-  const std::string id = reports[0].substr(18, 36);
+  const std::string id = request_id_of(reports[0]);
   std::vector<std::string> mine;
   for (const auto& l : err) {
     if (l.find(id) != std::string::npos) mine.push_back(l);
@@ -157,9 +157,8 @@ TEST(CliRun, RuntimeExitIsReportedAndTheNextEventReinitialises) {
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 2u);
   for (std::size_t i = 0; i < 2; ++i) {
-    const std::string id = reports[i].substr(18, 36);
-    EXPECT_EQ(out[i], R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: )" + id +
-                          R"( Error: Runtime exited with error: exit status 3"})");
+    const std::string id = request_id_of(reports[i]);
+    EXPECT_EQ(out[i], platform_error("Runtime.ExitError", id, "Runtime exited with error: exit status 3"));
     EXPECT_NE(reports[i].find("\tInit Duration: "), std::string::npos) << "a fresh environment after a crash";
     EXPECT_TRUE(reports[i].ends_with("\tStatus: error\tError Type: Runtime.ExitError\t")) << reports[i];
   }
@@ -181,9 +180,8 @@ TEST(CliRun, TimeoutKillsTheRuntimeAndReportsSandboxTimedout) {
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 2u);
   for (std::size_t i = 0; i < 2; ++i) {
-    const std::string id = reports[i].substr(18, 36);
-    EXPECT_EQ(out[i], R"({"errorType":"Sandbox.Timedout","errorMessage":"RequestId: )" + id +
-                          R"( Error: Task timed out after 0.30 seconds"})");
+    const std::string id = request_id_of(reports[i]);
+    EXPECT_EQ(out[i], platform_error("Sandbox.Timedout", id, "Task timed out after 0.30 seconds"));
     EXPECT_TRUE(reports[i].ends_with("\tStatus: timeout\t")) << reports[i];
     EXPECT_NE(reports[i].find("\tInit Duration: "), std::string::npos) << "environment reset after a timeout";
   }

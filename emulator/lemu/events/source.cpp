@@ -221,14 +221,7 @@ util::text_position position_in_file(const input_file& f, std::size_t offset) {
   while (done < offset) {
     const std::size_t want = std::min(chunk.size(), offset - done);
     const std::size_t n = std::fread(chunk.data(), 1, want, fp.get());
-    for (std::size_t i = 0; i < n; ++i) {
-      if (chunk[i] == '\n') {
-        ++pos.line;
-        pos.column = 1;
-      } else {
-        ++pos.column;
-      }
-    }
+    util::advance(pos, std::string_view(chunk.data(), n));
     done += n;
     if (n < want) break;
   }

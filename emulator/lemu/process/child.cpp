@@ -132,13 +132,11 @@ void child::terminate(std::chrono::milliseconds grace) {
 }
 
 void child::start_reading(pump& p, stream s) {
-  p.pipe.async_read_some(net::buffer(p.buffer), [self = shared_from_this(), &p, s](boost::system::error_code ec, std::size_t n) {
-    if (n > 0) self->consume(p, s, n);
-    if (ec) {
-      self->flush_partial(p, s);
-      return; // EOF (every writer closed) or the descriptor was closed
-    }
-    self->start_reading(p, s);
+  // Wait for readiness and read ourselves (rather than async_read_some, whose data would sit in the
+  // buffer until its handler runs): drain() can then read at any moment without reordering lines.
+  p.pipe.async_wait(net::posix::stream_descriptor::wait_read, [self = shared_from_this(), &p, s](boost::system::error_code ec) {
+    if (ec) return; // the descriptor was closed
+    if (self->drain(p, s)) self->start_reading(p, s);
   });
 }
 
@@ -173,14 +171,19 @@ void child::drain() {
   drain(m_err, stream::err);
 }
 
-void child::drain(pump& p, stream s) {
-  if (!p.pipe.is_open()) return;
+bool child::drain(pump& p, stream s) {
+  if (!p.pipe.is_open()) return false;
   boost::system::error_code ec;
   for (;;) {
     const std::size_t n = p.pipe.read_some(net::buffer(p.buffer), ec); // non-blocking: would_block when empty
     if (n > 0) consume(p, s, n);
-    if (ec || n < p.buffer.size()) break;
+    if (ec == net::error::would_block || ec == net::error::try_again) return true;
+    if (ec) break; // end of file (every writer closed) or a read error
   }
+  flush_partial(p, s);
+  boost::system::error_code ignored;
+  p.pipe.close(ignored);
+  return false;
 }
 
 void child::wait_for_exit() {

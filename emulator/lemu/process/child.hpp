@@ -75,7 +75,8 @@ private:
 
   void start_reading(pump& p, stream s);
   void consume(pump& p, stream s, std::size_t n);
-  void drain(pump& p, stream s); // non-blocking read of what is already in the pipe
+  // Non-blocking read of what is already in the pipe; false when the pipe reached its end (and is closed).
+  bool drain(pump& p, stream s);
   void flush_partial(pump& p, stream s);
   void wait_for_exit();
   void reaped(int status);

@@ -29,17 +29,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-text_position position_of(std::string_view text, std::size_t offset) {
-  text_position pos;
-  const std::size_t end = offset < text.size() ? offset : text.size();
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
+void advance(text_position& pos, std::string_view text) {
+  for (const char c : text) {
+    if (c == '\n') {
       ++pos.line;
       pos.column = 1;
     } else {
       ++pos.column;
     }
   }
+}
+
+text_position position_of(std::string_view text, std::size_t offset) {
+  text_position pos;
+  advance(pos, text.substr(0, offset < text.size() ? offset : text.size()));
   return pos;
 }
 

@@ -23,5 +23,7 @@ struct text_position {
   std::size_t column = 1;
 };
 text_position position_of(std::string_view text, std::size_t offset);
+// Moves `pos` past `text` (for counting positions across chunks of a file).
+void advance(text_position& pos, std::string_view text);
 
 } // namespace lemu::util
