@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--env", env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
   run_cmd->add_option("--env-file", env_file, "Read NAME=VALUE lines for the function's environment");
   run_cmd->add_option("--json", run.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
+  run_cmd->add_option("--concurrency,-c", run.concurrency, "Execution environments at most at once")
+      ->check(CLI::Range(1, 1024));
+  run_cmd->add_flag("--cold", run.cold, "A fresh execution environment for every event (each invocation a cold start)");
+  run_cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
 
   try {
     cli.parse(argc, argv);

@@ -202,7 +202,9 @@ void execution_environment::finish(core::outcome o, clock::time_point end, compl
   r.environment_id = m_id;
   r.cold = m_cold;
   if (m_cold && !m_suppressed_init) r.init_ms = m_init_ms;
-  r.duration_ms = (m_delivered || m_suppressed_init) ? ms_between(m_invoke_start, end) : 0.0;
+  const bool began = m_delivered || m_suppressed_init;
+  r.started_at = began ? m_invoke_start : end;
+  r.duration_ms = began ? ms_between(m_invoke_start, end) : 0.0;
   r.max_memory_bytes = m_max_memory_bytes;
   r.outcome = std::move(o);
   m_cold = false;

@@ -39,6 +39,7 @@ struct invoke_result {
   std::uint32_t environment_id = 0;
   bool cold = false;
   std::optional<double> init_ms;       // Init Duration, on the cold invocation of a normal init
+  std::chrono::steady_clock::time_point started_at{}; // when Duration began
   double duration_ms = 0;
   std::uint64_t max_memory_bytes = 0;  // peak of the process tree so far
 };
@@ -65,6 +66,8 @@ public:
   void invoke(core::invocation inv, std::function<void(invoke_result)> done);
 
   bool alive() const { return m_state != state::dead; }
+  // Alive and running no invocation: it can take one now.
+  bool idle() const { return alive() && !m_done; }
   std::uint32_t id() const { return m_id; }
   std::uint16_t runtime_api_port() const { return m_server ? m_server->port() : 0; }
 

@@ -22,11 +22,29 @@ void output::outcome_line(std::string_view line) {
 }
 
 void output::log_line(std::string_view line) {
+  clear_progress();
   std::fwrite(line.data(), 1, line.size(), m_err);
   std::fputc('\n', m_err);
 }
 
-void output::text(std::string_view s) { std::fwrite(s.data(), 1, s.size(), m_err); }
+void output::text(std::string_view s) {
+  clear_progress();
+  std::fwrite(s.data(), 1, s.size(), m_err);
+}
+
+void output::clear_progress() {
+  if (!m_progress_shown) return;
+  std::fputs("\r\033[K", m_err);
+  m_progress_shown = false;
+}
+
+void output::progress(const std::string& line) {
+  clear_progress();
+  if (line.empty()) return;
+  std::fputs(line.c_str(), m_err);
+  std::fflush(m_err);
+  m_progress_shown = true;
+}
 
 void output::invocation_finished() {
   if (m_out_tty) std::fflush(m_out);

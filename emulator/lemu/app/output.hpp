@@ -24,10 +24,18 @@ public:
   void invocation_finished();                // flush where a person is watching
   void flush();
 
+  bool err_is_terminal() const { return m_err_tty; }
+  // Shows `line` as the last line of a terminal's stderr, redrawn in place; "" removes it. Anything else
+  // written to stderr first removes it (the next progress() call draws it again).
+  void progress(const std::string& line);
+
 private:
   std::FILE* m_out;
   std::FILE* m_err;
   bool m_out_tty, m_err_tty;
+  bool m_progress_shown = false;
+
+  void clear_progress();
 };
 
 // The line printed on stdout for an outcome: the payload itself when it is JSON on one line, compact JSON

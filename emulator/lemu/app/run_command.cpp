@@ -5,6 +5,7 @@
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/events/source.hpp>
+#include <lemu/stats/environments.hpp>
 #include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
 
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <system_error>
@@ -54,16 +56,21 @@ stats::status status_of(core::outcome_kind k) {
   }
 }
 
-std::uint32_t to_mb(std::uint64_t bytes) {
-  return static_cast<std::uint32_t>((bytes + (1u << 20) - 1) >> 20);
-}
+std::uint32_t to_mb(std::uint64_t bytes) { return static_cast<std::uint32_t>((bytes + (1u << 20) - 1) >> 20); }
 
-// The whole of one `lemu run`: a loop over the events on one io_context.
+// Invocations that have finished ahead of an older one wait here (stdout stays in input order). Past
+// these limits no new event is started until the oldest finishes: memory stays bounded whatever runs slow.
+constexpr std::size_t max_waiting_outcomes = 4096;
+constexpr std::size_t max_waiting_bytes = std::size_t{64} << 20;
+
+// The whole of one `lemu run` on one io_context: a scheduler that hands events to idle environments,
+// starts new ones up to the concurrency limit, and prints outcomes in input order.
 class runner {
 public:
   runner(net::io_context& ioc, const run_options& opt, const events::event_plan& plan)
       : m_ioc(ioc), m_opt(opt), m_reader(plan), m_out(stdout, stderr), m_summary(opt.function.memory_mb),
-        m_flush_timer(ioc), m_signals(ioc, SIGINT, SIGTERM) {
+        m_tick_timer(ioc), m_signals(ioc, SIGINT, SIGTERM), m_total(plan.total_events() * opt.repeat),
+        m_started(std::chrono::steady_clock::now()) {
     if (!opt.json_report.empty()) {
       m_json.open(opt.json_report, std::ios::out | std::ios::trunc);
       if (!m_json) throw usage_error(opt.json_report + ": cannot open for writing");
@@ -74,8 +81,8 @@ public:
     m_signals.async_wait([this](boost::system::error_code ec, int) {
       if (!ec) interrupt();
     });
-    schedule_flush();
-    net::post(m_ioc, [this] { next_event(); });
+    schedule_tick();
+    net::post(m_ioc, [this] { pump(); });
     m_ioc.run();
     finish_output();
     if (m_interrupted) return exit_interrupted;
@@ -83,91 +90,155 @@ public:
   }
 
 private:
-  void next_event() {
-    if (m_stopping) return;
+  // One event's place in the output order.
+  struct slot {
+    events::event meta; // source and line (the payload has gone to the runtime)
+    bool done = false;
+    stats::invocation_record record;
+    std::string line;   // the stdout line
+  };
+
+  // Starts as many events as there are environments for, then returns.
+  void pump() {
+    while (!m_stopping && !m_input_done && m_window.size() < max_waiting_outcomes && m_waiting_bytes < max_waiting_bytes) {
+      std::shared_ptr<execution_environment> env = idle_environment();
+      if (!env && m_envs.size() >= m_opt.concurrency) return; // all busy: wait for one
+      std::optional<events::event> ev = next_event();
+      if (!ev) {
+        m_input_done = true;
+        break;
+      }
+      const std::size_t index = m_next_index++;
+      m_window.push_back(slot{events::event{{}, ev->source, ev->line}, false, {}, {}});
+
+      core::invocation inv;
+      inv.request_id = m_ids.request_id();
+      inv.function_arn = m_arn;
+      inv.trace_id = m_ids.trace_id();
+      inv.timeout = m_opt.function.timeout;
+      if (ev->payload.size() > core::max_event_bytes) {
+        reject(index, inv.request_id, ev->payload.size());
+        continue;
+      }
+      inv.payload = std::move(ev->payload);
+      if (!env) {
+        env = std::make_shared<execution_environment>(m_ioc.get_executor(), m_opt.function, ++m_environments, m_out,
+                                                      environment_options{m_opt.runtime_api_port});
+        m_envs.push_back(env);
+        env->start();
+      }
+      ++m_in_flight;
+      env->invoke(std::move(inv), [this, index, env](invoke_result r) { completed(index, env, std::move(r)); });
+    }
+    if (m_input_done && m_in_flight == 0) stop();
+  }
+
+  std::shared_ptr<execution_environment> idle_environment() const {
+    for (const auto& e : m_envs) {
+      if (e->idle()) return e;
+    }
+    return nullptr;
+  }
+
+  std::optional<events::event> next_event() {
     std::optional<events::event> ev = m_reader.next();
     if (!ev && ++m_pass < m_opt.repeat) {
       m_reader.rewind();
       ev = m_reader.next();
     }
-    if (!ev) {
-      stop();
-      return;
-    }
-    m_current = std::move(*ev);
-
-    core::invocation inv;
-    inv.request_id = m_ids.request_id();
-    inv.function_arn = m_arn;
-    inv.trace_id = m_ids.trace_id();
-    inv.timeout = m_opt.function.timeout;
-    if (m_current.payload.size() > core::max_event_bytes) {
-      reject(inv.request_id);
-      return;
-    }
-    inv.payload = std::move(m_current.payload);
-
-    if (!m_env || !m_env->alive()) {
-      m_env = std::make_shared<execution_environment>(m_ioc.get_executor(), m_opt.function, ++m_environments, m_out,
-                                                      environment_options{m_opt.runtime_api_port});
-      m_env->start();
-    }
-    m_env->invoke(std::move(inv), [this](invoke_result r) { completed(std::move(r)); });
+    return ev;
   }
 
   // An event over the synchronous invoke limit never reaches the function (PROTOCOL.md §4.4).
-  void reject(const std::string& request_id) {
+  void reject(std::size_t index, const std::string& request_id, std::size_t bytes) {
+    const slot& s = slot_of(index);
+    m_out.log_line("lemu: event " + s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : "") + " is " +
+                   std::to_string(bytes) + " bytes, over Lambda's 6291456-byte limit: not sent");
     nlohmann::ordered_json body;
     body["errorMessage"] = "Request must be smaller than 6291456 bytes for the InvokeFunction operation";
     body["errorType"] = "RequestTooLargeException";
     invoke_result r;
     r.request_id = request_id;
     r.outcome = core::outcome{core::outcome_kind::rejected, body.dump(), "application/json", "RequestTooLargeException"};
-    m_out.log_line("lemu: event " + m_current.source + (m_current.line ? ":" + std::to_string(m_current.line) : "") +
-                   " is " + std::to_string(m_current.payload.size()) + " bytes, over Lambda's 6291456-byte limit: not sent");
-    record(r, false);
-    net::post(m_ioc, [this] { next_event(); });
+    finished(index, r, false);
   }
 
-  // Runs from the environment's posted completion, never inside invoke(): the next event can go at once.
-  void completed(invoke_result r) {
-    record(r, true);
-    next_event();
+  // Runs from the environment's completion, never inside invoke(): the next event can go at once.
+  void completed(std::size_t index, const std::shared_ptr<execution_environment>& env, invoke_result r) {
+    --m_in_flight;
+    if (m_opt.cold && env->alive()) env->shutdown(); // --cold: every environment serves one event
+    if (!env->alive()) std::erase(m_envs, env);
+    finished(index, r, true);
+    pump();
   }
 
-  void record(const invoke_result& r, bool reached_runtime) {
-    stats::invocation_record rec;
-    rec.index = m_index++;
-    rec.source = m_current.source;
-    rec.line = m_current.line;
+  slot& slot_of(std::size_t index) { return m_window[index - m_first_index]; }
+
+  void finished(std::size_t index, const invoke_result& r, bool reached_runtime) {
+    slot& s = slot_of(index);
+    stats::invocation_record& rec = s.record;
+    rec.index = index;
+    rec.source = s.meta.source;
+    rec.line = s.meta.line;
     rec.request_id = r.request_id;
     rec.environment_id = r.environment_id;
     rec.cold = r.cold;
     rec.init_ms = r.init_ms;
+    const auto since_start = r.started_at == std::chrono::steady_clock::time_point{} ? std::chrono::steady_clock::now() : r.started_at;
+    rec.start_ms = std::chrono::duration<double, std::milli>(since_start - m_started).count();
     rec.duration_ms = r.duration_ms;
     rec.billed_ms = stats::billed_duration_ms(r.duration_ms, r.init_ms);
     rec.memory_size_mb = m_opt.function.memory_mb;
     rec.max_memory_used_mb = to_mb(r.max_memory_bytes);
     rec.status = status_of(r.outcome.kind);
     rec.error_type = r.outcome.error_type;
-
     if (reached_runtime) {
       m_out.log_line(stats::end_line(rec.request_id));
       m_out.log_line(stats::report_line(rec));
     }
-    m_out.outcome_line(outcome_line(r.outcome));
-    m_out.invocation_finished();
-    m_summary.add(rec);
-    if (m_json.is_open()) m_json << stats::to_json(rec).dump() << '\n';
+    s.line = outcome_line(r.outcome);
+    s.done = true;
+    m_waiting_bytes += s.line.size();
+    ++m_finished;
+    if (rec.status != stats::status::success) ++m_failed;
+    print_ready();
   }
 
-  void schedule_flush() {
-    m_flush_timer.expires_after(std::chrono::milliseconds(100));
-    m_flush_timer.async_wait([this](boost::system::error_code ec) {
+  // Prints the finished outcomes at the front of the window, in input order.
+  void print_ready() {
+    while (!m_window.empty() && m_window.front().done) {
+      slot& s = m_window.front();
+      m_out.outcome_line(s.line);
+      m_summary.add(s.record);
+      m_environment_summary.add(s.record);
+      if (m_json.is_open()) m_json << stats::to_json(s.record).dump() << '\n';
+      m_waiting_bytes -= s.line.size();
+      m_window.pop_front();
+      ++m_first_index;
+    }
+    m_out.invocation_finished();
+  }
+
+  void schedule_tick() {
+    m_tick_timer.expires_after(std::chrono::milliseconds(100));
+    m_tick_timer.async_wait([this](boost::system::error_code ec) {
       if (ec || m_stopping) return;
+      update_progress();
       m_out.flush();
-      schedule_flush();
+      schedule_tick();
     });
+  }
+
+  // "lemu: 1200/5000 events · 8412/s · 3 failed" on a terminal, after the first second.
+  void update_progress() {
+    if (m_opt.quiet || !m_out.err_is_terminal()) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    if (elapsed < 1.0) return;
+    std::string line = "lemu: " + std::to_string(m_finished);
+    if (m_total) line += "/" + std::to_string(m_total);
+    line += " events \u00b7 " + std::to_string(static_cast<long long>(static_cast<double>(m_finished) / elapsed)) +
+            "/s \u00b7 " + std::to_string(m_failed) + " failed";
+    m_out.progress(line);
   }
 
   void interrupt() {
@@ -179,13 +250,17 @@ private:
   void stop() {
     if (m_stopping) return;
     m_stopping = true;
-    if (m_env) m_env->shutdown();
-    m_flush_timer.cancel();
+    // An invocation in flight ends (posted) as killed; its outcome is printed when it arrives.
+    for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) e->shutdown();
+    m_tick_timer.cancel();
     m_signals.cancel();
   }
 
   void finish_output() {
+    print_ready();
+    m_out.progress({});
     m_out.text(m_summary.render_table());
+    m_out.text(m_environment_summary.render_table());
     m_out.flush();
     if (m_json.is_open()) m_json.flush();
   }
@@ -195,17 +270,25 @@ private:
   events::event_reader m_reader;
   output m_out;
   stats::run_summary m_summary;
-  net::steady_timer m_flush_timer;
+  stats::environment_summary m_environment_summary;
+  net::steady_timer m_tick_timer;
   net::signal_set m_signals;
   std::ofstream m_json;
   core::id_generator m_ids;
   const std::string m_arn = m_opt.function.function_arn();
+  const std::size_t m_total;
+  const std::chrono::steady_clock::time_point m_started;
 
-  std::shared_ptr<execution_environment> m_env;
-  std::uint32_t m_environments = 0;
-  events::event m_current;
-  std::size_t m_index = 0;
+  std::vector<std::shared_ptr<execution_environment>> m_envs; // alive environments
+  std::uint32_t m_environments = 0;                           // ever started (ids)
+  std::deque<slot> m_window;     // from the oldest unprinted event to the newest started
+  std::size_t m_first_index = 0; // index of m_window.front()
+  std::size_t m_next_index = 0;
+  std::size_t m_waiting_bytes = 0;
+  std::size_t m_in_flight = 0;
+  std::size_t m_finished = 0, m_failed = 0;
   std::size_t m_pass = 0;
+  bool m_input_done = false;
   bool m_stopping = false;
   bool m_interrupted = false;
 };
@@ -216,6 +299,10 @@ int run(const run_options& options) {
   check_bootstrap(options.function);
   if (options.events.empty()) throw usage_error("no event given: pass --event FILE (a .json, .jsonl, a directory, or - for stdin)");
   if (options.repeat == 0) throw usage_error("--repeat must be at least 1");
+  if (options.concurrency == 0) throw usage_error("--concurrency must be at least 1");
+  if (options.concurrency > 1 && options.runtime_api_port != 0) {
+    throw usage_error("--runtime-api-port serves one environment: it cannot be combined with --concurrency above 1");
+  }
   const events::event_plan plan = events::event_plan::prepare(options.events);
 
   std::signal(SIGPIPE, SIG_IGN); // a runtime that closes its connection must not kill lemu

@@ -1,6 +1,7 @@
 #pragma once
-// `lemu run`: feeds events to a function's bootstrap, one execution environment kept warm, and reports
-// every invocation (stdout: outcomes; stderr: logs, START/END/REPORT, summary; optional JSON report).
+// `lemu run`: feeds events to a function's bootstrap through up to N execution environments kept warm,
+// and reports every invocation (stdout: outcomes in input order; stderr: logs, START/END/REPORT, a
+// progress line on terminals, the summary; optional JSON report).
 
 #include <lemu/core/function_config.hpp>
 
@@ -29,6 +30,9 @@ struct run_options {
   std::size_t repeat = 1;          // --repeat: run the whole list this many times
   std::string json_report;         // --json FILE: one JSON record per invocation (JSON Lines); "" for none
   std::uint16_t runtime_api_port = 0; // --runtime-api-port: a fixed port instead of an ephemeral one
+  std::size_t concurrency = 1;     // --concurrency: execution environments at most at once
+  bool cold = false;               // --cold: a fresh environment for every event
+  bool quiet = false;              // --quiet: no progress line
 };
 
 // Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).

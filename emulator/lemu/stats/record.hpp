@@ -28,6 +28,7 @@ struct invocation_record {
   std::uint32_t environment_id = 1;     // execution environment that ran it (1-based)
   bool cold = false;                    // first invocation of a freshly initialised environment
   std::optional<double> init_ms;        // Init Duration (process start -> first /next); only when cold
+  double start_ms = 0;                  // when Duration began, in ms since the run started (for timelines)
   double duration_ms = 0;               // Duration (event delivered -> /response or /error received)
   std::uint64_t billed_ms = 0;          // Billed Duration = ceil(duration + init)
   std::uint32_t memory_size_mb = 128;   // configured memory (Memory Size)

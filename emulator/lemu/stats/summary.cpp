@@ -186,6 +186,7 @@ nlohmann::ordered_json to_json(const invocation_record& r) {
   } else {
     j["init_ms"] = nullptr;
   }
+  j["start_ms"] = r.start_ms;
   j["duration_ms"] = r.duration_ms;
   j["billed_ms"] = r.billed_ms;
   j["memory_size_mb"] = r.memory_size_mb;

@@ -68,7 +68,7 @@ private:
 
 // One JSON report record (a line of the --json file):
 // {"index":0,"source":"events/sqs.json","line":0,"request_id":"…","environment_id":1,"cold":true,
-//  "init_ms":12.3|null,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,
+//  "init_ms":12.3|null,"start_ms":0.5,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,
 //  "status":"success","error_type":null|"…"}
 nlohmann::ordered_json to_json(const invocation_record& r);
 

@@ -201,6 +201,7 @@ TEST(record_json, cold_success) {
   r.environment_id = 1;
   r.cold = true;
   r.init_ms = 12.3;
+  r.start_ms = 15.5;
   r.duration_ms = 1.2;
   r.billed_ms = 14;
   r.memory_size_mb = 128;
@@ -209,7 +210,7 @@ TEST(record_json, cold_success) {
   const nlohmann::json j = to_json(r);
   EXPECT_EQ(j, nlohmann::json::parse(R"({"index":0,"source":"events/sqs.json","line":0,
     "request_id":"8476a536-e9f4-11e8-9739-2dfe598c3fcd","environment_id":1,"cold":true,"init_ms":12.3,
-    "duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,"status":"success",
+    "start_ms":15.5,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,"status":"success",
     "error_type":null})"));
   EXPECT_TRUE(j["error_type"].is_null());
 }
@@ -229,7 +230,8 @@ TEST(record_json, warm_crash_from_json_lines) {
   r.status = status::crash;
   r.error_type = "Runtime.ExitError";
   const nlohmann::json j = to_json(r);
-  EXPECT_EQ(j.size(), 13u);
+  EXPECT_EQ(j.size(), 14u);
+  EXPECT_EQ(j["start_ms"], 0.0);
   EXPECT_EQ(j["index"], 41);
   EXPECT_EQ(j["source"], "-");
   EXPECT_EQ(j["line"], 7);
