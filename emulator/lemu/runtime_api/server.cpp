@@ -1,5 +1,9 @@
 #include <lemu/runtime_api/server.hpp>
 
+// GCC 12 reports coroutine frames, allocated and freed by Asio's awaitable_frame_base operator new/delete
+// pair, as "mismatched" (a false positive of -Wmismatched-new-delete on coroutines, fixed in later GCC).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include <lemu/core/errors.hpp>
 #include <lemu/runtime_api/capped_body.hpp>
 #include <lemu/runtime_api/headers.hpp>
@@ -13,14 +17,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/status.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <system_error>
 
@@ -37,44 +42,69 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // Bodies beyond the 413 limit are read and dropped up to this size, then the connection is closed.
 constexpr std::uint64_t drain_limit = std::uint64_t{1} << 30;
 
-http::response<http::string_body> to_response(const reply& r, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::content_type, "application/json");
-  res.body() = r.body;
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-http::response<http::span_body<const char>> to_response(const delivery& d, unsigned version, bool keep_alive) {
-  const core::invocation& inv = *d.inv;
-  http::response<http::span_body<const char>> res{http::status::ok, version};
-  res.set(http::field::content_type, "application/json");
-  res.set(headers::request_id, inv.request_id);
-  res.set(headers::deadline_ms, std::to_string(d.deadline_ms));
-  res.set(headers::invoked_function_arn, inv.function_arn);
-  if (!inv.trace_id.empty()) res.set(headers::trace_id, inv.trace_id);
-  if (!inv.client_context.empty()) res.set(headers::client_context, inv.client_context);
-  if (!inv.cognito_identity.empty()) res.set(headers::cognito_identity, inv.cognito_identity);
-  res.body() = boost::beast::span<const char>(inv.payload.data(), inv.payload.size());
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-// The request parser: Beast's, except that a header (or trailer) value longer than Beast 1.81 can store
-// (65533 bytes: it keeps field lengths in 16 bits and throws beyond) is cropped instead of failing the
-// read. Go sends Lambda-Runtime-Function-Xray-Error-Cause values up to 1 MiB; RIE crops the cause to 64 KiB.
+// The request parser: Beast's, except that it keeps only the two header (or trailer) fields the server
+// reads. That saves an allocation per header on every request, and a value longer than Beast 1.81 can
+// store (65533 bytes: it keeps field lengths in 16 bits and throws beyond) never reaches it: Go sends
+// Lambda-Runtime-Function-Xray-Error-Cause values up to 1 MiB. Keep-alive and framing are tracked by the
+// parser itself, not through the stored fields.
 class request_parser : public http::request_parser<capped_body> {
   static constexpr std::size_t max_value = 65533;
 
   void on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
                      boost::beast::error_code& ec) override {
     ec = {};
-    if (name_string.size() > max_value) return; // no such header exists: drop it
-    get().insert(name, name_string, value.substr(0, max_value));
+    if (name == http::field::content_type || boost::beast::iequals(name_string, headers::function_error_type)) {
+      get().insert(name, name_string, value.substr(0, max_value));
+    }
   }
 };
+
+// "HTTP/1.1 <status> <reason>\r\n" + extra header lines + Content-Type, Content-Length and, when the
+// connection ends, Connection: close; into `out`, whose capacity is reused from response to response.
+void format_head(std::string& out, unsigned status, bool keep_alive, std::size_t content_length) {
+  out.clear();
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += std::to_string(content_length);
+  if (!keep_alive) out += "\r\nConnection: close";
+  out += "\r\n";
+}
+
+void add_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out += ": ";
+  out.append(value);
+  out += "\r\n";
+}
+
+// A head and a body, sent with one gathered write.
+std::array<net::const_buffer, 2> message(const std::string& head, std::string_view body) {
+  return {net::buffer(head), net::buffer(body.data(), body.size())};
+}
+
+// Formats the head of a reply (the body is r.body).
+void prepare_reply(std::string& head, const reply& r, bool keep_alive) {
+  format_head(head, r.status, keep_alive, r.body.size());
+  head += "\r\n";
+}
+
+// Formats the head of the answer to GET /next, with the invocation's headers (PROTOCOL.md §1.2); the
+// body is the payload itself, not a copy.
+void prepare_delivery(std::string& head, const delivery& d, bool keep_alive) {
+  const core::invocation& inv = *d.inv;
+  format_head(head, 200, keep_alive, inv.payload.size());
+  add_header(head, headers::request_id, inv.request_id);
+  add_header(head, headers::deadline_ms, std::to_string(d.deadline_ms));
+  add_header(head, headers::invoked_function_arn, inv.function_arn);
+  if (!inv.trace_id.empty()) add_header(head, headers::trace_id, inv.trace_id);
+  if (!inv.client_context.empty()) add_header(head, headers::client_context, inv.client_context);
+  if (!inv.cognito_identity.empty()) add_header(head, headers::cognito_identity, inv.cognito_identity);
+  head += "\r\n";
+}
 
 } // namespace
 
@@ -145,7 +175,9 @@ net::awaitable<void> server::session(tcp::socket socket) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   boost::beast::flat_buffer buffer;
-  buffer.reserve(64 * 1024); // Beast reads into what is free (512 bytes at first): a request in one recv
+  buffer.reserve(64 * 1024);
+  std::string head; // response heads, formatted in place
+  head.reserve(1024); // Beast reads into what is free (512 bytes at first): a request in one recv
 
   for (;;) {
     request_parser parser;
@@ -162,14 +194,14 @@ net::awaitable<void> server::session(tcp::socket socket) {
       // Malformed HTTP (or a body beyond the drain limit): answer 400/413 and close this connection only.
       const reply r = read_ec == http::error::body_limit ? replies::too_large() : replies::bad_request(read_ec.message());
       spdlog::debug("runtime api: bad request: {}", read_ec.message());
-      auto res = to_response(r, 11, false);
-      co_await http::async_write(socket, res, use_tuple);
+      prepare_reply(head, r, false);
+      co_await net::async_write(socket, message(head, r.body), use_tuple);
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
 
     auto& req = parser.get();
-    const bool keep_alive = req.keep_alive();
+    const bool keep_alive = parser.keep_alive(); // from the parser: the message keeps no Connection field
     const route rt = match_route(req.method_string(), req.target());
 
     if (rt.kind == route_kind::next) {
@@ -183,8 +215,8 @@ net::awaitable<void> server::session(tcp::socket socket) {
           },
           refused);
       if (refused) {
-        auto res = to_response(*refused, req.version(), keep_alive);
-        auto [ec, n] = co_await http::async_write(socket, res, use_tuple);
+        prepare_reply(head, *refused, keep_alive);
+        auto [ec, n] = co_await net::async_write(socket, message(head, refused->body), use_tuple);
         if (ec || !keep_alive) co_return;
         continue;
       }
@@ -212,8 +244,8 @@ net::awaitable<void> server::session(tcp::socket socket) {
         now = std::move(parked);
       }
       const delivery out = std::move(*now); // holds the payload until the write is done
-      auto res = to_response(out, req.version(), keep_alive);
-      auto [ec, n] = co_await http::async_write(socket, res, use_tuple);
+      prepare_delivery(head, out, keep_alive);
+      auto [ec, n] = co_await net::async_write(socket, message(head, out.inv->payload), use_tuple);
       if (ec) {
         m_broker.delivery_failed(out.inv->request_id);
         co_return;
@@ -235,8 +267,8 @@ net::awaitable<void> server::session(tcp::socket socket) {
       case route_kind::method_not_allowed: r = replies::method_not_allowed(); break;
       default: r = replies::not_found(); break;
       }
-      auto res = to_response(r, req.version(), keep_alive);
-      auto [ec, n] = co_await http::async_write(socket, res, use_tuple);
+      prepare_reply(head, r, keep_alive);
+      auto [ec, n] = co_await net::async_write(socket, message(head, r.body), use_tuple);
       if (ec) co_return;
     }
     if (!keep_alive) {
