@@ -1,18 +1,33 @@
-// lemu_bench: the DESIGN.md §5 warm-invoke benchmark, lemu against a baseline measured in the same run.
+// lemu_bench: the DESIGN.md §5 benchmarks, lemu against baselines measured in the same run.
 //
+// Warm invokes (concurrency 1, and concurrency N, default 2):
 //   baseline  two raw HTTP/1.1 keep-alive round trips between two processes on loopback (GET the event,
 //             POST it back): the floor of one warm invoke. The server is this program re-executed with
-//             --serve; it reports its port on a pipe, so nothing waits by sleeping.
-//   lemu      `lemu run <echo> --event <event> --repeat N`, stdout and stderr to /dev/null, wall-clock
-//             timed for a small and a big N; (N_big - N_small) / (t_big - t_small) cancels process start,
-//             init and shutdown. Best (least time) of several rounds, interleaved with the baseline rounds.
-//             One more run with --json gives lemu's own warm duration_ms percentiles.
+//             --serve; it reports its port on a pipe, so nothing waits by sleeping. For concurrency N,
+//             N such client/server pairs run at the same time (N client threads, N server processes);
+//             the aggregate pairs/s counts the span in which all N run (the first to finish its quota
+//             stops the others).
+//   lemu      `lemu run <echo> --event <event> --repeat N [--concurrency N]`, stdout and stderr to
+//             /dev/null, wall-clock timed for a small and a big N; (N_big - N_small) / (t_big - t_small)
+//             cancels process start, init and shutdown. Best (least time) of several rounds, interleaved
+//             with the baseline rounds. One more run with --json gives lemu's own warm duration_ms
+//             percentiles.
+// Cold start:
+//   baseline  posix_spawn of the same echo bootstrap with AWS_LAMBDA_RUNTIME_API pointing at a minimal
+//             Runtime API server in this process: posix_spawn -> its first GET /next arrives (the span
+//             lemu calls Init Duration). The server answers with the event, takes the echoed response
+//             (202), then SIGKILLs and reaps the child.
+//   lemu      `lemu run <echo> --event <event> --repeat 300 --cold --json F`: p50/p90 of init_ms, and
+//             the wall time per cold invocation (t(300) - t(20)) / 280.
+// Replay:     `lemu run <echo> --event big.jsonl --quiet` on generated JSONL files of 100,000 and
+//             1,000,000 one-line SQS events (deleted afterwards): events/s and lemu's peak RSS (wait4).
 //
 // The table goes to stdout, progress to stderr; --json OUT writes the figures. Exit status: 0 when the
 // benchmark ran (whatever the ratios, unless --check), 1 when a target is missed under --check, 2 on error.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -21,13 +36,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <latch>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -35,10 +55,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +75,10 @@ using clock_type = std::chrono::steady_clock;
 constexpr double target_throughput_ratio = 0.50; // lemu rate >= 0.5 x baseline pair rate
 constexpr double target_p50_ratio = 2.0;         // lemu added latency p50 <= 2 x baseline pair p50
 constexpr double target_p99_ratio = 4.0;         // lemu added latency p99 <= 4 x baseline pair p99
+constexpr double target_cold_ratio = 1.3;        // lemu Init Duration p50 <= 1.3 x posix_spawn -> first request
+constexpr double target_replay_rss_mb = 64.0;    // lemu's peak RSS replaying 1,000,000 events
+// "Flat in the event count": the peak for 10x the events at most this much above the smaller run's.
+constexpr double target_replay_flat_ratio = 1.25;
 
 [[noreturn]] void fail_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -283,7 +310,8 @@ baseline_server start_baseline_server(const std::string& self, const std::string
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) fail_errno("pipe2");
   fd_guard read_end(pipe_fds[0]);
   fd_guard write_end(pipe_fds[1]);
-  // The child keeps only the write end: clear its close-on-exec flag (single-threaded, so no race).
+  // The child keeps only the write end: clear its close-on-exec flag (no other thread runs while servers
+  // start, so no other child can inherit it).
   if (::fcntl(write_end.get(), F_SETFD, 0) != 0) fail_errno("fcntl");
 
   const std::string fd_arg = std::to_string(write_end.get());
@@ -326,60 +354,81 @@ baseline_server start_baseline_server(const std::string& self, const std::string
   return server;
 }
 
-int wait_child(pid_t pid) {
+// Waits for a child; its rusage (wait4: the child's own, with its largest reaped descendant's peak RSS
+// folded into ru_maxrss) when `usage` is given. Returns the exit status, or 128 + the signal.
+int wait_child(pid_t pid, rusage* usage = nullptr) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) fail_errno("waitpid");
+  while (::wait4(pid, &status, 0, usage) < 0) {
+    if (errno != EINTR) fail_errno("wait4");
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+void stop_baseline_server(baseline_server& server) {
+  server.conn.reset(); // end of stream: the server exits
+  if (const int status = wait_child(server.pid); status != 0) {
+    throw std::runtime_error("baseline server exited with status " + std::to_string(status));
+  }
+}
+
+// The client side of the baseline: one GET + POST pair at a time over a keep-alive connection.
+class baseline_client {
+public:
+  explicit baseline_client(int fd) : m_fd(fd), m_reader(fd) {}
+
+  void pair() {
+    static constexpr std::string_view get_request = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
+                                                    "Host: 127.0.0.1\r\n\r\n";
+    send_all(m_fd, get_request);
+    if (!m_reader.read_head(m_head)) throw std::runtime_error("baseline server closed the connection");
+    if (!m_head.start_line.starts_with("HTTP/1.1 200")) throw std::runtime_error("baseline GET: " + m_head.start_line);
+    m_reader.read_body(m_head.content_length, m_body);
+    // Echo the event back, as the echo function does, in one send.
+    m_post.clear();
+    m_post += "POST /2018-06-01/runtime/invocation/";
+    m_post += m_head.request_id;
+    m_post += "/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ";
+    m_post += std::to_string(m_body.size());
+    m_post += "\r\n\r\n";
+    m_post += m_body;
+    send_all(m_fd, m_post);
+    if (!m_reader.read_head(m_head)) throw std::runtime_error("baseline server closed the connection");
+    if (!m_head.start_line.starts_with("HTTP/1.1 202")) throw std::runtime_error("baseline POST: " + m_head.start_line);
+    m_reader.read_body(m_head.content_length, m_ack);
+  }
+
+  const std::string& last_event() const { return m_body; }
+
+private:
+  int m_fd;
+  http_reader m_reader;
+  message_head m_head;
+  std::string m_body;
+  std::string m_post;
+  std::string m_ack;
+};
+
 struct baseline_round {
-  double pairs_per_s = 0;
-  double p50_us = 0;
+  double pairs_per_s = 0; // aggregate over all connections
+  double p50_us = 0;      // per pair, as one connection sees it
   double p99_us = 0;
-  double mean_us = 0;
+  double mean_us = 0;     // per pair per connection
 };
 
 // One round: `warmup` untimed pairs, then `pairs` timed GET + POST pairs over the keep-alive connection.
 baseline_round run_baseline_round(int fd, const std::string& event, int warmup, int pairs) {
-  http_reader reader(fd);
-  const std::string get_request = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
-                                  "Host: 127.0.0.1\r\n\r\n";
-  std::string post_request;
-  message_head head;
-  std::string body;
-  std::string ack;
+  baseline_client client(fd);
   std::vector<double> lat_us;
   lat_us.reserve(static_cast<std::size_t>(pairs));
 
-  auto one_pair = [&] {
-    send_all(fd, get_request);
-    if (!reader.read_head(head)) throw std::runtime_error("baseline server closed the connection");
-    if (!head.start_line.starts_with("HTTP/1.1 200")) throw std::runtime_error("baseline GET: " + head.start_line);
-    reader.read_body(head.content_length, body);
-    // Echo the event back, as the echo function does, in one send.
-    post_request.clear();
-    post_request += "POST /2018-06-01/runtime/invocation/";
-    post_request += head.request_id;
-    post_request += "/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ";
-    post_request += std::to_string(body.size());
-    post_request += "\r\n\r\n";
-    post_request += body;
-    send_all(fd, post_request);
-    if (!reader.read_head(head)) throw std::runtime_error("baseline server closed the connection");
-    if (!head.start_line.starts_with("HTTP/1.1 202")) throw std::runtime_error("baseline POST: " + head.start_line);
-    reader.read_body(head.content_length, ack);
-  };
-
-  for (int i = 0; i < warmup; ++i) one_pair();
-  if (body != event) throw std::runtime_error("baseline server returned a different event");
+  for (int i = 0; i < warmup; ++i) client.pair();
+  if (client.last_event() != event) throw std::runtime_error("baseline server returned a different event");
 
   const auto start = clock_type::now();
   auto prev = start;
   for (int i = 0; i < pairs; ++i) {
-    one_pair();
+    client.pair();
     const auto now = clock_type::now();
     lat_us.push_back(std::chrono::duration<double, std::micro>(now - prev).count());
     prev = now;
@@ -395,18 +444,87 @@ baseline_round run_baseline_round(int fd, const std::string& event, int warmup, 
   return r;
 }
 
+// One round of N client/server pairs at once, one client thread per connection: each does `warmup`
+// untimed pairs, all start timing together (a latch), and the first to finish `pairs` timed pairs stops
+// the others after their current pair, so the aggregate rate covers only the span in which all N ran.
+baseline_round run_baseline_parallel(const std::vector<int>& fds, const std::string& event, int warmup, int pairs) {
+  struct per_thread {
+    std::vector<double> lat_us;
+    clock_type::time_point start{};
+    clock_type::time_point end{};
+    std::exception_ptr error;
+  };
+  const std::size_t n = fds.size();
+  std::vector<per_thread> results(n);
+  std::latch ready(static_cast<std::ptrdiff_t>(n));
+  std::atomic<bool> stop{false};
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        per_thread& res = results[i];
+        bool arrived = false;
+        try {
+          baseline_client client(fds[i]);
+          for (int k = 0; k < warmup; ++k) client.pair();
+          if (client.last_event() != event) throw std::runtime_error("baseline server returned a different event");
+          res.lat_us.reserve(static_cast<std::size_t>(pairs));
+          arrived = true;
+          ready.arrive_and_wait();
+          res.start = clock_type::now();
+          auto prev = res.start;
+          for (int k = 0; k < pairs && !stop.load(std::memory_order_relaxed); ++k) {
+            client.pair();
+            const auto now = clock_type::now();
+            res.lat_us.push_back(std::chrono::duration<double, std::micro>(now - prev).count());
+            prev = now;
+          }
+          res.end = prev;
+        } catch (...) {
+          res.error = std::current_exception();
+          if (!arrived) ready.count_down();
+        }
+        stop.store(true, std::memory_order_relaxed);
+      });
+    }
+  } // joined
+  for (const auto& res : results) {
+    if (res.error) std::rethrow_exception(res.error);
+  }
+
+  std::vector<double> lat_us;
+  auto first_start = results.front().start;
+  auto last_end = results.front().end;
+  for (const auto& res : results) {
+    lat_us.insert(lat_us.end(), res.lat_us.begin(), res.lat_us.end());
+    first_start = std::min(first_start, res.start);
+    last_end = std::max(last_end, res.end);
+  }
+  const double span_s = std::chrono::duration<double>(last_end - first_start).count();
+  if (lat_us.empty() || span_s <= 0) throw std::runtime_error("parallel baseline round timed nothing");
+  std::sort(lat_us.begin(), lat_us.end());
+  baseline_round r;
+  r.pairs_per_s = static_cast<double>(lat_us.size()) / span_s;
+  r.mean_us = span_s * 1e6 * static_cast<double>(n) / static_cast<double>(lat_us.size());
+  r.p50_us = percentile(lat_us, 0.50);
+  r.p99_us = percentile(lat_us, 0.99);
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // lemu runs.
 
-// Runs `lemu run <echo> --event <event> --repeat n [--json file]` with stdin, stdout and stderr on
-// /dev/null; returns the wall-clock seconds from spawn to exit. Throws when lemu does not exit 0.
-double time_lemu(const std::string& lemu, const std::string& echo, const std::string& event_path, int n,
-                 const std::string& json_file = {}) {
-  std::vector<std::string> args{lemu, "run", echo, "--event", event_path, "--repeat", std::to_string(n)};
-  if (!json_file.empty()) {
-    args.emplace_back("--json");
-    args.push_back(json_file);
-  }
+struct lemu_run {
+  double seconds = 0;   // wall clock, spawn to exit
+  double max_rss_mb = 0; // wait4 ru_maxrss of the lemu process
+};
+
+// Runs `lemu run <echo> <args...>` with stdin, stdout and stderr on /dev/null; returns the wall-clock
+// seconds from spawn to exit and the peak RSS. Throws when lemu does not exit 0.
+lemu_run run_lemu(const std::string& lemu, const std::string& echo, const std::vector<std::string>& run_args) {
+  std::vector<std::string> args{lemu, "run", echo};
+  args.insert(args.end(), run_args.begin(), run_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -428,25 +546,51 @@ double time_lemu(const std::string& lemu, const std::string& echo, const std::st
     errno = rc;
     fail_errno("posix_spawn " + lemu);
   }
-  const int status = wait_child(pid);
-  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  rusage usage{};
+  const int status = wait_child(pid, &usage);
+  lemu_run r;
+  r.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  r.max_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
   if (status != 0) {
-    throw std::runtime_error("lemu run --repeat " + std::to_string(n) + " exited with status " +
-                             std::to_string(status) + " (run it by hand to see why)");
+    std::string command = "lemu run " + echo;
+    for (const auto& a : run_args) command += " " + a;
+    throw std::runtime_error("`" + command + "` exited with status " + std::to_string(status) +
+                             " (run it by hand to see why)");
   }
-  return seconds;
+  return r;
 }
 
-struct lemu_durations {
+// `--event <event> --repeat n [--concurrency c] [--cold] [--json file]`
+std::vector<std::string> repeat_args(const std::string& event_path, int n, int concurrency = 1, bool cold = false,
+                                     const std::string& json_file = {}) {
+  std::vector<std::string> args{"--event", event_path, "--repeat", std::to_string(n)};
+  if (concurrency != 1) {
+    args.emplace_back("--concurrency");
+    args.push_back(std::to_string(concurrency));
+  }
+  if (cold) args.emplace_back("--cold");
+  if (!json_file.empty()) {
+    args.emplace_back("--json");
+    args.push_back(json_file);
+  }
+  return args;
+}
+
+struct lemu_records {
   std::size_t warm = 0;
-  double p50_us = 0;
+  double p50_us = 0; // warm duration_ms
   double p99_us = 0;
+  std::vector<double> init_ms; // sorted, of the cold records
+  std::size_t environments = 0;
+  double max_memory_used_mb = 0; // the runtime's, as lemu reports it
 };
 
-lemu_durations read_lemu_json(const std::string& path, int expected) {
+lemu_records read_lemu_json(const std::string& path, int expected) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("lemu wrote no " + path);
   std::vector<double> warm_us;
+  std::set<std::int64_t> environments;
+  lemu_records out;
   std::string line;
   int records = 0;
   while (std::getline(in, line)) {
@@ -457,13 +601,253 @@ lemu_durations read_lemu_json(const std::string& path, int expected) {
       throw std::runtime_error("lemu invocation " + j.at("index").dump() + " was not a success");
     }
     if (!j.at("cold").get<bool>()) warm_us.push_back(j.at("duration_ms").get<double>() * 1000.0);
+    else if (const auto& init = j.at("init_ms"); !init.is_null()) out.init_ms.push_back(init.get<double>());
+    environments.insert(j.at("environment_id").get<std::int64_t>());
+    if (const auto& mem = j.at("max_memory_used_mb"); mem.is_number()) {
+      out.max_memory_used_mb = std::max(out.max_memory_used_mb, mem.get<double>());
+    }
   }
   if (records != expected) {
     throw std::runtime_error("lemu --json wrote " + std::to_string(records) + " records, expected " +
                              std::to_string(expected));
   }
   std::sort(warm_us.begin(), warm_us.end());
-  return {warm_us.size(), percentile(warm_us, 0.50), percentile(warm_us, 0.99)};
+  std::sort(out.init_ms.begin(), out.init_ms.end());
+  out.warm = warm_us.size();
+  out.p50_us = percentile(warm_us, 0.50);
+  out.p99_us = percentile(warm_us, 0.99);
+  out.environments = environments.size();
+  return out;
+}
+
+// A temporary directory, removed with everything in it on scope exit.
+class temp_dir {
+public:
+  explicit temp_dir(const std::string& prefix) {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) fail_errno("mkdtemp " + tmpl);
+    m_path = tmpl;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  std::string file(std::string_view name) const { return m_path + "/" + std::string(name); }
+
+private:
+  std::string m_path;
+};
+
+// lemu's own view of warm invokes: `--repeat n [--concurrency c] --json`, read back.
+lemu_records lemu_json_run(const std::string& lemu, const std::string& echo, const std::string& event_path, int n,
+                           int concurrency, bool cold, double* seconds = nullptr) {
+  temp_dir dir("lemu_bench_");
+  const std::string json_file = dir.file("records.jsonl");
+  const lemu_run run = run_lemu(lemu, echo, repeat_args(event_path, n, concurrency, cold, json_file));
+  if (seconds) *seconds = run.seconds;
+  return read_lemu_json(json_file, n);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cold start baseline: posix_spawn of the echo bootstrap -> its first GET /next at a minimal Runtime API
+// server in this process.
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+struct cold_sample {
+  double init_ms = 0;  // posix_spawn -> the first GET /next read whole
+  double cycle_ms = 0; // posix_spawn -> event answered, response taken, child killed and reaped
+};
+
+class cold_baseline {
+public:
+  cold_baseline(std::string bootstrap, std::string event) : m_bootstrap(std::move(bootstrap)), m_event(std::move(event)) {
+    m_listener = fd_guard(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (m_listener.get() < 0) fail_errno("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (::bind(m_listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) fail_errno("bind");
+    if (::listen(m_listener.get(), 16) != 0) fail_errno("listen");
+    socklen_t len = sizeof addr;
+    if (::getsockname(m_listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) fail_errno("getsockname");
+    // The echo bootstrap reads only AWS_LAMBDA_RUNTIME_API.
+    m_env.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+    m_null_in = fd_guard(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    m_null_out = fd_guard(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (m_null_in.get() < 0 || m_null_out.get() < 0) fail_errno("open /dev/null");
+    const std::string accepted_body = R"({"status":"OK"})";
+    m_accepted = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(accepted_body.size()) + "\r\n\r\n" + accepted_body;
+  }
+
+  cold_sample spawn_once(int serial) {
+    // The /next answer is built before the clock starts.
+    const auto deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch() + std::chrono::seconds(3))
+                                 .count();
+    char request_id[40];
+    std::snprintf(request_id, sizeof request_id, "c01d57a1-0000-4000-8000-%012d", serial);
+    const std::string next_response = "HTTP/1.1 200 OK\r\n"
+                                      "Content-Type: application/json\r\n"
+                                      "Lambda-Runtime-Aws-Request-Id: " +
+                                      std::string(request_id) +
+                                      "\r\n"
+                                      "Lambda-Runtime-Deadline-Ms: " +
+                                      std::to_string(deadline_ms) +
+                                      "\r\n"
+                                      "Lambda-Runtime-Invoked-Function-Arn: "
+                                      "arn:aws:lambda:us-east-1:123456789012:function:bootstrap\r\n"
+                                      "Content-Length: " +
+                                      std::to_string(m_event.size()) + "\r\n\r\n" + m_event;
+    std::vector<char*> envp;
+    for (auto& e : m_env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    char* argv[] = {m_bootstrap.data(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, m_null_in.get(), STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, m_null_out.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, m_null_out.get(), STDERR_FILENO);
+
+    pid_t pid = -1;
+    const auto t0 = clock_type::now();
+    const int rc = ::posix_spawn(&pid, m_bootstrap.c_str(), &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      errno = rc;
+      fail_errno("posix_spawn " + m_bootstrap);
+    }
+    // The child is killed and reaped however this ends.
+    struct child_guard {
+      pid_t pid;
+      ~child_guard() {
+        if (pid > 0) {
+          ::kill(pid, SIGKILL);
+          int status;
+          while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+          }
+        }
+      }
+    } child{pid};
+
+    // Wait for the connection, or for the child to exit without making one.
+    fd_guard pidfd(pidfd_open(pid));
+    if (pidfd.get() < 0) fail_errno("pidfd_open");
+    pollfd fds[2] = {{m_listener.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    for (;;) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("poll");
+      }
+      break;
+    }
+    if ((fds[0].revents & POLLIN) == 0) throw std::runtime_error(m_bootstrap + " exited before connecting");
+    fd_guard conn(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (conn.get() < 0) fail_errno("accept");
+    http_reader reader(conn.get());
+    message_head head;
+    if (!reader.read_head(head)) throw std::runtime_error(m_bootstrap + " closed its connection without a request");
+    const auto t1 = clock_type::now();
+    if (!head.start_line.starts_with("GET /2018-06-01/runtime/invocation/next ")) {
+      throw std::runtime_error("cold baseline: unexpected first request: " + head.start_line);
+    }
+    set_nodelay(conn.get());
+    std::string body;
+    reader.read_body(head.content_length, body);
+    send_all(conn.get(), next_response);
+    if (!reader.read_head(head)) throw std::runtime_error(m_bootstrap + " closed its connection before responding");
+    reader.read_body(head.content_length, body);
+    if (head.start_line != "POST /2018-06-01/runtime/invocation/" + std::string(request_id) + "/response HTTP/1.1") {
+      throw std::runtime_error("cold baseline: unexpected response: " + head.start_line);
+    }
+    if (body != m_event) throw std::runtime_error("cold baseline: the echo returned a different payload");
+    send_all(conn.get(), m_accepted);
+    ::kill(pid, SIGKILL);
+    child.pid = -1;
+    wait_child(pid);
+    const auto t2 = clock_type::now();
+    return {std::chrono::duration<double, std::milli>(t1 - t0).count(),
+            std::chrono::duration<double, std::milli>(t2 - t0).count()};
+  }
+
+private:
+  std::string m_bootstrap;
+  std::string m_event;
+  std::vector<std::string> m_env;
+  fd_guard m_listener;
+  fd_guard m_null_in;
+  fd_guard m_null_out;
+  std::string m_accepted;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Replay input: n one-line SQS-like events (about 300 bytes each, every messageId and orderId distinct).
+
+void write_jsonl(const std::string& path, int n) {
+  static constexpr std::string_view line =
+      R"({"Records":[{"messageId":"059f36b4-87a3-44ab-83d2-000000000000","receiptHandle":"AQEBwJnKyrHi",)"
+      R"("body":"{\"orderId\":\"0000000\",\"status\":\"paid\"}","attributes":{"SentTimestamp":"1732606401000"},)"
+      R"("eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:orders","awsRegion":"us-east-1"}]})"
+      "\n";
+  const std::size_t id_at = line.find("000000000000");
+  const std::size_t order_at = line.find("0000000\\\"");
+  std::string chunk;
+  chunk.reserve(4 * 1024 * 1024 + line.size());
+  fd_guard out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (out.get() < 0) fail_errno("open " + path);
+  auto flush = [&] {
+    std::string_view data = chunk;
+    while (!data.empty()) {
+      const ssize_t w = ::write(out.get(), data.data(), data.size());
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("write " + path);
+      }
+      data.remove_prefix(static_cast<std::size_t>(w));
+    }
+    chunk.clear();
+  };
+  char digits[16];
+  for (int i = 0; i < n; ++i) {
+    const std::size_t at = chunk.size();
+    chunk += line;
+    std::snprintf(digits, sizeof digits, "%012d", i);
+    chunk.replace(at + id_at, 12, digits, 12);
+    chunk.replace(at + order_at, 7, digits + 5, 7);
+    if (chunk.size() >= 4 * 1024 * 1024) flush();
+  }
+  flush();
+}
+
+struct replay_result {
+  int events = 0;
+  double seconds = 0;
+  double events_per_s = 0;
+  double max_rss_mb = 0;
+};
+
+replay_result replay(const std::string& lemu, const std::string& echo, const temp_dir& dir, int n) {
+  const std::string path = dir.file("replay-" + std::to_string(n) + ".jsonl");
+  write_jsonl(path, n);
+  std::cerr << "  replay " << n << " events (" << std::filesystem::file_size(path) / (1024 * 1024) << " MiB)...\n";
+  replay_result r;
+  try {
+    const lemu_run run = run_lemu(lemu, echo, {"--event", path, "--quiet"});
+    r.events = n;
+    r.seconds = run.seconds;
+    r.events_per_s = n / run.seconds;
+    r.max_rss_mb = run.max_rss_mb;
+  } catch (...) {
+    std::filesystem::remove(path);
+    throw;
+  }
+  std::filesystem::remove(path);
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -480,6 +864,12 @@ struct options {
   int n_big = 21000;
   int n_json = 10000;
   int rounds = 3;
+  int concurrency = 2;
+  int cold_n = 300;
+  int cold_small = 20;
+  int replay_small = 100000;
+  int replay_big = 1000000;
+  bool skip_replay = false;
   bool check = false;
   // --serve mode
   bool serve = false;
@@ -487,19 +877,27 @@ struct options {
 };
 
 void usage(std::ostream& out) {
-  out << "usage: lemu_bench --lemu PATH --echo PATH --event FILE [--json OUT] [--check]\n"
+  out << "usage: lemu_bench --lemu PATH --echo PATH --event FILE [--json OUT] [--check] [--skip-replay]\n"
          "                  [--pairs N] [--warmup N] [--small N] [--big N] [--json-n N] [--rounds N]\n"
-         "  --lemu PATH    the lemu CLI\n"
-         "  --echo PATH    the C++ echo bootstrap\n"
-         "  --event FILE   the event (one JSON document), e.g. events/sqs/single-message.json\n"
-         "  --json OUT     also write the figures as JSON to OUT\n"
-         "  --check        exit 1 when a DESIGN.md §5 target is missed\n"
-         "  --pairs N      timed baseline pairs per round (default 20000)\n"
-         "  --warmup N     untimed baseline pairs before each round (default 1000)\n"
-         "  --small N      lemu --repeat for the short run (default 1000)\n"
-         "  --big N        lemu --repeat for the long run (default 21000)\n"
-         "  --json-n N     lemu --repeat for the --json run (default 10000)\n"
-         "  --rounds N     rounds of each measurement, the best is kept (default 3)\n";
+         "                  [--concurrency N] [--cold-n N] [--cold-small N] [--replay N] [--replay-small N]\n"
+         "  --lemu PATH        the lemu CLI\n"
+         "  --echo PATH        the C++ echo bootstrap\n"
+         "  --event FILE       the event (one JSON document), e.g. events/sqs/single-message.json\n"
+         "  --json OUT         also write the figures as JSON to OUT\n"
+         "  --check            exit 1 when a DESIGN.md §5 target is missed\n"
+         "  --pairs N          timed baseline pairs per round (default 20000)\n"
+         "  --warmup N         untimed baseline pairs before each round (default 1000)\n"
+         "  --small N          lemu --repeat for the short run (default 1000)\n"
+         "  --big N            lemu --repeat for the long run (default 21000)\n"
+         "  --json-n N         lemu --repeat for the --json runs (default 10000)\n"
+         "  --rounds N         rounds of each measurement, the best is kept (default 3)\n"
+         "  --concurrency N    the second warm measurement: lemu --concurrency N against N baseline pairs\n"
+         "                     at once (default 2)\n"
+         "  --cold-n N         cold starts per round: lemu --cold --repeat N and N baseline spawns (default 300)\n"
+         "  --cold-small N     lemu --cold --repeat for the short run of the wall-time difference (default 20)\n"
+         "  --replay N         events in the big replay (default 1000000)\n"
+         "  --replay-small N   events in the small replay (default 100000)\n"
+         "  --skip-replay      skip the replay runs (about a minute of the default run)\n";
 }
 
 int to_int(const std::string& flag, const std::string& value, int min) {
@@ -530,6 +928,12 @@ options parse(int argc, char** argv) {
     else if (flag == "--big") o.n_big = to_int(flag, value(), 2);
     else if (flag == "--json-n") o.n_json = to_int(flag, value(), 2);
     else if (flag == "--rounds") o.rounds = to_int(flag, value(), 1);
+    else if (flag == "--concurrency") o.concurrency = to_int(flag, value(), 2);
+    else if (flag == "--cold-n") o.cold_n = to_int(flag, value(), 2);
+    else if (flag == "--cold-small") o.cold_small = to_int(flag, value(), 1);
+    else if (flag == "--replay") o.replay_big = to_int(flag, value(), 2);
+    else if (flag == "--replay-small") o.replay_small = to_int(flag, value(), 1);
+    else if (flag == "--skip-replay") o.skip_replay = true;
     else if (flag == "--serve") {
       o.serve = true;
       o.event = value();
@@ -545,6 +949,8 @@ options parse(int argc, char** argv) {
   }
   if (o.lemu.empty() || o.echo.empty() || o.event.empty()) throw std::invalid_argument("--lemu, --echo and --event are required");
   if (o.n_big <= o.n_small) throw std::invalid_argument("--big must be larger than --small");
+  if (o.cold_n <= o.cold_small) throw std::invalid_argument("--cold-n must be larger than --cold-small");
+  if (o.replay_big <= o.replay_small) throw std::invalid_argument("--replay must be larger than --replay-small");
   return o;
 }
 
@@ -563,7 +969,7 @@ std::string fmt(const char* format, double v) {
 }
 
 std::string row(std::string_view name, const std::string& lemu, const std::string& base, const std::string& ratio,
-                 std::string_view note) {
+                std::string_view note) {
   // Column widths count code points, so "µ" and "→" do not shift the columns.
   auto pad = [](std::string_view s, std::size_t width) {
     std::size_t cps = 0;
@@ -577,126 +983,358 @@ std::string row(std::string_view name, const std::string& lemu, const std::strin
   return line;
 }
 
+const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
+
+// ---------------------------------------------------------------------------------------------------
+// The warm measurement at one concurrency: baseline rounds interleaved with lemu's small and big runs,
+// then lemu's --json run.
+
+struct warm_result {
+  int concurrency = 1;
+  std::vector<baseline_round> base_rounds;
+  baseline_round base; // the best round (highest rate)
+  std::vector<double> t_small;
+  std::vector<double> t_big;
+  double lemu_rate = 0;
+  double lemu_added_us = 0; // per environment: concurrency x 1e6 / rate
+  lemu_records durations;
+  double ratio_rate = 0;
+  double ratio_latency = 0;
+  double ratio_inner_p50 = 0;
+  double ratio_inner_p99 = 0;
+  bool rate_ok = false;
+  bool latency_ok = false;
+};
+
+warm_result measure_warm(const options& o, const std::string& self, const std::string& event, int concurrency) {
+  warm_result w;
+  w.concurrency = concurrency;
+  std::vector<baseline_server> servers;
+  for (int i = 0; i < concurrency; ++i) servers.push_back(start_baseline_server(self, o.event));
+  std::vector<int> fds;
+  for (const auto& s : servers) fds.push_back(s.conn.get());
+
+  for (int r = 0; r < o.rounds; ++r) {
+    w.base_rounds.push_back(concurrency == 1 ? run_baseline_round(fds.front(), event, o.warmup, o.pairs)
+                                             : run_baseline_parallel(fds, event, o.warmup, o.pairs));
+    w.t_small.push_back(run_lemu(o.lemu, o.echo, repeat_args(o.event, o.n_small, concurrency)).seconds);
+    w.t_big.push_back(run_lemu(o.lemu, o.echo, repeat_args(o.event, o.n_big, concurrency)).seconds);
+    const auto& b = w.base_rounds.back();
+    std::cerr << "  round " << r + 1 << (concurrency == 1 ? "" : " (concurrency " + std::to_string(concurrency) + ")")
+              << ": baseline " << fmt("%.0f", b.pairs_per_s) << " pairs/s (p50 " << fmt("%.1f", b.p50_us)
+              << " µs, p99 " << fmt("%.1f", b.p99_us) << " µs); lemu --repeat " << o.n_small << " "
+              << fmt("%.3f", w.t_small.back()) << " s, --repeat " << o.n_big << " " << fmt("%.3f", w.t_big.back())
+              << " s\n";
+  }
+  for (auto& s : servers) stop_baseline_server(s);
+
+  w.durations = lemu_json_run(o.lemu, o.echo, o.event, o.n_json, concurrency, false);
+  if (w.durations.environments != static_cast<std::size_t>(concurrency)) {
+    std::cerr << "  note: lemu --concurrency " << concurrency << " used " << w.durations.environments
+              << " environment(s)\n";
+  }
+
+  // Figures: the best baseline round (highest rate; its percentiles), the least lemu times.
+  w.base = *std::max_element(w.base_rounds.begin(), w.base_rounds.end(),
+                             [](const auto& a, const auto& b) { return a.pairs_per_s < b.pairs_per_s; });
+  const double best_small = *std::min_element(w.t_small.begin(), w.t_small.end());
+  const double best_big = *std::min_element(w.t_big.begin(), w.t_big.end());
+  const double dt = best_big - best_small;
+  if (dt <= 0) throw std::runtime_error("lemu's long run was not slower than its short run; raise --big");
+  w.lemu_rate = (o.n_big - o.n_small) / dt;
+  w.lemu_added_us = concurrency * 1e6 / w.lemu_rate;
+  w.ratio_rate = w.lemu_rate / w.base.pairs_per_s;
+  w.ratio_latency = w.lemu_added_us / w.base.p50_us;
+  w.ratio_inner_p50 = w.durations.p50_us / w.base.p50_us;
+  w.ratio_inner_p99 = w.durations.p99_us / w.base.p99_us;
+  w.rate_ok = w.ratio_rate >= target_throughput_ratio;
+  w.latency_ok = w.ratio_latency <= target_p50_ratio;
+  return w;
+}
+
+nlohmann::json warm_json(const warm_result& w) {
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const auto& r : w.base_rounds) {
+    rounds.push_back({{"pairs_per_s", r.pairs_per_s}, {"p50_us", r.p50_us}, {"p99_us", r.p99_us}, {"mean_us", r.mean_us}});
+  }
+  return {{"concurrency", w.concurrency},
+          {"baseline",
+           {{"pairs_per_s", w.base.pairs_per_s},
+            {"pair_p50_us", w.base.p50_us},
+            {"pair_p99_us", w.base.p99_us},
+            {"pair_mean_us", w.base.mean_us},
+            {"rounds", rounds}}},
+          {"lemu",
+           {{"warm_invokes_per_s", w.lemu_rate},
+            {"added_latency_us", w.lemu_added_us},
+            {"t_small_s", w.t_small},
+            {"t_big_s", w.t_big},
+            {"warm_records", w.durations.warm},
+            {"environments", w.durations.environments},
+            {"duration_p50_us", w.durations.p50_us},
+            {"duration_p99_us", w.durations.p99_us}}},
+          {"ratios",
+           {{"throughput", w.ratio_rate},
+            {"latency_p50", w.ratio_latency},
+            {"duration_p50_vs_pair_p50", w.ratio_inner_p50},
+            {"duration_p99_vs_pair_p99", w.ratio_inner_p99}}},
+          {"targets", {{"throughput_ok", w.rate_ok}, {"latency_p50_ok", w.latency_ok}}}};
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cold start: baseline spawns interleaved with lemu's --cold runs, init samples pooled over the rounds.
+
+struct cold_result {
+  std::vector<double> base_init_ms; // sorted, pooled
+  std::vector<double> base_cycle_mean_ms; // per round
+  std::vector<double> lemu_init_ms; // sorted, pooled
+  std::vector<double> t_big;
+  std::vector<double> t_small;
+  double base_p50 = 0, base_p90 = 0, lemu_p50 = 0, lemu_p90 = 0;
+  double base_cycle_ms = 0; // least per-round mean of the baseline's whole cycle
+  double lemu_wall_ms = 0;  // (t_big - t_small) / (n_big - n_small), least times
+  double ratio_p50 = 0, ratio_p90 = 0, ratio_wall = 0;
+  double runtime_max_memory_mb = 0;
+  bool ok = false;
+};
+
+cold_result measure_cold(const options& o, const std::string& event) {
+  cold_result c;
+  cold_baseline base(o.echo, event);
+  for (int i = 0; i < 5; ++i) base.spawn_once(-1 - i); // warm the page cache and the listener; untimed
+  int serial = 0;
+  for (int r = 0; r < o.rounds; ++r) {
+    double cycle_total = 0;
+    std::vector<double> round_init;
+    for (int i = 0; i < o.cold_n; ++i) {
+      const cold_sample s = base.spawn_once(serial++);
+      round_init.push_back(s.init_ms);
+      cycle_total += s.cycle_ms;
+    }
+    c.base_cycle_mean_ms.push_back(cycle_total / o.cold_n);
+    c.base_init_ms.insert(c.base_init_ms.end(), round_init.begin(), round_init.end());
+
+    double t_big = 0;
+    const lemu_records rec = lemu_json_run(o.lemu, o.echo, o.event, o.cold_n, 1, true, &t_big);
+    if (rec.init_ms.size() != static_cast<std::size_t>(o.cold_n)) {
+      throw std::runtime_error("lemu --cold --repeat " + std::to_string(o.cold_n) + " reported " +
+                               std::to_string(rec.init_ms.size()) + " Init Durations");
+    }
+    c.lemu_init_ms.insert(c.lemu_init_ms.end(), rec.init_ms.begin(), rec.init_ms.end());
+    c.runtime_max_memory_mb = std::max(c.runtime_max_memory_mb, rec.max_memory_used_mb);
+    c.t_big.push_back(t_big);
+    c.t_small.push_back(run_lemu(o.lemu, o.echo, repeat_args(o.event, o.cold_small, 1, true)).seconds);
+
+    std::sort(round_init.begin(), round_init.end());
+    std::cerr << "  cold round " << r + 1 << ": baseline init p50 " << fmt("%.3f", percentile(round_init, 0.5))
+              << " ms (cycle mean " << fmt("%.3f", c.base_cycle_mean_ms.back()) << " ms); lemu init p50 "
+              << fmt("%.3f", percentile(rec.init_ms, 0.5)) << " ms, --cold --repeat " << o.cold_n << " "
+              << fmt("%.3f", t_big) << " s, --repeat " << o.cold_small << " " << fmt("%.3f", c.t_small.back())
+              << " s\n";
+  }
+  std::sort(c.base_init_ms.begin(), c.base_init_ms.end());
+  std::sort(c.lemu_init_ms.begin(), c.lemu_init_ms.end());
+  c.base_p50 = percentile(c.base_init_ms, 0.50);
+  c.base_p90 = percentile(c.base_init_ms, 0.90);
+  c.lemu_p50 = percentile(c.lemu_init_ms, 0.50);
+  c.lemu_p90 = percentile(c.lemu_init_ms, 0.90);
+  c.base_cycle_ms = *std::min_element(c.base_cycle_mean_ms.begin(), c.base_cycle_mean_ms.end());
+  const double dt = *std::min_element(c.t_big.begin(), c.t_big.end()) - *std::min_element(c.t_small.begin(), c.t_small.end());
+  if (dt <= 0) throw std::runtime_error("lemu's long --cold run was not slower than its short one; raise --cold-n");
+  c.lemu_wall_ms = dt * 1e3 / (o.cold_n - o.cold_small);
+  c.ratio_p50 = c.lemu_p50 / c.base_p50;
+  c.ratio_p90 = c.lemu_p90 / c.base_p90;
+  c.ratio_wall = c.lemu_wall_ms / c.base_cycle_ms;
+  c.ok = c.ratio_p50 <= target_cold_ratio;
+  return c;
+}
+
 int run_bench(const options& o) {
   const std::string event = read_file(o.event);
   const std::string self = self_path();
 
   std::cerr << "lemu_bench: event " << o.event << " (" << event.size() << " bytes), " << o.rounds
             << " rounds: baseline " << o.warmup << " + " << o.pairs << " pairs, lemu --repeat " << o.n_small
-            << " and " << o.n_big << "; then lemu --repeat " << o.n_json << " --json\n";
+            << " and " << o.n_big << "; then lemu --repeat " << o.n_json << " --json; the same at --concurrency "
+            << o.concurrency << "; cold starts " << o.cold_n << " per round; replay "
+            << (o.skip_replay ? std::string("skipped") : std::to_string(o.replay_small) + " and " + std::to_string(o.replay_big))
+            << "\n";
+  const auto bench_start = clock_type::now();
 
-  baseline_server server = start_baseline_server(self, o.event);
+  const warm_result w1 = measure_warm(o, self, event, 1);
+  const warm_result wn = measure_warm(o, self, event, o.concurrency);
+  const cold_result cold = measure_cold(o, event);
 
-  std::vector<baseline_round> base_rounds;
-  std::vector<double> t_small;
-  std::vector<double> t_big;
-  for (int r = 0; r < o.rounds; ++r) {
-    base_rounds.push_back(run_baseline_round(server.conn.get(), event, o.warmup, o.pairs));
-    t_small.push_back(time_lemu(o.lemu, o.echo, o.event, o.n_small));
-    t_big.push_back(time_lemu(o.lemu, o.echo, o.event, o.n_big));
-    std::cerr << "  round " << r + 1 << ": baseline " << fmt("%.0f", base_rounds.back().pairs_per_s)
-              << " pairs/s (p50 " << fmt("%.1f", base_rounds.back().p50_us) << " µs, p99 "
-              << fmt("%.1f", base_rounds.back().p99_us) << " µs); lemu --repeat " << o.n_small << " "
-              << fmt("%.3f", t_small.back()) << " s, --repeat " << o.n_big << " " << fmt("%.3f", t_big.back())
-              << " s\n";
+  std::vector<replay_result> replays;
+  if (!o.skip_replay) {
+    temp_dir dir("lemu_bench_replay_");
+    replays.push_back(replay(o.lemu, o.echo, dir, o.replay_small));
+    replays.push_back(replay(o.lemu, o.echo, dir, o.replay_big));
   }
-  server.conn.reset(); // end of stream: the server exits
-  if (const int status = wait_child(server.pid); status != 0) {
-    throw std::runtime_error("baseline server exited with status " + std::to_string(status));
+  bool replay_rss_ok = true;
+  bool replay_flat_ok = true;
+  double replay_flat_ratio = 0;
+  if (!replays.empty()) {
+    for (const auto& r : replays) replay_rss_ok = replay_rss_ok && r.max_rss_mb <= target_replay_rss_mb;
+    replay_flat_ratio = replays.back().max_rss_mb / replays.front().max_rss_mb;
+    replay_flat_ok = replay_flat_ratio <= target_replay_flat_ratio;
   }
 
-  // lemu's own view of each warm invoke.
-  char tmpl[] = "/tmp/lemu_bench_XXXXXX";
-  const int tmp_fd = ::mkstemp(tmpl);
-  if (tmp_fd < 0) fail_errno("mkstemp");
-  ::close(tmp_fd);
-  const std::string json_file = tmpl;
-  lemu_durations durations;
-  try {
-    time_lemu(o.lemu, o.echo, o.event, o.n_json, json_file);
-    durations = read_lemu_json(json_file, o.n_json);
-  } catch (...) {
-    ::unlink(json_file.c_str());
-    throw;
-  }
-  ::unlink(json_file.c_str());
-
-  // Figures: the best baseline round (highest rate; its percentiles), the least lemu times.
-  const baseline_round base = *std::max_element(
-      base_rounds.begin(), base_rounds.end(), [](const auto& a, const auto& b) { return a.pairs_per_s < b.pairs_per_s; });
-  const double best_small = *std::min_element(t_small.begin(), t_small.end());
-  const double best_big = *std::min_element(t_big.begin(), t_big.end());
-  const double dt = best_big - best_small;
-  if (dt <= 0) throw std::runtime_error("lemu's long run was not slower than its short run; raise --big");
-  const double lemu_rate = (o.n_big - o.n_small) / dt;
-  const double lemu_added_us = 1e6 / lemu_rate;
-
-  const double ratio_rate = lemu_rate / base.pairs_per_s;
-  const double ratio_latency = lemu_added_us / base.p50_us;
-  const double ratio_inner_p50 = durations.p50_us / base.p50_us;
-  const double ratio_inner_p99 = durations.p99_us / base.p99_us;
-  const bool rate_ok = ratio_rate >= target_throughput_ratio;
-  const bool latency_ok = ratio_latency <= target_p50_ratio;
-
-  auto verdict = [](bool ok) { return ok ? "ok" : "MISSED"; };
+  // The table.
+  const std::string cn = std::to_string(o.concurrency);
   std::cout << row("benchmark", "lemu", "baseline", "ratio", "") << '\n'
-            << row("warm invokes/s (C++ echo, --repeat)", fmt("%.0f/s", lemu_rate), fmt("%.0f/s", base.pairs_per_s),
-                   fmt("%.2f", ratio_rate),
-                   fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(rate_ok))
+            << row("warm invokes/s (C++ echo, --repeat)", fmt("%.0f/s", w1.lemu_rate), fmt("%.0f/s", w1.base.pairs_per_s),
+                   fmt("%.2f", w1.ratio_rate),
+                   fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(w1.rate_ok))
             << '\n'
-            << row("warm invoke added latency p50 (µs)", fmt("%.1f", lemu_added_us), fmt("%.1f", base.p50_us),
-                   fmt("%.2f", ratio_latency),
-                   fmt("(target <= %.2f) ", target_p50_ratio) + verdict(latency_ok) +
+            << row("warm invoke added latency p50 (µs)", fmt("%.1f", w1.lemu_added_us), fmt("%.1f", w1.base.p50_us),
+                   fmt("%.2f", w1.ratio_latency),
+                   fmt("(target <= %.2f) ", target_p50_ratio) + verdict(w1.latency_ok) +
                        "  lemu: 1e6 / rate; baseline: pair p50")
             << '\n'
-            << row("  baseline pair p50 / p99 (µs)", "", fmt("%.1f", base.p50_us) + fmt(" / %.1f", base.p99_us), "",
+            << row("  baseline pair p50 / p99 (µs)", "", fmt("%.1f", w1.base.p50_us) + fmt(" / %.1f", w1.base.p99_us), "",
                    "")
             << '\n'
-            << row("  duration inside lemu p50 (µs)", fmt("%.1f", durations.p50_us), fmt("%.1f", base.p50_us),
-                   fmt("%.2f", ratio_inner_p50), "info: event delivered → response received")
+            << row("  duration inside lemu p50 (µs)", fmt("%.1f", w1.durations.p50_us), fmt("%.1f", w1.base.p50_us),
+                   fmt("%.2f", w1.ratio_inner_p50), "info: event delivered → response received")
             << '\n'
-            << row("  duration inside lemu p99 (µs)", fmt("%.1f", durations.p99_us), fmt("%.1f", base.p99_us),
-                   fmt("%.2f", ratio_inner_p99), fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
+            << row("  duration inside lemu p99 (µs)", fmt("%.1f", w1.durations.p99_us), fmt("%.1f", w1.base.p99_us),
+                   fmt("%.2f", w1.ratio_inner_p99), fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
+            << '\n'
+            << row("warm invokes/s, --concurrency " + cn, fmt("%.0f/s", wn.lemu_rate), fmt("%.0f/s", wn.base.pairs_per_s),
+                   fmt("%.2f", wn.ratio_rate),
+                   fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(wn.rate_ok) + "  baseline: " + cn +
+                       " pairs at once, aggregate")
+            << '\n'
+            << row("warm added latency p50, -c " + cn + " (µs)", fmt("%.1f", wn.lemu_added_us), fmt("%.1f", wn.base.p50_us),
+                   fmt("%.2f", wn.ratio_latency),
+                   fmt("(target <= %.2f) ", target_p50_ratio) + verdict(wn.latency_ok) + "  lemu: " + cn +
+                       "e6 / rate; baseline: pair p50, " + cn + " at once")
+            << '\n'
+            << row("  baseline pair p50 / p99, -c " + cn + " (µs)", "",
+                   fmt("%.1f", wn.base.p50_us) + fmt(" / %.1f", wn.base.p99_us), "", "")
+            << '\n'
+            << row("  duration inside lemu p50, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p50_us),
+                   fmt("%.1f", wn.base.p50_us), fmt("%.2f", wn.ratio_inner_p50), "info: event delivered → response received")
+            << '\n'
+            << row("  duration inside lemu p99, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p99_us),
+                   fmt("%.1f", wn.base.p99_us), fmt("%.2f", wn.ratio_inner_p99),
+                   fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
+            << '\n'
+            << row("cold start Init Duration p50 (ms)", fmt("%.3f", cold.lemu_p50), fmt("%.3f", cold.base_p50),
+                   fmt("%.2f", cold.ratio_p50),
+                   fmt("(target <= %.2f) ", target_cold_ratio) + verdict(cold.ok) +
+                       "  baseline: posix_spawn → first GET /next")
+            << '\n'
+            << row("  cold start Init Duration p90 (ms)", fmt("%.3f", cold.lemu_p90), fmt("%.3f", cold.base_p90),
+                   fmt("%.2f", cold.ratio_p90), "info")
+            << '\n'
+            << row("  wall time per cold invocation (ms)", fmt("%.3f", cold.lemu_wall_ms), fmt("%.3f", cold.base_cycle_ms),
+                   fmt("%.2f", cold.ratio_wall),
+                   "info: lemu (t(" + std::to_string(o.cold_n) + ") − t(" + std::to_string(o.cold_small) + ")) / " +
+                       std::to_string(o.cold_n - o.cold_small) + "; baseline spawn → reaped")
             << '\n';
+  if (replays.empty()) {
+    std::cout << row("replay from JSONL", "skipped", "", "", "(--skip-replay)") << '\n';
+  } else {
+    for (std::size_t i = replays.size(); i-- > 0;) {
+      const auto& r = replays[i];
+      char count[32];
+      std::snprintf(count, sizeof count, "%d", r.events);
+      std::string grouped(count); // 1000000 -> 1,000,000
+      for (int at = static_cast<int>(grouped.size()) - 3; at > 0; at -= 3) grouped.insert(static_cast<std::size_t>(at), ",");
+      const bool ok = r.max_rss_mb <= target_replay_rss_mb;
+      std::cout << row("replay " + grouped + " events: events/s", fmt("%.0f/s", r.events_per_s), "—", "",
+                       fmt("info: %.1f s wall", r.seconds))
+                << '\n'
+                << row("replay " + grouped + " events: peak RSS", fmt("%.1f MB", r.max_rss_mb), "—",
+                       fmt("%.2f", r.max_rss_mb / target_replay_rss_mb),
+                       fmt("(target <= %.0f MB) ", target_replay_rss_mb) + verdict(ok) + "  ratio: RSS / target")
+                << '\n';
+    }
+    std::cout << row("  peak RSS " + std::to_string(o.replay_big / o.replay_small) + "× events vs 1×",
+                     fmt("%.1f MB", replays.back().max_rss_mb), fmt("%.1f MB", replays.front().max_rss_mb),
+                     fmt("%.2f", replay_flat_ratio),
+                     fmt("(flat: <= %.2f) ", target_replay_flat_ratio) + verdict(replay_flat_ok) +
+                         "  baseline: the smaller replay")
+              << '\n';
+  }
   std::cout.flush();
+
+  const bool all_ok = w1.rate_ok && w1.latency_ok && wn.rate_ok && wn.latency_ok && cold.ok && replay_rss_ok &&
+                      replay_flat_ok;
+  std::cerr << "lemu_bench: " << fmt("%.0f", std::chrono::duration<double>(clock_type::now() - bench_start).count())
+            << " s; " << (all_ok ? "every target met" : "a target was MISSED") << "\n";
 
   if (!o.json_out.empty()) {
     nlohmann::json j;
     j["event"] = o.event;
     j["event_bytes"] = event.size();
-    j["parameters"] = {{"rounds", o.rounds},   {"baseline_pairs", o.pairs}, {"baseline_warmup", o.warmup},
-                       {"n_small", o.n_small}, {"n_big", o.n_big},          {"n_json", o.n_json}};
-    nlohmann::json rounds = nlohmann::json::array();
-    for (const auto& r : base_rounds) {
-      rounds.push_back({{"pairs_per_s", r.pairs_per_s}, {"p50_us", r.p50_us}, {"p99_us", r.p99_us}, {"mean_us", r.mean_us}});
+    j["parameters"] = {{"rounds", o.rounds},
+                       {"baseline_pairs", o.pairs},
+                       {"baseline_warmup", o.warmup},
+                       {"n_small", o.n_small},
+                       {"n_big", o.n_big},
+                       {"n_json", o.n_json},
+                       {"concurrency", o.concurrency},
+                       {"cold_n", o.cold_n},
+                       {"cold_small", o.cold_small},
+                       {"replay_small", o.replay_small},
+                       {"replay_big", o.replay_big},
+                       {"skip_replay", o.skip_replay}};
+    // Concurrency 1, under the keys the benchmark has always written.
+    const nlohmann::json c1 = warm_json(w1);
+    j["baseline"] = c1["baseline"];
+    j["lemu"] = c1["lemu"];
+    j["ratios"] = c1["ratios"];
+    j["concurrency_n"] = warm_json(wn);
+    j["cold_start"] = {{"baseline",
+                        {{"init_p50_ms", cold.base_p50},
+                         {"init_p90_ms", cold.base_p90},
+                         {"samples", cold.base_init_ms.size()},
+                         {"cycle_mean_ms", cold.base_cycle_ms},
+                         {"cycle_mean_ms_rounds", cold.base_cycle_mean_ms}}},
+                       {"lemu",
+                        {{"init_p50_ms", cold.lemu_p50},
+                         {"init_p90_ms", cold.lemu_p90},
+                         {"samples", cold.lemu_init_ms.size()},
+                         {"wall_per_cold_invocation_ms", cold.lemu_wall_ms},
+                         {"t_big_s", cold.t_big},
+                         {"t_small_s", cold.t_small},
+                         {"runtime_max_memory_used_mb", cold.runtime_max_memory_mb}}},
+                       {"ratios", {{"init_p50", cold.ratio_p50}, {"init_p90", cold.ratio_p90}, {"wall", cold.ratio_wall}}}};
+    if (replays.empty()) {
+      j["replay"] = nullptr;
+    } else {
+      nlohmann::json runs = nlohmann::json::array();
+      for (const auto& r : replays) {
+        runs.push_back({{"events", r.events},
+                        {"seconds", r.seconds},
+                        {"events_per_s", r.events_per_s},
+                        {"max_rss_mb", r.max_rss_mb}});
+      }
+      j["replay"] = {{"runs", runs}, {"rss_ratio_big_vs_small", replay_flat_ratio}};
     }
-    j["baseline"] = {{"pairs_per_s", base.pairs_per_s},
-                     {"pair_p50_us", base.p50_us},
-                     {"pair_p99_us", base.p99_us},
-                     {"pair_mean_us", base.mean_us},
-                     {"rounds", rounds}};
-    j["lemu"] = {{"warm_invokes_per_s", lemu_rate},
-                 {"added_latency_us", lemu_added_us},
-                 {"t_small_s", t_small},
-                 {"t_big_s", t_big},
-                 {"warm_records", durations.warm},
-                 {"duration_p50_us", durations.p50_us},
-                 {"duration_p99_us", durations.p99_us}};
-    j["ratios"] = {{"throughput", ratio_rate},
-                   {"latency_p50", ratio_latency},
-                   {"duration_p50_vs_pair_p50", ratio_inner_p50},
-                   {"duration_p99_vs_pair_p99", ratio_inner_p99}};
     j["targets"] = {{"throughput_min", target_throughput_ratio},
                     {"latency_p50_max", target_p50_ratio},
                     {"latency_p99_max", target_p99_ratio},
-                    {"throughput_ok", rate_ok},
-                    {"latency_p50_ok", latency_ok}};
+                    {"cold_init_p50_max", target_cold_ratio},
+                    {"replay_rss_max_mb", target_replay_rss_mb},
+                    {"replay_flat_max", target_replay_flat_ratio},
+                    {"throughput_ok", w1.rate_ok},
+                    {"latency_p50_ok", w1.latency_ok},
+                    {"concurrency_n_throughput_ok", wn.rate_ok},
+                    {"concurrency_n_latency_p50_ok", wn.latency_ok},
+                    {"cold_init_p50_ok", cold.ok},
+                    {"replay_rss_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_rss_ok)},
+                    {"replay_flat_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_flat_ok)},
+                    {"all_ok", all_ok}};
     std::ofstream out(o.json_out);
     out << j.dump(2) << '\n';
     if (!out) throw std::runtime_error("cannot write " + o.json_out);
   }
 
-  return o.check && !(rate_ok && latency_ok) ? 1 : 0;
+  return o.check && !all_ok ? 1 : 0;
 }
 
 } // namespace

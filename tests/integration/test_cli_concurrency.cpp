@@ -123,3 +123,23 @@ TEST(CliConcurrency, FixedPortCannotServeSeveralEnvironments) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "lemu: error: --runtime-api-port serves one environment: it cannot be combined with --concurrency above 1\n");
 }
+
+TEST(CliProgress, ProgressLineOnATerminalOnlyAndNotWithQuiet) {
+  // Four events of 400 ms: the run lasts over a second, so a terminal gets the progress line.
+  const std::string events = "{\"fake\":\"sleep:400\"}\n{\"fake\":\"sleep:400\"}\n{\"fake\":\"sleep:400\"}\n{\"fake\":\"sleep:400\"}\n";
+  scratch_dir dir;
+  const std::string input = dir.write("events.jsonl", events);
+  const std::string cmd = std::string(lemu_bin) + " run " + fake_bootstrap + " --handler by-event --event " + input;
+  // script(1) gives lemu a pseudo-terminal as stdout and stderr and copies what it shows to a file.
+  const std::string shown = dir.path() + "/terminal.txt";
+  auto r = run_command({"/usr/bin/script", "-qec", cmd + " > /dev/null", shown});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(read_file(shown), ::testing::ContainsRegex("lemu: [0-9]/4 events · [0-9]+/s · 0 failed"));
+  r = run_command({"/usr/bin/script", "-qec", cmd + " --quiet > /dev/null", shown});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(read_file(shown), ::testing::Not(HasSubstr(" events · ")));
+  // Not a terminal: never.
+  r = run_command({lemu_bin, "run", fake_bootstrap, "--handler", "by-event", "--event", input});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr(" events · ")));
+}
