@@ -5,6 +5,7 @@
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/events/source.hpp>
+#include <lemu/events/sqs_batch.hpp>
 #include <lemu/stats/environments.hpp>
 #include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
@@ -93,6 +94,7 @@ private:
   // One event's place in the output order.
   struct slot {
     events::event meta; // source and line (the payload has gone to the runtime)
+    std::optional<std::vector<std::string>> sqs_ids; // message ids when the event is an SQS event
     bool done = false;
     stats::invocation_record record;
     std::string line;   // the stdout line
@@ -109,7 +111,7 @@ private:
         break;
       }
       const std::size_t index = m_next_index++;
-      m_window.push_back(slot{events::event{{}, ev->source, ev->line}, false, {}, {}});
+      m_window.push_back(slot{events::event{{}, ev->source, ev->line}, events::sqs_message_ids(ev->payload), false, {}, {}});
 
       core::invocation inv;
       inv.request_id = m_ids.request_id();
@@ -195,6 +197,17 @@ private:
     if (reached_runtime) {
       m_out.log_line(stats::end_line(rec.request_id));
       m_out.log_line(stats::report_line(rec));
+    }
+    if (s.sqs_ids) {
+      const auto batch = events::evaluate_sqs_batch(*s.sqs_ids, r.outcome.ok(), r.outcome.payload);
+      rec.sqs = stats::sqs_batch{batch.messages, batch.failed, batch.whole_batch_reason};
+      if (!batch.failed.empty() && r.outcome.ok()) {
+        std::string ids;
+        for (const auto& id : batch.failed) ids += (ids.empty() ? "" : ", ") + id;
+        m_out.log_line("lemu: SQS batch: " + std::to_string(batch.failed.size()) + " of " + std::to_string(batch.messages) +
+                       " messages failed" + (batch.whole_batch_reason.empty() ? "" : " (" + batch.whole_batch_reason + ")") +
+                       ": " + ids);
+      }
     }
     s.line = outcome_line(r.outcome);
     s.done = true;

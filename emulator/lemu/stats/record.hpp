@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lemu::stats {
 
@@ -19,6 +20,13 @@ enum class status {
 
 // "success" | "error" | "timeout" | "crash"
 const char* to_string(status s);
+
+// The messages of an SQS event, and which of them failed (PROTOCOL.md §5.2).
+struct sqs_batch {
+  std::size_t messages = 0;
+  std::vector<std::string> failed;  // message ids, in batch order
+  std::string whole_batch_reason;   // why the whole batch failed; "" when failures were per item
+};
 
 struct invocation_record {
   std::size_t index = 0;                // 0-based position of the event in the whole run (repeats included)
@@ -35,6 +43,7 @@ struct invocation_record {
   std::uint32_t max_memory_used_mb = 0; // measured peak of the environment's process tree (Max Memory Used)
   stats::status status = stats::status::success;
   std::string error_type;               // e.g. "Runtime.ExitError", "Sandbox.Timedout", a function's errorType; "" on success
+  std::optional<stats::sqs_batch> sqs;  // set when the event was an SQS event
 };
 
 } // namespace lemu::stats

@@ -98,6 +98,11 @@ void run_summary::add(const invocation_record& r) {
   }
   m_max_memory_used_mb = std::max(m_max_memory_used_mb, r.max_memory_used_mb);
   if (r.init_ms) m_init.add(*r.init_ms);
+  if (r.sqs) {
+    ++m_sqs_events;
+    m_sqs_messages += r.sqs->messages;
+    m_sqs_failed += r.sqs->failed.size();
+  }
   // Every record counts its duration, whatever the outcome (a timeout's duration is the timeout).
   (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
 }
@@ -155,6 +160,10 @@ std::string run_summary::render_table() const {
   out += sep;
   out += "max memory used " + std::to_string(m_max_memory_used_mb) + " MB of " + std::to_string(m_memory_size_mb) +
          " MB\n";
+  if (m_sqs_events > 0) {
+    out += "sqs messages " + std::to_string(m_sqs_messages) + sep + "succeeded " +
+           std::to_string(m_sqs_messages - m_sqs_failed) + sep + "failed " + std::to_string(m_sqs_failed) + "\n";
+  }
   return out;
 }
 
@@ -170,6 +179,9 @@ nlohmann::json run_summary::to_json() const {
   j["init"] = samples_json(m_init);
   j["invoke_cold"] = samples_json(m_invoke_cold);
   j["invoke_warm"] = samples_json(m_invoke_warm);
+  if (m_sqs_events > 0) {
+    j["sqs"] = {{"messages", m_sqs_messages}, {"succeeded", m_sqs_messages - m_sqs_failed}, {"failed", m_sqs_failed}};
+  }
   return j;
 }
 
@@ -196,6 +208,19 @@ nlohmann::ordered_json to_json(const invocation_record& r) {
     j["error_type"] = nullptr;
   } else {
     j["error_type"] = r.error_type;
+  }
+  if (r.sqs) {
+    nlohmann::ordered_json batch = nlohmann::ordered_json::object();
+    batch["messages"] = r.sqs->messages;
+    batch["failed"] = r.sqs->failed;
+    if (r.sqs->whole_batch_reason.empty()) {
+      batch["whole_batch_reason"] = nullptr;
+    } else {
+      batch["whole_batch_reason"] = r.sqs->whole_batch_reason;
+    }
+    j["sqs_batch"] = std::move(batch);
+  } else {
+    j["sqs_batch"] = nullptr;
   }
   return j;
 }

@@ -211,7 +211,7 @@ TEST(record_json, cold_success) {
   EXPECT_EQ(j, nlohmann::json::parse(R"({"index":0,"source":"events/sqs.json","line":0,
     "request_id":"8476a536-e9f4-11e8-9739-2dfe598c3fcd","environment_id":1,"cold":true,"init_ms":12.3,
     "start_ms":15.5,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,"status":"success",
-    "error_type":null})"));
+    "error_type":null,"sqs_batch":null})"));
   EXPECT_TRUE(j["error_type"].is_null());
 }
 
@@ -230,7 +230,7 @@ TEST(record_json, warm_crash_from_json_lines) {
   r.status = status::crash;
   r.error_type = "Runtime.ExitError";
   const nlohmann::json j = to_json(r);
-  EXPECT_EQ(j.size(), 14u);
+  EXPECT_EQ(j.size(), 15u);
   EXPECT_EQ(j["start_ms"], 0.0);
   EXPECT_EQ(j["index"], 41);
   EXPECT_EQ(j["source"], "-");
@@ -251,6 +251,29 @@ TEST(record_json, status_names) {
   EXPECT_EQ(to_json(r)["status"], "timeout");
   r.status = status::error;
   EXPECT_EQ(to_json(r)["status"], "error");
+}
+
+TEST(record_json, sqs_batch) {
+  invocation_record r;
+  r.sqs = sqs_batch{3, {"id-2"}, ""};
+  nlohmann::json j = to_json(r);
+  EXPECT_EQ(j["sqs_batch"], nlohmann::json::parse(R"({"messages":3,"failed":["id-2"],"whole_batch_reason":null})"));
+  r.sqs = sqs_batch{2, {"a", "b"}, "the invocation failed"};
+  j = to_json(r);
+  EXPECT_EQ(j["sqs_batch"]["whole_batch_reason"], "the invocation failed");
+}
+
+TEST(run_summary, counts_sqs_messages) {
+  run_summary s(128);
+  invocation_record r;
+  r.sqs = sqs_batch{3, {"id-2"}, ""};
+  s.add(r);
+  r.sqs = sqs_batch{2, {}, ""};
+  s.add(r);
+  EXPECT_EQ(s.sqs_messages(), 5u);
+  EXPECT_EQ(s.sqs_failed(), 1u);
+  EXPECT_NE(s.render_table().find("sqs messages 5 \u00b7 succeeded 4 \u00b7 failed 1\n"), std::string::npos);
+  EXPECT_EQ(s.to_json()["sqs"], nlohmann::json::parse(R"({"messages":5,"succeeded":4,"failed":1})"));
 }
 
 } // namespace
