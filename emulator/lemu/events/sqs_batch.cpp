@@ -1,6 +1,9 @@
 #include <lemu/events/sqs_batch.hpp>
 
+#include <lemu/util/json_text.hpp>
 #include <lemu/util/text.hpp>
+
+#include <simdjson.h>
 
 #include <nlohmann/json.hpp>
 
@@ -10,15 +13,18 @@ namespace lemu::events {
 
 std::optional<std::vector<std::string>> sqs_message_ids(std::string_view event) {
   if (event.find("aws:sqs") == std::string_view::npos) return std::nullopt;
-  const auto doc = nlohmann::json::parse(event, nullptr, false);
-  if (!doc.is_object()) return std::nullopt;
-  const auto records = doc.find("Records");
-  if (records == doc.end() || !records->is_array() || records->empty()) return std::nullopt;
+  // simdjson: this runs for every SQS event of a replay, so no DOM of nlohmann's here.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(event.data(), event.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::array records;
+  if (doc["Records"].get_array().get(records) != simdjson::SUCCESS || records.size() == 0) return std::nullopt;
   std::vector<std::string> ids;
-  for (const auto& r : *records) {
-    if (!r.is_object() || r.value("eventSource", "") != "aws:sqs") return std::nullopt;
-    const auto id = r.find("messageId");
-    ids.push_back(id != r.end() && id->is_string() ? id->get<std::string>() : std::string());
+  for (simdjson::dom::element r : records) {
+    std::string_view source, id;
+    if (r["eventSource"].get_string().get(source) != simdjson::SUCCESS || source != "aws:sqs") return std::nullopt;
+    if (r["messageId"].get_string().get(id) != simdjson::SUCCESS) id = {};
+    ids.emplace_back(id);
   }
   return ids;
 }
@@ -34,8 +40,9 @@ batch_result evaluate_sqs_batch(const std::vector<std::string>& message_ids, boo
   };
   if (!invocation_succeeded) return fail_all("the invocation failed");
   if (util::trim(response).empty()) return r;
+  if (!util::is_valid_json(response)) return fail_all("the response is not JSON");
+  if (response.find("batchItemFailures") == std::string_view::npos) return r; // no DOM for the common case
   const auto doc = nlohmann::json::parse(response, nullptr, false);
-  if (doc.is_discarded()) return fail_all("the response is not JSON");
   if (!doc.is_object()) return r; // a response that is not a batch response reports no failures
   const auto list = doc.find("batchItemFailures");
   if (list == doc.end() || list->is_null()) return r;
