@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "event_command.hpp"
 
 #include <lemu/app/run_command.hpp>
 #include <lemu/events/source.hpp>
@@ -76,10 +77,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_vars;
   double timeout_seconds = 3.0;
 
+  auto event_cmd = add_event_command(cli);
+
   auto* run_cmd = cli.add_subcommand("run", "Run a bootstrap on events, kept warm, and report init and invoke timing");
   run_cmd->add_option("bootstrap", bootstrap, "The function's bootstrap executable (its folder is the task root)")->required();
   run_cmd->add_option("--event,-e", run.events,
-                      "Event input: a .json file (one event), a .jsonl file (one per line), a directory, or - for stdin; repeatable")
+                      "Event input: a .json file (one event), a .jsonl file (one per line), a directory, - for stdin, "
+                      "or a bundled event by name (sqs, sqs/batch, apigw-http/get, ...); repeatable")
       ->take_all();
   run_cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
   run_cmd->add_option("--timeout", timeout_seconds, "Function timeout in seconds (fractions allowed)")
@@ -113,7 +117,10 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
     if (run_cmd->parsed()) {
+      const auto events_dir = bundled_events_dir(argv[0]);
+      for (auto& spec : run.events) spec = resolve_event_spec(spec, events_dir);
       std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
       run.function.bootstrap = path;
       if (run_cmd->count("--function-name") == 0) run.function.function_name = default_function_name(path);

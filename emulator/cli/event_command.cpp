@@ -1,0 +1,129 @@
+#include "event_command.hpp"
+
+#include <lemu/app/run_command.hpp>
+#include <lemu/util/text.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+#ifndef LEMU_SOURCE_EVENTS_DIR
+#define LEMU_SOURCE_EVENTS_DIR ""
+#endif
+
+namespace lemu::cli {
+
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw app::usage_error(path + ": cannot read");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// NAME=TYPE:VALUE, e.g. Author=String:John or Blob=Binary:aGVsbG8=
+events::message_attribute parse_attribute(const std::string& text) {
+  const auto eq = text.find('=');
+  const auto colon = text.find(':', eq == std::string::npos ? 0 : eq);
+  if (eq == std::string::npos || eq == 0 || colon == std::string::npos) {
+    throw app::usage_error("--attribute: expected NAME=TYPE:VALUE (TYPE String, Number, Binary or String.custom), got '" +
+                           text + "'");
+  }
+  return events::message_attribute{text.substr(0, eq), text.substr(eq + 1, colon - eq - 1), text.substr(colon + 1)};
+}
+
+// "Name: value" (as curl takes it)
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) throw app::usage_error("--header: expected 'Name: value', got '" + text + "'");
+  return {std::string(util::trim(text.substr(0, colon))), std::string(util::trim(text.substr(colon + 1)))};
+}
+
+} // namespace
+
+std::unique_ptr<event_command> add_event_command(CLI::App& cli) {
+  auto e = std::make_unique<event_command>();
+  events::generator_options& o = e->options;
+  auto* cmd = cli.add_subcommand("event", "Print a fresh event of KIND (real-shaped: ids, checksums, timestamps); `lemu event list` lists the kinds");
+  e->command = cmd;
+  cmd->add_option("kind", e->kind, "Event kind (sqs, apigw-rest, apigw-http, function-url, ...) or `list`")->required();
+  cmd->add_option("--region", o.region, "Region of ARNs and records");
+  cmd->add_option("--account", o.account_id, "Account id of ARNs");
+  cmd->add_option("--body", o.bodies, "sqs: a message body (repeatable: one message each); http kinds and sns: the body");
+  cmd->add_option("--body-file", e->body_file, "Read the body from FILE");
+  cmd->add_option("--count", o.count, "sqs: number of messages when no --body is given")->check(CLI::Range(1, 10000));
+  cmd->add_flag("--fifo", o.fifo, "sqs: a FIFO queue (MessageGroupId, SequenceNumber, MessageDeduplicationId)");
+  cmd->add_option("--group-id", o.group_id, "sqs: MessageGroupId for --fifo");
+  cmd->add_option("--queue-arn", o.queue_arn, "sqs: eventSourceARN");
+  cmd->add_option("--attribute", e->attributes, "sqs: a message attribute NAME=TYPE:VALUE (repeatable)");
+  cmd->add_option("--method", o.method, "http kinds: HTTP method");
+  cmd->add_option("--path", o.path, "http kinds: request path");
+  cmd->add_option("--query", o.query, "http kinds: raw query string, e.g. 'a=1&a=2&b=3'");
+  cmd->add_option("--header", e->headers, "http kinds: a request header 'Name: value' (repeatable)");
+  cmd->add_flag("--base64", o.base64, "http kinds: send the body base64-encoded (isBase64Encoded: true)");
+  cmd->add_option("--stage", o.stage, "apigw kinds: stage name");
+  cmd->add_option("--subject", o.subject, "sns: Subject");
+  cmd->add_option("--bucket", o.bucket, "s3: bucket name");
+  cmd->add_option("--key", o.key, "s3: object key");
+  cmd->add_option("--size", o.size, "s3: object size in bytes");
+  cmd->add_option("--source", o.source, "eventbridge: source");
+  cmd->add_option("--detail-type", o.detail_type, "eventbridge: detail-type");
+  cmd->add_option("--detail", o.detail, "eventbridge: detail (JSON)");
+  cmd->add_flag("--compact", e->compact, "Print the event on one line (for JSON Lines)");
+  return e;
+}
+
+int run_event_command(event_command& e) {
+  if (e.kind == "list") {
+    for (const auto& k : events::event_kinds()) std::printf("%-14s %s\n", k.name.c_str(), k.description.c_str());
+    return app::exit_ok;
+  }
+  events::generator_options& o = e.options;
+  if (!e.body_file.empty()) o.bodies.push_back(read_whole_file(e.body_file));
+  if (!o.bodies.empty() && e.kind != "sqs") o.body = o.bodies.front();
+  for (const auto& a : e.attributes) o.attributes.push_back(parse_attribute(a));
+  for (const auto& h : e.headers) o.headers.push_back(parse_header(h));
+  nlohmann::ordered_json event;
+  try {
+    event = events::make_event(e.kind, o);
+  } catch (const std::invalid_argument& ex) {
+    throw app::usage_error(ex.what());
+  }
+  const std::string text = e.compact ? event.dump() : event.dump(2);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  return app::exit_ok;
+}
+
+std::filesystem::path bundled_events_dir(const char* argv0) {
+  if (const char* env = std::getenv("LEMU_EVENTS_DIR"); env && *env) return env;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) exe = std::filesystem::absolute(argv0, ec);
+  const auto installed = exe.parent_path().parent_path() / "share" / "lemu" / "events";
+  if (std::filesystem::is_directory(installed, ec)) return installed;
+  return LEMU_SOURCE_EVENTS_DIR;
+}
+
+std::string resolve_event_spec(const std::string& spec, const std::filesystem::path& events_dir) {
+  static const std::regex bundled_name("[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9._-]*)?");
+  std::error_code ec;
+  if (spec == "-" || std::filesystem::exists(spec, ec) || events_dir.empty() || !std::regex_match(spec, bundled_name)) {
+    return spec;
+  }
+  const auto file = events_dir / (spec + ".json");
+  if (std::filesystem::is_regular_file(file, ec)) return file.string();
+  const auto folder = events_dir / spec;
+  if (std::filesystem::is_directory(folder, ec)) return folder.string();
+  return spec;
+}
+
+} // namespace lemu::cli

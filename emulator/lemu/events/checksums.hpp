@@ -1,0 +1,31 @@
+#pragma once
+// Digests and encodings the event generators need: MD5 (SQS md5OfBody / md5OfMessageAttributes, S3 eTag),
+// SHA-256 (SQS content-based deduplication ids) and base64 (RFC 4648, standard alphabet, with padding).
+// Self-contained: no OpenSSL, no Boost detail headers.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lemu::events {
+
+// RFC 1321 MD5 of the bytes.
+std::array<std::uint8_t, 16> md5(std::string_view bytes);
+// Lowercase hex MD5, as SQS prints md5OfBody: md5_hex("Test message.") == "e4e68fb7bd0e697a0ae8f1bb342846b3".
+std::string md5_hex(std::string_view bytes);
+
+// Lowercase hex SHA-256 (FIPS 180-4).
+std::string sha256_hex(std::string_view bytes);
+
+// Lowercase hex of arbitrary bytes.
+std::string to_hex(std::string_view bytes);
+
+// Base64, standard alphabet with '=' padding.
+std::string base64_encode(std::string_view bytes);
+// Strict decoding: the standard alphabet, a length that is a multiple of 4, padding only at the end.
+// nullopt for anything else (so a bad Binary attribute value is reported, not silently mangled).
+std::optional<std::string> base64_decode(std::string_view text);
+
+} // namespace lemu::events

@@ -1,0 +1,199 @@
+#include <lemu/events/generator_common.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace lemu::events::detail {
+
+namespace {
+
+std::int64_t initial_clock(const generator_options& o) {
+  if (o.now_ms) return *o.now_ms;
+  if (o.seed) return seeded_clock_ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t initial_seed(const generator_options& o) {
+  if (o.seed) return *o.seed;
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32U) ^ static_cast<std::uint64_t>(device());
+}
+
+struct utc_parts {
+  int year;
+  unsigned month, day;
+  long long hour, minute, second, millisecond;
+};
+
+utc_parts split(std::int64_t ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds{ms}};
+  const auto day_start = floor<days>(t);
+  const year_month_day ymd{day_start};
+  const auto in_day = t - day_start;
+  const long long total = in_day.count();
+  return {static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          total / 3600000,
+          total / 60000 % 60,
+          total / 1000 % 60,
+          total % 1000};
+}
+
+constexpr std::array<const char*, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+int hex_value(char c) {
+  if (is_digit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+context::context(const generator_options& o) : opt(o), m_rng(initial_seed(o)), m_now_ms(initial_clock(o)) {}
+
+std::string context::random_bytes(std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(next() & 0xFFU));
+  return out;
+}
+
+std::string context::uuid_v4() {
+  std::string b = random_bytes(16);
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0FU) | 0x40U); // version 4
+  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3FU) | 0x80U); // variant 10xx
+  const std::string h = to_hex(b);
+  return h.substr(0, 8) + '-' + h.substr(8, 4) + '-' + h.substr(12, 4) + '-' + h.substr(16, 4) + '-' + h.substr(20);
+}
+
+std::string context::hex(std::size_t n) {
+  static constexpr std::string_view digits_ = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(digits_[below(16)]);
+  return out;
+}
+
+std::string context::upper_hex(std::size_t n) {
+  static constexpr std::string_view digits_ = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(digits_[below(16)]);
+  return out;
+}
+
+std::string context::lower_alnum(std::size_t n) {
+  static constexpr std::string_view chars = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(chars[below(chars.size())]);
+  return out;
+}
+
+std::string context::upper_alnum(std::size_t n) {
+  static constexpr std::string_view chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"; // IAM unique ids: base32
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(chars[below(chars.size())]);
+  return out;
+}
+
+std::string context::digits(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>('0' + (i == 0 ? 1 + below(9) : below(10))));
+  return out;
+}
+
+std::string context::source_ip() { return "203.0.113." + std::to_string(1 + below(254)); }
+
+std::string context::trace_root() {
+  char seconds[16];
+  std::snprintf(seconds, sizeof seconds, "%08llx", static_cast<unsigned long long>(m_now_ms / 1000) & 0xFFFFFFFFULL);
+  return std::string("Root=1-") + seconds + '-' + hex(24);
+}
+
+void fail(const std::string& message) { throw std::invalid_argument(message); }
+
+std::string clf_time(std::int64_t ms) {
+  const utc_parts p = split(ms);
+  char out[40];
+  std::snprintf(out, sizeof out, "%02u/%s/%04d:%02lld:%02lld:%02lld +0000", p.day, month_names[p.month - 1], p.year,
+                p.hour, p.minute, p.second);
+  return out;
+}
+
+std::string iso_time_ms(std::int64_t ms) { return stream_label(ms) + 'Z'; }
+
+std::string iso_time_s(std::int64_t ms) {
+  const utc_parts p = split(ms);
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", p.year, p.month, p.day, p.hour, p.minute,
+                p.second);
+  return out;
+}
+
+std::string stream_label(std::int64_t ms) {
+  const utc_parts p = split(ms);
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lld", p.year, p.month, p.day, p.hour, p.minute,
+                p.second, p.millisecond);
+  return out;
+}
+
+void check_region_and_account(const generator_options& o) {
+  // Region names: lowercase words and a number joined by '-' (us-east-1, us-gov-west-1, eu-central-2).
+  const std::string& r = o.region;
+  bool ok = !r.empty() && is_lower(r.front()) && is_digit(r.back()) && r.find("--") == std::string::npos &&
+            r.find('-') != std::string::npos;
+  for (const char ch : r) ok = ok && (is_lower(ch) || is_digit(ch) || ch == '-');
+  if (!ok) fail("bad region '" + r + "': expected a region name such as us-east-1");
+  bool account_ok = o.account_id.size() == 12;
+  for (const char ch : o.account_id) account_ok = account_ok && is_digit(ch);
+  if (!account_ok) fail("bad account id '" + o.account_id + "': expected 12 digits");
+}
+
+std::vector<std::string> record_bodies(const generator_options& o, std::string_view kind, std::size_t max_records,
+                                       const std::string& default_body) {
+  if (!o.bodies.empty()) {
+    if (o.bodies.size() > max_records)
+      fail(std::string(kind) + ": " + std::to_string(o.bodies.size()) + " bodies, but a batch holds at most " +
+           std::to_string(max_records) + " records");
+    return o.bodies;
+  }
+  if (o.count == 0) fail(std::string(kind) + ": count must be at least 1");
+  if (o.count > max_records)
+    fail(std::string(kind) + ": count " + std::to_string(o.count) + " is over the batch limit of " +
+         std::to_string(max_records) + " records");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < o.count; ++i)
+    out.push_back(o.body         ? *o.body
+                  : o.count == 1 ? default_body
+                                 : default_body + " (" + std::to_string(i + 1) + "/" + std::to_string(o.count) + ")");
+  return out;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = hex_value(s[i + 1]);
+      const int lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+} // namespace lemu::events::detail
