@@ -2,19 +2,15 @@
 # npm packages) and CMake; `make test` is what CI runs (.ci/run).
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEMU_WARNINGS_AS_ERRORS=ON
 LEMU := $(BUILD)/emulator/lemu
 
-.PHONY: setup configure build demo test test-unit bench install clean
+.PHONY: setup build demo test test-unit bench install clean
 
 setup:
 	scripts/setup.sh
 
-configure:
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
-
-build: setup configure
-	cmake --build $(BUILD) -j $(JOBS)
+build: setup
+	scripts/build.sh --build-dir $(BUILD)
 
 # Runs the bundled C++ echo function on the bundled SQS event, 100 times: one cold start, 99 warm invokes.
 demo: build

@@ -20,6 +20,8 @@ test_packages=(
   # aws-lambda-ric builds its native part (bundled curl + aws-lambda-cpp) at npm install time
   python3 autoconf automake libtool
   libxml2-utils
+  # the browser test renders the HTML report headless
+  chromium
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 

@@ -20,6 +20,7 @@
 //   ignore-sigterm   ignore SIGTERM, then echo
 //   fork-grandchild  per event fork a child that ignores SIGTERM and never exits, then echo
 //   env              respond {"env":{...},"cwd":"...","argv":[...]}
+//   tagged           respond {"tag":"<FAKE_TAG, or none>","event":<the payload as JSON>} (replay tests)
 //   headers          respond with what /next delivered, as a JSON object
 //   by-event         the payload's string field "fake" names a per-event mode for that invocation
 // Anything else: "fake-bootstrap: unknown mode <x>" on stderr, init error Runtime.FakeUnknownMode, exit 1.
@@ -54,7 +55,7 @@ using lemu_runtime::invocation_request;
 using lemu_runtime::invocation_response;
 
 enum class action {
-  echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, fork_grandchild, env, headers, by_event
+  echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, fork_grandchild, env, headers, tagged, by_event
 };
 
 struct mode {
@@ -124,6 +125,7 @@ std::optional<mode> parse_handler_mode(std::string_view name) {
   if (name == "fork-grandchild") return mode{action::fork_grandchild};
   if (name == "env") return mode{action::env};
   if (name == "headers") return mode{action::headers};
+  if (name == "tagged") return mode{action::tagged};
   if (name == "by-event") return mode{action::by_event};
   return parse_event_mode(name);
 }
@@ -227,6 +229,15 @@ invocation_response describe_request(const invocation_request& request) {
   return invocation_response::success(to_text(doc), "application/json");
 }
 
+// {"tag": $FAKE_TAG, "event": <payload>}: a response whose content a test changes through --env.
+invocation_response tagged(const invocation_request& request) {
+  const char* tag = std::getenv("FAKE_TAG");
+  nlohmann::ordered_json out;
+  out["tag"] = tag ? tag : "none";
+  out["event"] = nlohmann::ordered_json::parse(request.payload, nullptr, /*allow_exceptions=*/false);
+  return invocation_response::success(to_text(out), "application/json");
+}
+
 class fake_function {
 public:
   fake_function(mode m, std::vector<std::string> argv)
@@ -255,6 +266,7 @@ private:
     case action::fork_grandchild: return fork_grandchild(request);
     case action::env: return describe_process(m_argv);
     case action::headers: return describe_request(request);
+    case action::tagged: return tagged(request);
     case action::by_event: return run_by_event(request);
     }
     std::abort(); // unreachable: every action is handled above

@@ -77,7 +77,8 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  // posix_spawnp: a bare command name (xmllint, cmake) is looked up in PATH.
+  const int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in[0]);

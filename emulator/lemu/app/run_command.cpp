@@ -1,11 +1,14 @@
 #include <lemu/app/run_command.hpp>
 
+#include <lemu/app/capture.hpp>
 #include <lemu/app/execution_environment.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/events/sqs_batch.hpp>
+#include <lemu/report/html.hpp>
+#include <lemu/report/junit.hpp>
 #include <lemu/stats/environments.hpp>
 #include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
@@ -18,6 +21,9 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -76,6 +82,19 @@ public:
       m_json.open(opt.json_report, std::ios::out | std::ios::trunc);
       if (!m_json) throw usage_error(opt.json_report + ": cannot open for writing");
     }
+    if (!opt.record_file.empty()) {
+      m_record.open(opt.record_file, std::ios::out | std::ios::trunc);
+      if (!m_record) throw usage_error(opt.record_file + ": cannot open for writing");
+    }
+    for (const auto& text : opt.ignore) {
+      try {
+        m_diff_options.ignore.push_back(compare::path_pattern::parse(text));
+      } catch (const std::invalid_argument& e) {
+        throw usage_error("--ignore " + text + ": " + e.what());
+      }
+    }
+    const char* no_color = std::getenv("NO_COLOR");
+    m_color = m_out.err_is_terminal() && !(no_color && *no_color);
   }
 
   int run() {
@@ -87,6 +106,13 @@ public:
     m_ioc.run();
     finish_output();
     if (m_interrupted) return exit_interrupted;
+    if (m_opt.update) return exit_ok; // the differences are now the capture
+    if (m_opt.replay) {
+      if (m_mismatches > 0) m_out.log_line("lemu: replay: " + std::to_string(m_mismatches) + " of " +
+                                           std::to_string(m_summary.invocations()) + " outcomes differ from the capture");
+      m_out.flush();
+      return m_mismatches == 0 ? exit_ok : exit_failed;
+    }
     return m_summary.succeeded() == m_summary.invocations() ? exit_ok : exit_failed;
   }
 
@@ -98,6 +124,11 @@ private:
     bool done = false;
     stats::invocation_record record;
     std::string line;   // the stdout line
+    std::string payload;                  // the event, kept for --record
+    std::optional<capture_entry> capture; // replay: the capture line and its recorded outcome
+    core::outcome outcome;                // kept for --record, --update and reports
+    std::vector<compare::difference> diffs; // replay: how the outcome differs from the recording
+    bool mismatch = false;
   };
 
   // Starts as many events as there are environments for, then returns.
@@ -111,7 +142,18 @@ private:
         break;
       }
       const std::size_t index = m_next_index++;
-      m_window.push_back(slot{events::event{{}, ev->source, ev->line}, events::sqs_message_ids(ev->payload), false, {}, {}});
+      if (m_opt.replay) {
+        capture_entry entry = parse_capture_line(ev->payload); // validated before the run started
+        ev->payload = std::move(entry.payload);
+        m_window.push_back(slot{});
+        m_window.back().capture = std::move(entry);
+      } else {
+        m_window.push_back(slot{});
+      }
+      slot& fresh = m_window.back();
+      fresh.meta = events::event{{}, ev->source, ev->line};
+      fresh.sqs_ids = events::sqs_message_ids(ev->payload);
+      if (!m_opt.record_file.empty()) fresh.payload = ev->payload;
 
       core::invocation inv;
       inv.request_id = m_ids.request_id();
@@ -209,7 +251,18 @@ private:
                        ": " + ids);
       }
     }
+    if (s.capture && s.capture->expected) {
+      s.diffs = compare_outcome(*s.capture->expected, r.outcome, m_diff_options);
+      s.mismatch = !s.diffs.empty();
+      if (s.mismatch) {
+        m_out.log_line("lemu: replay: " + case_name(s) + ": the outcome differs from the capture:");
+        m_out.text(compare::render(s.diffs, m_color));
+      }
+    } else if (m_opt.replay && !r.outcome.ok()) {
+      s.mismatch = true; // nothing recorded: the event is expected to succeed
+    }
     s.line = outcome_line(r.outcome);
+    if (m_keep_outcomes) s.outcome = r.outcome;
     s.done = true;
     m_waiting_bytes += s.line.size();
     ++m_finished;
@@ -225,11 +278,108 @@ private:
       m_summary.add(s.record);
       m_environment_summary.add(s.record);
       if (m_json.is_open()) m_json << stats::to_json(s.record).dump() << '\n';
+      after_print(s);
       m_waiting_bytes -= s.line.size();
       m_window.pop_front();
       ++m_first_index;
     }
     m_out.invocation_finished();
+  }
+
+  // The name of an event in diffs and reports: the capture's meta.name, else where it came from.
+  static std::string case_name(const slot& s) {
+    if (s.capture && !s.capture->name.empty()) return s.capture->name;
+    return s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : std::string());
+  }
+
+  // Record, update and report one printed invocation.
+  void after_print(const slot& s) {
+    const stats::invocation_record& rec = s.record;
+    if (m_record.is_open()) {
+      capture_meta meta{{}, rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source, iso8601_now(),
+                        stats::to_string(rec.status), rec.duration_ms};
+      m_record << capture_line(s.payload, s.outcome, meta) << '\n';
+    }
+    if (m_opt.update && s.capture) {
+      nlohmann::ordered_json line = s.capture->line;
+      line.erase("response");
+      line.erase("error");
+      line[s.outcome.ok() ? "response" : "error"] = outcome_value(s.outcome);
+      nlohmann::ordered_json& meta = line["meta"];
+      if (!meta.is_object()) meta = nlohmann::ordered_json::object();
+      meta["time"] = iso8601_now();
+      meta["status"] = stats::to_string(rec.status);
+      meta["duration_ms"] = rec.duration_ms;
+      update_stream(rec.source) << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    }
+    if (!m_opt.junit_file.empty() || !m_opt.html_file.empty()) {
+      report::test_case c;
+      c.name = case_name(s);
+      c.classname = "lemu." + std::string(m_opt.replay ? "replay." : "run.") +
+                    std::filesystem::path(rec.source == "-" ? "stdin" : rec.source).stem().string();
+      c.time_s = (rec.duration_ms + rec.init_ms.value_or(0.0)) / 1000.0;
+      if (s.mismatch && !s.diffs.empty()) {
+        c.status = report::test_case::result::failed;
+        c.message = "the outcome differs from the capture at " + s.diffs.front().path;
+        c.details = compare::render(s.diffs, false);
+      } else if (s.mismatch || (!m_opt.replay && rec.status != stats::status::success)) {
+        c.status = report::test_case::result::error;
+        c.message = rec.error_type.empty() ? stats::to_string(rec.status) : rec.error_type;
+        c.details = s.line;
+      } else {
+        c.status = report::test_case::result::passed;
+      }
+      if (c.status != report::test_case::result::passed) m_failures.push_back(c);
+      if (!m_opt.junit_file.empty()) m_cases.push_back(std::move(c));
+    }
+    if (!m_opt.html_file.empty() && m_html_records.size() < max_html_records) m_html_records.push_back(rec);
+    if (s.mismatch) ++m_mismatches;
+  }
+
+  // --update writes each capture file anew beside it, then renames it over the original at the end.
+  std::ofstream& update_stream(const std::string& source) {
+    auto it = m_updates.find(source);
+    if (it == m_updates.end()) {
+      it = m_updates.emplace(source, std::ofstream(source + ".lemu-update", std::ios::out | std::ios::trunc)).first;
+      if (!it->second) throw usage_error(source + ".lemu-update: cannot open for writing");
+    }
+    return it->second;
+  }
+
+  void finish_updates() {
+    for (auto& [source, stream] : m_updates) {
+      stream.close();
+      const std::string tmp = source + ".lemu-update";
+      if (m_interrupted || !stream) {
+        std::remove(tmp.c_str()); // a partial rewrite never replaces a capture
+      } else if (std::rename(tmp.c_str(), source.c_str()) != 0) {
+        m_out.log_line("lemu: cannot replace " + source + " (the new capture is in " + tmp + ")");
+      } else {
+        m_out.log_line("lemu: updated " + source);
+      }
+    }
+  }
+
+  void write_reports() {
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    const std::string now = iso8601_now();
+    if (!m_opt.junit_file.empty()) {
+      std::ofstream f(m_opt.junit_file, std::ios::out | std::ios::trunc);
+      f << report::render_junit(m_opt.replay ? "lemu replay" : "lemu run", m_cases, now.substr(0, 19), host);
+      if (!f) m_out.log_line("lemu: cannot write " + m_opt.junit_file);
+    }
+    if (!m_opt.html_file.empty()) {
+      report::html_input in;
+      in.title = std::string(m_opt.replay ? "lemu replay " : "lemu run ") + m_opt.function.bootstrap.filename().string();
+      in.generated_at = now;
+      in.summary = &m_summary;
+      in.records = std::move(m_html_records);
+      in.failures = std::move(m_failures);
+      std::ofstream f(m_opt.html_file, std::ios::out | std::ios::trunc);
+      f << report::render_html(in);
+      if (!f) m_out.log_line("lemu: cannot write " + m_opt.html_file);
+    }
   }
 
   void schedule_tick() {
@@ -271,6 +421,9 @@ private:
 
   void finish_output() {
     print_ready();
+    finish_updates();
+    write_reports();
+    if (m_record.is_open()) m_record.flush();
     m_out.progress({});
     m_out.text(m_summary.render_table());
     m_out.text(m_environment_summary.render_table());
@@ -287,6 +440,16 @@ private:
   net::steady_timer m_tick_timer;
   net::signal_set m_signals;
   std::ofstream m_json;
+  std::ofstream m_record;
+  std::map<std::string, std::ofstream> m_updates; // --update: capture file -> its rewrite
+  compare::diff_options m_diff_options;
+  bool m_color = false;
+  const bool m_keep_outcomes = !m_opt.record_file.empty() || m_opt.update || !m_opt.junit_file.empty() || !m_opt.html_file.empty();
+  std::vector<report::test_case> m_cases;    // --junit
+  std::vector<report::test_case> m_failures; // --html
+  static constexpr std::size_t max_html_records = 5000;
+  std::vector<stats::invocation_record> m_html_records;
+  std::size_t m_mismatches = 0;
   core::id_generator m_ids;
   const std::string m_arn = m_opt.function.function_arn();
   const std::size_t m_total;
@@ -308,6 +471,18 @@ private:
 
 } // namespace
 
+// Every line of the captures must be a capture record, checked before anything runs.
+static void check_captures(const events::event_plan& plan) {
+  events::event_reader reader(plan);
+  while (auto ev = reader.next()) {
+    try {
+      (void)parse_capture_line(ev->payload);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(ev->source + (ev->line ? ":" + std::to_string(ev->line) : std::string()) + ": " + e.what());
+    }
+  }
+}
+
 int run(const run_options& options) {
   check_bootstrap(options.function);
   if (options.events.empty()) throw usage_error("no event given: pass --event FILE (a .json, .jsonl, a directory, or - for stdin)");
@@ -316,7 +491,9 @@ int run(const run_options& options) {
   if (options.concurrency > 1 && options.runtime_api_port != 0) {
     throw usage_error("--runtime-api-port serves one environment: it cannot be combined with --concurrency above 1");
   }
+  if (options.update && options.repeat > 1) throw usage_error("--update rewrites each capture once: it cannot be combined with --repeat");
   const events::event_plan plan = events::event_plan::prepare(options.events);
+  if (options.replay) check_captures(plan);
 
   std::signal(SIGPIPE, SIG_IGN); // a runtime that closes its connection must not kill lemu
   net::io_context ioc(1);

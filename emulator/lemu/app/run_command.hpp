@@ -33,12 +33,21 @@ struct run_options {
   std::size_t concurrency = 1;     // --concurrency: execution environments at most at once
   bool cold = false;               // --cold: a fresh environment for every event
   bool quiet = false;              // --quiet: no progress line
+  std::string record_file;         // --record FILE: a capture line per invocation (input order)
+  std::string junit_file;          // --junit FILE: JUnit XML, one test case per event
+  std::string html_file;           // --html FILE: a self-contained HTML report
+  // lemu replay: the events are capture files; outcomes are compared with the recorded ones.
+  bool replay = false;
+  std::vector<std::string> ignore; // --ignore PATH (JSON Pointer or $.a.b[*].c)
+  bool update = false;             // --update: rewrite the captures with the new outcomes
 };
 
 // Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).
 void check_bootstrap(const core::function_config& fn);
 
 // Runs everything and returns the exit code. Throws usage_error (or events::input_error) for bad input.
+// In replay mode the exit code is 1 when an outcome differs from its recording (or an event without a
+// recording fails), not when a recorded failure happens again.
 int run(const run_options& options);
 
 } // namespace lemu::app
