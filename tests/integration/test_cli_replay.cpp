@@ -92,7 +92,7 @@ TEST(CliReplay, JunitValidatesAgainstTheJunitXsd) {
   const auto xml = read_file(junit);
   EXPECT_THAT(xml, HasSubstr("<testcase"));
   EXPECT_THAT(xml, HasSubstr("$.response.tag"));
-  const auto check = run_command({"xmllint", "--noout", "--schema", std::string(fixtures_dir) + "/junit/JUnit.xsd", junit});
+  const auto check = run_command({"xmllint", "--noout", "--schema", std::string(test_data_dir) + "/junit/JUnit.xsd", junit});
   EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 

@@ -20,7 +20,8 @@ namespace {
 
 using result = test_case::result;
 
-std::string schema_path() { return std::string(test::fixtures_dir) + "/junit/JUnit.xsd"; }
+// The XSD ships as test data (tests/data/junit/JUnit.xsd, a verbatim copy of ../shared/fixtures/junit).
+std::string schema_path() { return std::string(test::test_data_dir) + "/junit/JUnit.xsd"; }
 
 // Validates `xml` against the schema; returns xmllint's stderr when it fails, "" when valid.
 std::string schema_errors(const test::scratch_dir& dir, const std::string& name, const std::string& xml) {
