@@ -12,7 +12,7 @@ build_only=0
 apt_packages=(
   g++ cmake make
   libboost1.81-dev
-  nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev
+  nlohmann-json3-dev libsimdjson-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev

@@ -1,7 +1,7 @@
 #pragma once
 // Digests and encodings the event generators need: MD5 (SQS md5OfBody / md5OfMessageAttributes, S3 eTag),
 // SHA-256 (SQS content-based deduplication ids) and base64 (RFC 4648, standard alphabet, with padding).
-// Self-contained: no OpenSSL, no Boost detail headers.
+// Digests through OpenSSL's libcrypto (EVP), base64 through its EVP block coder with a strict check.
 
 #include <array>
 #include <cstdint>
