@@ -3,12 +3,11 @@
 #include <lemu/app/capture.hpp>
 #include <lemu/app/execution_environment.hpp>
 #include <lemu/app/output.hpp>
+#include <lemu/app/run_outputs.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/events/sqs_batch.hpp>
-#include <lemu/report/html.hpp>
-#include <lemu/report/junit.hpp>
 #include <lemu/stats/environments.hpp>
 #include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
@@ -76,15 +75,11 @@ class runner {
 public:
   runner(net::io_context& ioc, const run_options& opt, const events::event_plan& plan)
       : m_ioc(ioc), m_opt(opt), m_reader(plan), m_out(stdout, stderr), m_summary(opt.function.memory_mb),
-        m_tick_timer(ioc), m_signals(ioc, SIGINT, SIGTERM), m_total(plan.total_events() * opt.repeat),
+        m_tick_timer(ioc), m_signals(ioc, SIGINT, SIGTERM), m_outputs(opt, m_out), m_total(plan.total_events() * opt.repeat),
         m_started(std::chrono::steady_clock::now()) {
     if (!opt.json_report.empty()) {
       m_json.open(opt.json_report, std::ios::out | std::ios::trunc);
       if (!m_json) throw usage_error(opt.json_report + ": cannot open for writing");
-    }
-    if (!opt.record_file.empty()) {
-      m_record.open(opt.record_file, std::ios::out | std::ios::trunc);
-      if (!m_record) throw usage_error(opt.record_file + ": cannot open for writing");
     }
     for (const auto& text : opt.ignore) {
       try {
@@ -108,10 +103,10 @@ public:
     if (m_interrupted) return exit_interrupted;
     if (m_opt.update) return exit_ok; // the differences are now the capture
     if (m_opt.replay) {
-      if (m_mismatches > 0) m_out.log_line("lemu: replay: " + std::to_string(m_mismatches) + " of " +
+      if (m_outputs.mismatches() > 0) m_out.log_line("lemu: replay: " + std::to_string(m_outputs.mismatches()) + " of " +
                                            std::to_string(m_summary.invocations()) + " outcomes differ from the capture");
       m_out.flush();
-      return m_mismatches == 0 ? exit_ok : exit_failed;
+      return m_outputs.mismatches() == 0 ? exit_ok : exit_failed;
     }
     return m_summary.succeeded() == m_summary.invocations() ? exit_ok : exit_failed;
   }
@@ -278,7 +273,8 @@ private:
       m_summary.add(s.record);
       m_environment_summary.add(s.record);
       if (m_json.is_open()) m_json << stats::to_json(s.record).dump() << '\n';
-      after_print(s);
+      m_outputs.add(finished_invocation{s.record, case_name(s), s.payload, s.outcome,
+                                        s.capture ? &*s.capture : nullptr, s.diffs, s.mismatch, s.line});
       m_waiting_bytes -= s.line.size();
       m_window.pop_front();
       ++m_first_index;
@@ -290,96 +286,6 @@ private:
   static std::string case_name(const slot& s) {
     if (s.capture && !s.capture->name.empty()) return s.capture->name;
     return s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : std::string());
-  }
-
-  // Record, update and report one printed invocation.
-  void after_print(const slot& s) {
-    const stats::invocation_record& rec = s.record;
-    if (m_record.is_open()) {
-      capture_meta meta{{}, rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source, iso8601_now(),
-                        stats::to_string(rec.status), rec.duration_ms};
-      m_record << capture_line(s.payload, s.outcome, meta) << '\n';
-    }
-    if (m_opt.update && s.capture) {
-      nlohmann::ordered_json line = s.capture->line;
-      line.erase("response");
-      line.erase("error");
-      line[s.outcome.ok() ? "response" : "error"] = outcome_value(s.outcome);
-      nlohmann::ordered_json& meta = line["meta"];
-      if (!meta.is_object()) meta = nlohmann::ordered_json::object();
-      meta["time"] = iso8601_now();
-      meta["status"] = stats::to_string(rec.status);
-      meta["duration_ms"] = rec.duration_ms;
-      update_stream(rec.source) << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-    }
-    if (!m_opt.junit_file.empty() || !m_opt.html_file.empty()) {
-      report::test_case c;
-      c.name = case_name(s);
-      c.classname = "lemu." + std::string(m_opt.replay ? "replay." : "run.") +
-                    std::filesystem::path(rec.source == "-" ? "stdin" : rec.source).stem().string();
-      c.time_s = (rec.duration_ms + rec.init_ms.value_or(0.0)) / 1000.0;
-      if (s.mismatch && !s.diffs.empty()) {
-        c.status = report::test_case::result::failed;
-        c.message = "the outcome differs from the capture at " + s.diffs.front().path;
-        c.details = compare::render(s.diffs, false);
-      } else if (s.mismatch || (!m_opt.replay && rec.status != stats::status::success)) {
-        c.status = report::test_case::result::error;
-        c.message = rec.error_type.empty() ? stats::to_string(rec.status) : rec.error_type;
-        c.details = s.line;
-      } else {
-        c.status = report::test_case::result::passed;
-      }
-      if (c.status != report::test_case::result::passed) m_failures.push_back(c);
-      if (!m_opt.junit_file.empty()) m_cases.push_back(std::move(c));
-    }
-    if (!m_opt.html_file.empty() && m_html_records.size() < max_html_records) m_html_records.push_back(rec);
-    if (s.mismatch) ++m_mismatches;
-  }
-
-  // --update writes each capture file anew beside it, then renames it over the original at the end.
-  std::ofstream& update_stream(const std::string& source) {
-    auto it = m_updates.find(source);
-    if (it == m_updates.end()) {
-      it = m_updates.emplace(source, std::ofstream(source + ".lemu-update", std::ios::out | std::ios::trunc)).first;
-      if (!it->second) throw usage_error(source + ".lemu-update: cannot open for writing");
-    }
-    return it->second;
-  }
-
-  void finish_updates() {
-    for (auto& [source, stream] : m_updates) {
-      stream.close();
-      const std::string tmp = source + ".lemu-update";
-      if (m_interrupted || !stream) {
-        std::remove(tmp.c_str()); // a partial rewrite never replaces a capture
-      } else if (std::rename(tmp.c_str(), source.c_str()) != 0) {
-        m_out.log_line("lemu: cannot replace " + source + " (the new capture is in " + tmp + ")");
-      } else {
-        m_out.log_line("lemu: updated " + source);
-      }
-    }
-  }
-
-  void write_reports() {
-    char host[256] = "localhost";
-    ::gethostname(host, sizeof host - 1);
-    const std::string now = iso8601_now();
-    if (!m_opt.junit_file.empty()) {
-      std::ofstream f(m_opt.junit_file, std::ios::out | std::ios::trunc);
-      f << report::render_junit(m_opt.replay ? "lemu replay" : "lemu run", m_cases, now.substr(0, 19), host);
-      if (!f) m_out.log_line("lemu: cannot write " + m_opt.junit_file);
-    }
-    if (!m_opt.html_file.empty()) {
-      report::html_input in;
-      in.title = std::string(m_opt.replay ? "lemu replay " : "lemu run ") + m_opt.function.bootstrap.filename().string();
-      in.generated_at = now;
-      in.summary = &m_summary;
-      in.records = std::move(m_html_records);
-      in.failures = std::move(m_failures);
-      std::ofstream f(m_opt.html_file, std::ios::out | std::ios::trunc);
-      f << report::render_html(in);
-      if (!f) m_out.log_line("lemu: cannot write " + m_opt.html_file);
-    }
   }
 
   void schedule_tick() {
@@ -421,9 +327,7 @@ private:
 
   void finish_output() {
     print_ready();
-    finish_updates();
-    write_reports();
-    if (m_record.is_open()) m_record.flush();
+    m_outputs.finish(m_interrupted, m_summary);
     m_out.progress({});
     m_out.text(m_summary.render_table());
     m_out.text(m_environment_summary.render_table());
@@ -440,16 +344,10 @@ private:
   net::steady_timer m_tick_timer;
   net::signal_set m_signals;
   std::ofstream m_json;
-  std::ofstream m_record;
-  std::map<std::string, std::ofstream> m_updates; // --update: capture file -> its rewrite
+  run_outputs m_outputs;
   compare::diff_options m_diff_options;
   bool m_color = false;
   const bool m_keep_outcomes = !m_opt.record_file.empty() || m_opt.update || !m_opt.junit_file.empty() || !m_opt.html_file.empty();
-  std::vector<report::test_case> m_cases;    // --junit
-  std::vector<report::test_case> m_failures; // --html
-  static constexpr std::size_t max_html_records = 5000;
-  std::vector<stats::invocation_record> m_html_records;
-  std::size_t m_mismatches = 0;
   core::id_generator m_ids;
   const std::string m_arn = m_opt.function.function_arn();
   const std::size_t m_total;
