@@ -138,8 +138,10 @@ TEST(CliFailures, ExitZeroIsExitedWithoutProvidingAReason) {
 }
 
 TEST(CliFailures, GoingOverMemoryIsRuntimeOutOfMemory) {
+  // 1 GiB takes far longer to fault in than the 20 ms sampling period, so the kill always lands while the
+  // invocation is running, even with transparent huge pages.
   const auto r = fake_run("by-event", {"--event", "-", "--memory", "64"},
-                          with_stdin("{\"fake\":\"alloc:16\"}\n{\"fake\":\"alloc:200\"}\n{\"after\":1}\n"));
+                          with_stdin("{\"fake\":\"alloc:16\"}\n{\"fake\":\"alloc:1024\"}\n{\"after\":1}\n"));
   EXPECT_EQ(r.exit_code, 1);
   const auto out = r.out_lines();
   ASSERT_EQ(out.size(), 3u);
