@@ -207,3 +207,16 @@ TEST(CliFailures, SigtermToLemuIsAnInterruptToo) {
   EXPECT_THAT(r.err, HasSubstr("invocations 1 · succeeded 0 · errors 0 · timeouts 0 · crashes 1"));
   expect_no_survivors(runtime_pids(r));
 }
+
+TEST(CliFailures, WithoutPidfdExitsAreStillSeen) {
+  // Kernels before 5.3 and valgrind have no pidfd_open: lemu polls for the exit instead.
+  command_options o = with_env({{"LEMU_NO_PIDFD", "1"}});
+  o.stdin_text = "{}\n{\"fake\":\"exit:5\"}\n{}\n";
+  const auto r = fake_run("by-event", {"--event", "-", "--env", "FAKE_LOG_PID=1"}, o);
+  EXPECT_EQ(r.exit_code, 1);
+  const auto out = r.out_lines();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1], platform_error("Runtime.ExitError", request_id_of(report_lines(r)[1]), "Runtime exited with error: exit status 5"));
+  EXPECT_EQ(out[2], "{}");
+  expect_no_survivors(runtime_pids(r));
+}

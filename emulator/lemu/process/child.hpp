@@ -1,7 +1,7 @@
 #pragma once
 // A runtime process: started with posix_spawn in a process group of its own, stdin from /dev/null,
 // stdout and stderr on pipes that are read asynchronously and split into lines, and its exit observed
-// through a pidfd on the io_context. Nothing here blocks the io_context's thread, and a slow or flooding
+// through a pidfd on the io_context (polled every 2 ms where the kernel, or valgrind, has no pidfd). Nothing here blocks the io_context's thread, and a slow or flooding
 // child never blocks lemu: lines longer than max_line are cut into pieces.
 //
 // posix_spawn rather than Boost.Process: the process group, closing every inherited descriptor and the
@@ -88,6 +88,8 @@ private:
   pump m_out, m_err;
   boost::asio::posix::stream_descriptor m_pidfd;
   boost::asio::steady_timer m_kill_timer;
+  boost::asio::steady_timer m_poll_timer; // exit polling where there is no pidfd
+  static constexpr auto poll_interval = std::chrono::milliseconds(2);
   std::function<void(core::process_exit)> m_on_exit;
 };
 
