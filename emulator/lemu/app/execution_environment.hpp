@@ -69,7 +69,6 @@ public:
   // Alive and running no invocation: it can take one now.
   bool idle() const { return alive() && !m_done; }
   std::uint32_t id() const { return m_id; }
-  std::uint16_t runtime_api_port() const { return m_server ? m_server->port() : 0; }
 
   // Stops the runtime (SIGTERM, then SIGKILL after kill_grace) and the listener. An invocation in flight
   // ends as a runtime killed by a signal.
