@@ -22,6 +22,8 @@ test_packages=(
   libxml2-utils
   # the browser test renders the HTML report headless
   chromium
+  # lemu serve's conformance tests: the AWS CLI v2 (/usr/bin/aws) calls the Invoke API
+  awscli
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 

@@ -2,6 +2,7 @@
 #include "event_command.hpp"
 
 #include <lemu/app/run_command.hpp>
+#include <lemu/app/serve_command.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/process/environment.hpp>
 #include <lemu/util/text.hpp>
@@ -61,36 +62,70 @@ std::string default_function_name(const std::filesystem::path& bootstrap) {
   return name.substr(0, 64);
 }
 
-// What `run` and `replay` share: every option of a run, as parsed, before it becomes run_options.
-struct run_command_line {
+// What every command that runs a function shares: the function's configuration, as parsed.
+struct function_command_line {
   CLI::App* command = nullptr;
-  app::run_options run;
+  core::function_config function;
   std::string bootstrap, env_file;
   std::vector<std::string> env_vars;
   double timeout_seconds = 3.0;
   double init_timeout_seconds = 10.0;
 };
 
-void add_run_options(CLI::App* cmd, run_command_line& c) {
-  app::run_options& run = c.run;
+void add_function_options(CLI::App* cmd, function_command_line& c) {
   c.command = cmd;
-  cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
+  core::function_config& fn = c.function;
   cmd->add_option("--timeout", c.timeout_seconds, "Function timeout in seconds (fractions allowed)")
       ->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--init-timeout", c.init_timeout_seconds,
                   "Init limit in seconds before init is retried within the first invocation (Lambda: 10)")
       ->check(CLI::Range(0.001, 86400.0));
+  cmd->add_option("--memory", fn.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)")
+      ->check(CLI::Range(1, 1048576));
+  cmd->add_option("--handler", fn.handler, "_HANDLER");
+  cmd->add_option("--function-name", fn.function_name, "AWS_LAMBDA_FUNCTION_NAME (default: the bootstrap's folder name)");
+  cmd->add_option("--region", fn.region, "AWS_REGION and the region of the function ARN");
+  cmd->add_option("--env", c.env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
+  cmd->add_option("--env-file", c.env_file, "Read NAME=VALUE lines for the function's environment");
+}
+
+// The function's configuration complete: bootstrap path, name, timeouts, environment. `name` overrides
+// --function-name (lemu serve --function NAME=PATH).
+core::function_config finish_function(const function_command_line& c, const std::string& bootstrap,
+                                      const std::string& name = {}) {
+  core::function_config fn = c.function;
+  std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
+  fn.bootstrap = path;
+  if (!name.empty()) {
+    fn.function_name = name;
+  } else if (c.command->count("--function-name") == 0) {
+    fn.function_name = default_function_name(path);
+  }
+  const auto seconds = [](double s) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+  };
+  fn.timeout = seconds(c.timeout_seconds);
+  fn.init_timeout = seconds(c.init_timeout_seconds);
+  if (!c.env_file.empty()) {
+    for (auto& v : read_env_file(c.env_file)) fn.env.push_back(std::move(v));
+  }
+  for (const auto& text : c.env_vars) fn.env.push_back(split_assignment(text, "--env"));
+  for (const auto& [var, value] : fn.env) process::check_user_variable(var);
+  return fn;
+}
+
+// What `run` and `replay` share: every option of a run, as parsed, before it becomes run_options.
+struct run_command_line : function_command_line {
+  app::run_options run;
+};
+
+void add_run_options(CLI::App* cmd, run_command_line& c) {
+  app::run_options& run = c.run;
+  add_function_options(cmd, c);
+  cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
   cmd->add_option("--runtime-api-port", run.runtime_api_port,
                   "Serve the Runtime API on this port of 127.0.0.1 instead of an ephemeral one")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--memory", run.function.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)")
-      ->check(CLI::Range(1, 1048576));
-  cmd->add_option("--handler", run.function.handler, "_HANDLER");
-  cmd->add_option("--function-name", run.function.function_name,
-                  "AWS_LAMBDA_FUNCTION_NAME (default: the bootstrap's folder name)");
-  cmd->add_option("--region", run.function.region, "AWS_REGION and the region of the function ARN");
-  cmd->add_option("--env", c.env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
-  cmd->add_option("--env-file", c.env_file, "Read NAME=VALUE lines for the function's environment");
   cmd->add_option("--json", run.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
   cmd->add_option("--junit", run.junit_file, "Write a JUnit XML report (one test case per event) to FILE");
   cmd->add_option("--html", run.html_file, "Write a self-contained HTML report (summary, histograms, timeline) to FILE");
@@ -101,23 +136,74 @@ void add_run_options(CLI::App* cmd, run_command_line& c) {
   cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
 }
 
-// run_options complete: bootstrap path, name, timeouts, environment.
 app::run_options finish_run_options(run_command_line& c) {
-  app::run_options& run = c.run;
-  std::filesystem::path path = std::filesystem::absolute(c.bootstrap).lexically_normal();
-  run.function.bootstrap = path;
-  if (c.command->count("--function-name") == 0) run.function.function_name = default_function_name(path);
-  const auto seconds = [](double s) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
-  };
-  run.function.timeout = seconds(c.timeout_seconds);
-  run.function.init_timeout = seconds(c.init_timeout_seconds);
-  if (!c.env_file.empty()) {
-    for (auto& v : read_env_file(c.env_file)) run.function.env.push_back(std::move(v));
-  }
-  for (const auto& text : c.env_vars) run.function.env.push_back(split_assignment(text, "--env"));
-  for (const auto& [name, value] : run.function.env) process::check_user_variable(name);
+  app::run_options run = c.run;
+  run.function = finish_function(c, c.bootstrap);
   return run;
+}
+
+// `lemu serve`, as parsed.
+struct serve_command_line : function_command_line {
+  app::serve_options serve;
+  std::vector<std::string> functions; // --function NAME=PATH
+  std::string api = "http";
+  std::vector<std::string> routes;
+  std::string stage;
+};
+
+void add_serve_options(CLI::App* cmd, serve_command_line& c) {
+  app::serve_options& s = c.serve;
+  add_function_options(cmd, c);
+  cmd->add_option("bootstrap", c.bootstrap, "The function's bootstrap executable (its folder is the task root)");
+  cmd->add_option("--function", c.functions,
+                  "Serve another function: NAME=PATH (name and bootstrap); repeatable. The first function is the default");
+  cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-port", s.api_port, "HTTP front door port (0: any free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--host", s.host, "Address both listeners bind to (default 127.0.0.1: this machine only)");
+  cmd->add_option("--api", c.api, "Front door event kind: http (HTTP API, payload 2.0), rest (REST API, payload 1.0), url "
+                                  "(function URL), or none")
+      ->check(CLI::IsMember({"http", "rest", "url", "none"}));
+  cmd->add_option("--route", c.routes,
+                  "A front door route, 'GET /items/{id}' (ANY for every method, {name+} for the rest of the path), "
+                  "'...=NAME' for another function; repeatable. None: every request goes to the default function");
+  cmd->add_option("--stage", c.stage, "The API's stage in events (rest: prod, http: $default)");
+  cmd->add_option("--concurrency,-c", s.concurrency, "Execution environments per function, at most")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-queue", s.max_queue,
+                  "Invocations waiting for a busy function, at most; beyond, 429 TooManyRequestsException")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--record", s.record_file, "Append a capture line (event, outcome, meta) per invocation to FILE");
+  cmd->add_flag("--record-secrets", s.record_secrets,
+                "Keep Authorization, Cookie and X-Amz-Security-Token values in --record (default: <redacted>)");
+  cmd->add_option("--json", s.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
+}
+
+app::serve_options finish_serve_options(serve_command_line& c) {
+  app::serve_options s = c.serve;
+  if (!c.bootstrap.empty()) s.functions.push_back(finish_function(c, c.bootstrap));
+  for (const auto& text : c.functions) {
+    const auto [name, path] = split_assignment(text, "--function");
+    s.functions.push_back(finish_function(c, path, name));
+  }
+  if (s.functions.empty()) throw app::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
+  if (c.api != "none") {
+    gateway::front_door_options fd;
+    fd.kind = *gateway::parse_api_kind(c.api);
+    fd.region = s.functions.front().region;
+    fd.account_id = s.functions.front().account_id;
+    fd.stage = c.stage;
+    for (const auto& text : c.routes) {
+      try {
+        fd.routes.push_back(gateway::parse_route(text));
+      } catch (const std::invalid_argument& e) {
+        throw app::usage_error(std::string("--route: ") + e.what());
+      }
+    }
+    s.front_door = std::move(fd);
+  } else if (!c.routes.empty()) {
+    throw app::usage_error("--route needs a front door (--api http, rest or url)");
+  }
+  return s;
 }
 
 } // namespace
@@ -154,6 +240,12 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--update", replay.run.update, "Rewrite the captures with the new outcomes");
   add_run_options(replay_cmd, replay);
 
+  serve_command_line serve;
+  auto* serve_cmd = cli.add_subcommand(
+      "serve", "Serve functions on the Lambda Invoke API (aws lambda invoke, SDKs) and an HTTP front door "
+               "(API Gateway / function URL events)");
+  add_serve_options(serve_cmd, serve);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -169,6 +261,7 @@ int main(int argc, char** argv) {
       return app::run(finish_run_options(run));
     }
     if (replay_cmd->parsed()) return app::run(finish_run_options(replay));
+    if (serve_cmd->parsed()) return app::serve(finish_serve_options(serve));
   } catch (const std::exception& e) {
     // Bad usage or input (app::usage_error, events::input_error, process::reserved_variable_error) and
     // anything that stops a run from starting (a port in use, a runtime that cannot be spawned): exit 2.

@@ -46,7 +46,8 @@ std::size_t count_prefix(const std::vector<std::string>& lines, const std::strin
   return n;
 }
 
-command_result run_command(const std::vector<std::string>& argv, const command_options& options) {
+spawned_child spawn_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env,
+                          const std::string& cwd) {
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
 
@@ -56,7 +57,7 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
     const auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : options.env) env[k] = v;
+  for (const auto& [k, v] : extra_env) env[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
@@ -71,7 +72,7 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setpgroup(&attr, 0);
@@ -84,7 +85,19 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  if (rc != 0) {
+    ::close(in[1]);
+    ::close(out[0]);
+    ::close(err[0]);
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  }
+  return spawned_child{pid, in[1], out[0], err[0]};
+}
+
+command_result run_command(const std::vector<std::string>& argv, const command_options& options) {
+  const spawned_child child = spawn_child(argv, options.env, options.cwd);
+  const pid_t pid = child.pid;
+  int in[2] = {-1, child.in_fd}, out[2] = {child.out_fd, -1}, err[2] = {child.err_fd, -1};
 
   command_result result;
   std::size_t written = 0;

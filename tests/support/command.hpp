@@ -45,6 +45,15 @@ inline command_options with_env(std::map<std::string, std::string> env) {
 
 command_result run_command(const std::vector<std::string>& argv, const command_options& options = {});
 
+// A command started in its own process group with pipes to its stdin, stdout and stderr (the caller's
+// to read and close). Throws std::runtime_error when it cannot be started.
+struct spawned_child {
+  int pid = -1;
+  int in_fd = -1, out_fd = -1, err_fd = -1;
+};
+spawned_child spawn_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                          const std::string& cwd = {});
+
 // Lines of `text` split on '\n' (a final newline does not make an empty line).
 std::vector<std::string> split_lines(const std::string& text);
 

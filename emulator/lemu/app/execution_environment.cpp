@@ -75,7 +75,7 @@ void execution_environment::launch() {
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
   m_child = process::child::spawn(m_ex, req, [weak = weak_from_this()](process::stream, std::string_view line) {
-    if (auto self = weak.lock(); self && self->m_state != state::dead) self->m_out.log_line(line);
+    if (auto self = weak.lock(); self && self->m_state != state::dead) self->log(line);
   });
   m_started_at = m_child->started_at();
   m_child->on_exit([weak = weak_from_this()](core::process_exit e) {
@@ -114,14 +114,14 @@ void execution_environment::on_delivered(clock::time_point t) {
   m_state = state::invoking;
   m_delivered = true;
   m_first.reset();
-  m_out.log_line("START RequestId: " + m_request_id + " Version: " + m_fn.version);
+  log("START RequestId: " + m_request_id + " Version: " + m_fn.version);
   if (m_suppressed_init) return; // the clock started when init went past its limit
   m_invoke_start = t;
   arm(m_timer, t + m_fn.timeout, &execution_environment::on_timeout);
 }
 
 void execution_environment::on_init_error(core::outcome o) {
-  m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
+  log(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
   // "Runtime should exit after reporting the error" (PROTOCOL.md §1.5): die() makes sure it does.
   fail(std::move(o));
 }
@@ -133,15 +133,15 @@ void execution_environment::on_exit(const core::process_exit& e) {
     return;
   }
   core::outcome o = core::runtime_exit_outcome(m_request_id, e);
-  if (!m_delivered) m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
-  m_out.log_line(core::fault_log_line(o)); // Lambda's fault line: the message, then the error type
+  if (!m_delivered) log(init_report_line(ms_between(m_started_at, clock::now()), "error", o.error_type));
+  log(core::fault_log_line(o)); // Lambda's fault line: the message, then the error type
   fail(std::move(o));
 }
 
 void execution_environment::on_init_timer() {
   if (m_state != state::starting || !m_done || !m_first) return;
   // Init went past its limit: Lambda retries it within the first invocation (PROTOCOL.md §4.1).
-  m_out.log_line(init_report_line(ms_between(m_started_at, clock::now()), "timeout", {}));
+  log(init_report_line(ms_between(m_started_at, clock::now()), "timeout", {}));
   m_suppressed_init = true;
   retire();
   m_invoke_start = clock::now();
@@ -149,7 +149,7 @@ void execution_environment::on_init_timer() {
   try {
     launch();
   } catch (const std::system_error& e) {
-    m_out.log_line(std::string("lemu: cannot restart the runtime: ") + e.what());
+    log(std::string("lemu: cannot restart the runtime: ") + e.what());
     fail(core::runtime_exit_outcome(m_request_id, core::process_exit{}));
     return;
   }
@@ -160,7 +160,7 @@ void execution_environment::on_init_timer() {
 void execution_environment::on_timeout() {
   if (!m_done) return;
   core::outcome o = core::timeout_outcome(m_request_id, m_fn.timeout);
-  m_out.log_line(core::fault_log_line(o));
+  log(core::fault_log_line(o));
   fail(std::move(o));
 }
 
@@ -177,7 +177,7 @@ void execution_environment::on_memory_tick() {
     m_memory_final = true;
     if (m_done) {
       core::outcome o = core::out_of_memory_outcome(m_request_id);
-      m_out.log_line(core::fault_log_line(o));
+      log(core::fault_log_line(o));
       fail(std::move(o));
     } else {
       die();
@@ -207,6 +207,8 @@ void execution_environment::finish(core::outcome o, clock::time_point end, compl
   r.duration_ms = began ? ms_between(m_invoke_start, end) : 0.0;
   r.max_memory_bytes = m_max_memory_bytes;
   r.outcome = std::move(o);
+  r.log = std::move(m_log);
+  m_log.clear();
   m_cold = false;
   m_suppressed_init = false;
   m_first.reset();
@@ -235,6 +237,15 @@ void execution_environment::shutdown() {
     return;
   }
   die();
+}
+
+void execution_environment::log(std::string_view line) {
+  m_out.log_line(line);
+  if (!m_options.keep_log) return;
+  m_log.append(line);
+  m_log.push_back('\n');
+  // Only the last log_keep_bytes can be returned: drop the front now and then (amortised).
+  if (m_log.size() > 4 * log_keep_bytes) m_log.erase(0, m_log.size() - log_keep_bytes);
 }
 
 void execution_environment::sample_memory() {

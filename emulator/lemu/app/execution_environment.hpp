@@ -42,10 +42,15 @@ struct invoke_result {
   std::chrono::steady_clock::time_point started_at{}; // when Duration began
   double duration_ms = 0;
   std::uint64_t max_memory_bytes = 0;  // peak of the process tree so far
+  // With environment_options::keep_log: the log lines of this invocation ('\n'-terminated), from the end
+  // of the previous one (a cold start's init output included) to its completion, at most the last
+  // log_keep_bytes. END and REPORT are the caller's to add.
+  std::string log;
 };
 
 struct environment_options {
   std::uint16_t runtime_api_port = 0; // 0: an ephemeral port
+  bool keep_log = false;              // keep each invocation's log lines (X-Amz-Log-Type: Tail)
 };
 
 class execution_environment : public std::enable_shared_from_this<execution_environment> {
@@ -53,6 +58,7 @@ public:
   using clock = std::chrono::steady_clock;
   static constexpr auto kill_grace = std::chrono::milliseconds(100);
   static constexpr auto memory_tick = std::chrono::milliseconds(20);
+  static constexpr std::size_t log_keep_bytes = 4096; // what X-Amz-Log-Result returns
 
   execution_environment(boost::asio::any_io_executor ex, const core::function_config& fn, std::uint32_t id,
                         output& out, environment_options options = {});
@@ -94,6 +100,7 @@ private:
   void finish(core::outcome o, clock::time_point end, completion how = completion::posted);
   void die();
   void sample_memory();
+  void log(std::string_view line); // to stderr, and to the invocation's log with keep_log
   template <class Handler>
   void arm(boost::asio::steady_timer& timer, clock::time_point at, Handler h);
 
@@ -122,6 +129,7 @@ private:
 
   std::uint64_t m_max_memory_bytes = 0;
   bool m_memory_final = false; // killed for going over --memory: Max Memory Used is the limit
+  std::string m_log;           // keep_log: the lines since the previous invocation ended
 };
 
 } // namespace lemu::app

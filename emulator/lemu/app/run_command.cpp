@@ -1,7 +1,8 @@
 #include <lemu/app/run_command.hpp>
 
 #include <lemu/app/capture.hpp>
-#include <lemu/app/execution_environment.hpp>
+#include <lemu/app/environment_pool.hpp>
+#include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/app/run_outputs.hpp>
 #include <lemu/core/errors.hpp>
@@ -51,18 +52,6 @@ void check_bootstrap(const core::function_config& fn) {
 }
 
 namespace {
-
-stats::status status_of(core::outcome_kind k) {
-  switch (k) {
-  case core::outcome_kind::success: return stats::status::success;
-  case core::outcome_kind::timeout: return stats::status::timeout;
-  case core::outcome_kind::runtime_exit:
-  case core::outcome_kind::out_of_memory: return stats::status::crash;
-  default: return stats::status::error;
-  }
-}
-
-std::uint32_t to_mb(std::uint64_t bytes) { return static_cast<std::uint32_t>((bytes + (1u << 20) - 1) >> 20); }
 
 // Invocations that have finished ahead of an older one wait here (stdout stays in input order). Past
 // these limits no new event is started until the oldest finishes: memory stays bounded whatever runs slow.
@@ -129,8 +118,7 @@ private:
   // Starts as many events as there are environments for, then returns.
   void pump() {
     while (!m_stopping && !m_input_done && m_window.size() < max_waiting_outcomes && m_waiting_bytes < max_waiting_bytes) {
-      std::shared_ptr<execution_environment> env = idle_environment();
-      if (!env && m_envs.size() >= m_opt.concurrency) return; // all busy: wait for one
+      if (!m_pool.has_capacity()) return; // all busy: wait for one
       std::optional<events::event> ev = next_event();
       if (!ev) {
         m_input_done = true;
@@ -160,23 +148,11 @@ private:
         continue;
       }
       inv.payload = std::move(ev->payload);
-      if (!env) {
-        env = std::make_shared<execution_environment>(m_ioc.get_executor(), m_opt.function, ++m_environments, m_out,
-                                                      environment_options{m_opt.runtime_api_port});
-        m_envs.push_back(env);
-        env->start();
-      }
+      const std::shared_ptr<execution_environment> env = m_pool.acquire();
       ++m_in_flight;
       env->invoke(std::move(inv), [this, index, env](invoke_result r) { completed(index, env, std::move(r)); });
     }
     if (m_input_done && m_in_flight == 0) stop();
-  }
-
-  std::shared_ptr<execution_environment> idle_environment() const {
-    for (const auto& e : m_envs) {
-      if (e->idle()) return e;
-    }
-    return nullptr;
   }
 
   std::optional<events::event> next_event() {
@@ -205,8 +181,7 @@ private:
   // Runs from the environment's completion, never inside invoke(): the next event can go at once.
   void completed(std::size_t index, const std::shared_ptr<execution_environment>& env, invoke_result r) {
     --m_in_flight;
-    if (m_opt.cold && env->alive()) env->shutdown(); // --cold: every environment serves one event
-    if (!env->alive()) std::erase(m_envs, env);
+    m_pool.release(env, m_opt.cold); // --cold: every environment serves one event
     finished(index, r, true);
     pump();
   }
@@ -219,18 +194,7 @@ private:
     rec.index = index;
     rec.source = s.meta.source;
     rec.line = s.meta.line;
-    rec.request_id = r.request_id;
-    rec.environment_id = r.environment_id;
-    rec.cold = r.cold;
-    rec.init_ms = r.init_ms;
-    const auto since_start = r.started_at == std::chrono::steady_clock::time_point{} ? std::chrono::steady_clock::now() : r.started_at;
-    rec.start_ms = std::chrono::duration<double, std::milli>(since_start - m_started).count();
-    rec.duration_ms = r.duration_ms;
-    rec.billed_ms = stats::billed_duration_ms(r.duration_ms, r.init_ms);
-    rec.memory_size_mb = m_opt.function.memory_mb;
-    rec.max_memory_used_mb = to_mb(r.max_memory_bytes);
-    rec.status = status_of(r.outcome.kind);
-    rec.error_type = r.outcome.error_type;
+    fill_record(rec, r, m_opt.function.memory_mb, m_started);
     if (reached_runtime) {
       m_out.log_line(stats::end_line(rec.request_id));
       m_out.log_line(stats::report_line(rec));
@@ -320,7 +284,7 @@ private:
     if (m_stopping) return;
     m_stopping = true;
     // An invocation in flight ends (posted) as killed; its outcome is printed when it arrives.
-    for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) e->shutdown();
+    m_pool.shutdown_all();
     m_tick_timer.cancel();
     m_signals.cancel();
   }
@@ -353,8 +317,8 @@ private:
   const std::size_t m_total;
   const std::chrono::steady_clock::time_point m_started;
 
-  std::vector<std::shared_ptr<execution_environment>> m_envs; // alive environments
-  std::uint32_t m_environments = 0;                           // ever started (ids)
+  environment_pool m_pool{m_ioc.get_executor(), m_opt.function, m_out, m_opt.concurrency,
+                          environment_options{m_opt.runtime_api_port}};
   std::deque<slot> m_window;     // from the oldest unprinted event to the newest started
   std::size_t m_first_index = 0; // index of m_window.front()
   std::size_t m_next_index = 0;

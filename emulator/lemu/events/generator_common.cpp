@@ -1,5 +1,6 @@
 #include <lemu/events/generator_common.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -110,7 +111,18 @@ std::string context::digits(std::size_t n) {
   return out;
 }
 
-std::string context::source_ip() { return "203.0.113." + std::to_string(1 + below(254)); }
+std::string context::source_ip() {
+  // Drawn even when the address is given, so a seed gives the same ids with or without source_ip.
+  std::string random = "203.0.113." + std::to_string(1 + below(254));
+  if (opt.source_ip) {
+    const std::string& ip = *opt.source_ip;
+    if (ip.empty() ||
+        std::any_of(ip.begin(), ip.end(), [](char ch) { return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7F; }))
+      fail("bad source IP '" + ip + "': expected an address without spaces or control characters");
+    return ip;
+  }
+  return random;
+}
 
 std::string context::trace_root() {
   char seconds[16];

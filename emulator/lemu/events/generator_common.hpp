@@ -40,7 +40,7 @@ public:
   std::string lower_alnum(std::size_t n);
   std::string upper_alnum(std::size_t n);
   std::string digits(std::size_t n); // first digit not 0
-  std::string source_ip();           // 203.0.113.x (TEST-NET-3, RFC 5737)
+  std::string source_ip();           // opt.source_ip when set, else 203.0.113.x (TEST-NET-3, RFC 5737)
   std::string trace_root();          // Root=1-<8 hex epoch seconds>-<24 hex>
 
 private:

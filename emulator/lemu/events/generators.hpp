@@ -48,7 +48,10 @@ struct generator_options {
   std::vector<std::pair<std::string, std::string>> headers; // repeated names allowed
   std::optional<std::string> body;                          // also: the SNS message, the S3 object's content
   bool base64 = false; // the body is binary: sent base64-encoded with isBase64Encoded true
-  std::string stage;   // default "prod" for apigw-rest, "$default" for apigw-http (function URLs have none)
+  // The client's address (requestContext sourceIp / identity.sourceIp, the default X-Forwarded-For; also the
+  // S3 event's sourceIPAddress); default: a random 203.0.113.x (TEST-NET-3). No spaces or control characters.
+  std::optional<std::string> source_ip;
+  std::string stage; // default "prod" for apigw-rest, "$default" for apigw-http (function URLs have none)
 
   // sns: subject / message (body); s3: bucket, key, size; eventbridge: source, detail_type, detail (JSON text)
   std::string subject, bucket = "example-bucket", key = "example.txt", source = "aws.events",

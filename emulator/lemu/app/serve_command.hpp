@@ -1,0 +1,38 @@
+#pragma once
+// `lemu serve`: functions kept warm behind the Lambda Invoke API (for the AWS CLI and SDKs) and an HTTP
+// front door that turns requests into API Gateway REST / HTTP API / function URL events (README "lemu serve").
+//
+// Each function has up to `concurrency` execution environments; an invocation that finds them all busy
+// waits in a queue of at most `max_queue` (then 429 TooManyRequestsException). Ctrl-C stops accepting,
+// lets the invocations in flight and queued finish (or time out), stops the functions and prints the
+// summary; a second Ctrl-C kills them at once.
+
+#include <lemu/core/function_config.hpp>
+#include <lemu/gateway/front_door.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lemu::app {
+
+struct serve_options {
+  std::vector<core::function_config> functions; // the first is the default (front door without a named route)
+  std::string host = "127.0.0.1";               // where both listeners bind
+  std::uint16_t port = 3001;                    // Invoke API (sam local start-lambda's default)
+  std::uint16_t api_port = 3000;                // front door (sam local start-api's default)
+  std::optional<gateway::front_door_options> front_door; // nullopt: no front door (--api none)
+  std::size_t concurrency = 1;                  // execution environments per function, at most
+  std::size_t max_queue = 100;                  // invocations waiting per function, at most
+  std::string record_file;                      // --record: append a capture line per invocation
+  bool record_secrets = false;                  // keep Authorization, Cookie, X-Amz-Security-Token values
+  std::string json_report;                      // --json: one JSON record per invocation
+};
+
+// Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and
+// std::system_error when a port cannot be bound.
+int serve(const serve_options& options);
+
+} // namespace lemu::app

@@ -1,0 +1,208 @@
+#include <lemu/gateway/invoke_api.hpp>
+
+#include <lemu/events/checksums.hpp>
+#include <lemu/util/json_text.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+namespace lemu::gateway::invoke_api {
+
+namespace {
+
+constexpr std::string_view prefix = "/2015-03-31/functions/";
+constexpr std::string_view suffix = "/invocations";
+constexpr const char* name_pattern =
+    R"((arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?)";
+constexpr std::size_t max_function_name = 170;
+
+api_error validation_error(std::string_view value, std::string_view field, std::string_view constraint) {
+  return {400, "ValidationException",
+          "1 validation error detected: Value '" + std::string(value) + "' at '" + std::string(field) +
+              "' failed to satisfy constraint: " + std::string(constraint),
+          {}};
+}
+
+bool simple_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// The value of query parameter `name` in a raw query string, percent-decoded.
+std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    const auto eq = part.find('=');
+    if (part.substr(0, eq) == name) return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+api_error invalid_content(std::string message) { return {400, "InvalidRequestContentException", std::move(message), {}}; }
+
+} // namespace
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+http_response error_response(const api_error& e, std::string_view request_id) {
+  nlohmann::ordered_json body;
+  if (!e.reason.empty()) body["Reason"] = e.reason;
+  body["Type"] = "User";
+  body["Message"] = e.message;
+  http_response r;
+  r.status = e.status;
+  r.headers = {{"Content-Type", "application/json"}, {"x-amzn-RequestId", std::string(request_id)},
+               {"x-amzn-ErrorType", e.type}};
+  r.body = body.dump();
+  return r;
+}
+
+std::variant<function_ref, api_error> parse_function_name(std::string_view text) {
+  if (text.size() > max_function_name) {
+    return validation_error(text, "functionName", "Member must have length less than or equal to 170");
+  }
+  function_ref ref;
+  if (simple_name(text)) {
+    ref.name = std::string(text);
+    return ref;
+  }
+  static const std::regex pattern(name_pattern);
+  std::match_results<std::string_view::const_iterator> m;
+  if (text.empty() || !std::regex_match(text.begin(), text.end(), m, pattern)) {
+    return validation_error(text, "functionName",
+                            std::string("Member must satisfy regular expression pattern: ") + name_pattern);
+  }
+  ref.name = m[7].str();
+  if (m[9].matched) ref.qualifier = m[9].str();
+  if (m[3].matched) ref.region = m[3].str().substr(0, m[3].length() - 1);
+  if (m[5].matched) ref.account_id = m[5].str().substr(0, m[5].length() - 1);
+  return ref;
+}
+
+std::variant<invoke_request, api_error> parse_request(const http_request& req, std::size_t body_bytes) {
+  const std::string_view target = req.target;
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  if (req.method != "POST" || path.size() <= prefix.size() + suffix.size() || path.substr(0, prefix.size()) != prefix ||
+      path.substr(path.size() - suffix.size()) != suffix) {
+    return api_error{404, "UnknownOperationException",
+                     "Unknown operation: " + req.method + " " + std::string(path) +
+                         " (lemu serves POST /2015-03-31/functions/{FunctionName}/invocations)",
+                     {}};
+  }
+  const std::string name = percent_decode(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
+  auto parsed = parse_function_name(name);
+  if (auto* e = std::get_if<api_error>(&parsed)) return *e;
+  invoke_request r;
+  r.function = std::get<function_ref>(std::move(parsed));
+  if (const auto qualifier = query_parameter(query, "Qualifier")) {
+    if (!r.function.qualifier.empty() && r.function.qualifier != *qualifier) {
+      return api_error{400, "InvalidParameterValueException",
+                       "The derived qualifier from the function name does not match the specified qualifier.", {}};
+    }
+    r.function.qualifier = *qualifier;
+  }
+
+  const std::string_view type = req.header("X-Amz-Invocation-Type").value_or("RequestResponse");
+  if (type == "RequestResponse") {
+    r.type = invocation_type::request_response;
+  } else if (type == "Event") {
+    r.type = invocation_type::event;
+  } else if (type == "DryRun") {
+    r.type = invocation_type::dry_run;
+  } else {
+    return validation_error(type, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+  }
+  const std::string_view log_type = req.header("X-Amz-Log-Type").value_or("None");
+  if (log_type != "None" && log_type != "Tail") {
+    return validation_error(log_type, "logType", "Member must satisfy enum value set: [Tail, None]");
+  }
+  r.tail = log_type == "Tail" && r.type == invocation_type::request_response;
+
+  const std::size_t limit = r.type == invocation_type::event ? max_async_payload : max_sync_payload;
+  if (body_bytes > limit) {
+    return api_error{413, "RequestTooLargeException",
+                     "Request must be smaller than " + std::to_string(limit) + " bytes for the InvokeFunction operation", {}};
+  }
+
+  if (const auto context = req.header("X-Amz-Client-Context"); context && !context->empty()) {
+    if (context->size() > max_client_context) {
+      return invalid_content("Client context must be no longer than " + std::to_string(max_client_context) + " bytes");
+    }
+    const auto decoded = events::base64_decode(*context);
+    if (!decoded || !util::is_valid_json(*decoded) || util::minify_json(*decoded).front() != '{') {
+      return invalid_content("Client context must be a valid Base64-encoded JSON object.");
+    }
+    r.client_context = util::minify_json(*decoded);
+  }
+
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    r.payload = "{}";
+  } else if (!util::is_valid_json(req.body)) {
+    return invalid_content(invalid_json_message(req.body));
+  } else {
+    r.payload = req.body;
+  }
+  return r;
+}
+
+api_error function_not_found(std::string_view function_arn, std::string_view qualifier) {
+  return {404, "ResourceNotFoundException",
+          "Function not found: " + std::string(function_arn) + ":" + std::string(qualifier.empty() ? "$LATEST" : qualifier), {}};
+}
+
+api_error too_many_requests() {
+  return {429, "TooManyRequestsException", "Rate Exceeded.", "ConcurrentInvocationLimitExceeded"};
+}
+
+std::string invalid_json_message(std::string_view body) {
+  std::string message = "Could not parse request body into json: Could not parse payload into json: ";
+  const auto first = body.find_first_not_of(" \t\r\n");
+  const char c = body[first];
+  const bool starts_a_value = std::string_view("{[\"-0123456789tfn").find(c) != std::string_view::npos;
+  if (starts_a_value) return message + "Unexpected end-of-input or character in the JSON text";
+  // Jackson's text, as AWS returns it: the character, its code, and where (the column after it).
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < first; ++i) {
+    if (body[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  const auto code = static_cast<unsigned char>(c);
+  std::string shown = code >= 0x20 && code < 0x7f ? std::string(1, c) : "(CTRL-CHAR, code " + std::to_string(code) + ")";
+  std::string source(body.substr(0, 500));
+  return message + "Unexpected character ('" + shown + "' (code " + std::to_string(code) +
+         ")): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (byte[])\"" +
+         source + "\"; line: " + std::to_string(line) + ", column: " + std::to_string(column + 1) + "]";
+}
+
+std::string log_result(std::string_view log) {
+  constexpr std::size_t tail = 4096;
+  return events::base64_encode(log.size() > tail ? log.substr(log.size() - tail) : log);
+}
+
+} // namespace lemu::gateway::invoke_api

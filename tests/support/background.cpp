@@ -1,0 +1,103 @@
+#include "support/background.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace lemu::test {
+
+background_process::background_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env)
+    : m_child(spawn_child(argv, env)) {
+  ::close(m_child.in_fd);
+  m_out_reader = std::thread([this] { read_loop(m_child.out_fd, false); });
+  m_err_reader = std::thread([this] { read_loop(m_child.err_fd, true); });
+}
+
+background_process::~background_process() {
+  if (!m_exit_code) {
+    ::kill(-m_child.pid, SIGKILL);
+    wait(std::chrono::seconds(10));
+  }
+  if (m_out_reader.joinable()) m_out_reader.join();
+  if (m_err_reader.joinable()) m_err_reader.join();
+}
+
+void background_process::read_loop(int fd, bool is_err) {
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    std::lock_guard lock(m_mutex);
+    (is_err ? m_err : m_out).append(buf, static_cast<std::size_t>(n));
+    m_changed.notify_all();
+  }
+  ::close(fd);
+  std::lock_guard lock(m_mutex);
+  --m_open;
+  m_changed.notify_all();
+}
+
+bool background_process::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(m_mutex);
+  return m_changed.wait_for(lock, timeout, [&] { return m_err.find(text) != std::string::npos || m_open == 0; }) &&
+         m_err.find(text) != std::string::npos;
+}
+
+std::string background_process::out() const {
+  std::lock_guard lock(m_mutex);
+  return m_out;
+}
+
+std::string background_process::err() const {
+  std::lock_guard lock(m_mutex);
+  return m_err;
+}
+
+void background_process::signal(int sig) const { ::kill(m_child.pid, sig); }
+
+int background_process::wait(std::chrono::milliseconds timeout) {
+  if (m_exit_code) return *m_exit_code;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  rusage usage{};
+  for (;;) {
+    const pid_t r = ::wait4(m_child.pid, &status, WNOHANG, &usage);
+    if (r == m_child.pid) break;
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(-m_child.pid, SIGKILL);
+      ::wait4(m_child.pid, &status, 0, &usage);
+      m_exit_code = -1;
+      return -1;
+    }
+    ::usleep(5000);
+  }
+  m_max_rss_kb = usage.ru_maxrss;
+  m_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  // The pipes end when the last process holding them does; the readers finish then.
+  {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait_for(lock, std::chrono::seconds(5), [&] { return m_open == 0; });
+  }
+  return *m_exit_code;
+}
+
+long background_process::rss_kb() const {
+  std::ifstream status("/proc/" + std::to_string(m_child.pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::istringstream in(line.substr(6));
+      long kb = 0;
+      in >> kb;
+      return kb;
+    }
+  }
+  return 0;
+}
+
+} // namespace lemu::test
