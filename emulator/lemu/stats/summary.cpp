@@ -57,33 +57,76 @@ nlohmann::json samples_json(const duration_samples& s) {
 
 } // namespace
 
+namespace {
+// The histogram: bucket b holds [lowest * growth^b, lowest * growth^(b+1)); bucket 0 also everything below.
+constexpr double lowest_ms = 0.001;
+constexpr double growth = 1.005;
+constexpr std::size_t bucket_count = 4620; // lowest * growth^4620 > 10^7 ms; the last bucket holds the rest
+
+std::size_t bucket_of(double ms) {
+  if (!(ms > lowest_ms)) return 0;
+  const auto b = static_cast<std::size_t>(std::log(ms / lowest_ms) / std::log(growth));
+  return std::min(b, bucket_count - 1);
+}
+
+// A bucket's value: its geometric middle (within 0.25% of anything in it).
+double bucket_value(std::size_t b) { return lowest_ms * std::pow(growth, static_cast<double>(b) + 0.5); }
+
+// Nearest rank: the smallest value with at least p% of the samples at or below it, rank = ceil(p/100 * n),
+// 1-based. p * n is exact for integral p, so 90th of 10 samples is rank 9, not 10 through rounding.
+std::size_t nearest_rank(double p, std::size_t n) {
+  const double rank = std::ceil(p * static_cast<double>(n) / 100.0);
+  if (rank >= static_cast<double>(n)) return n;
+  if (rank > 1) return static_cast<std::size_t>(rank);
+  return 1;
+}
+} // namespace
+
 void duration_samples::add(double ms) {
+  ++m_count;
+  m_max = m_count == 1 ? ms : std::max(m_max, ms);
+  if (!m_buckets.empty()) {
+    add_to_histogram(ms);
+    return;
+  }
   const auto f = static_cast<float>(ms);
   if (m_sorted && !m_samples.empty() && f < m_samples.back()) m_sorted = false;
   m_samples.push_back(f);
+  if (m_samples.size() > m_exact_limit) to_histogram();
+}
+
+void duration_samples::add_to_histogram(double ms) { ++m_buckets[bucket_of(ms)]; }
+
+void duration_samples::to_histogram() {
+  m_buckets.assign(bucket_count, 0);
+  for (const float f : m_samples) add_to_histogram(f);
+  std::vector<float>().swap(m_samples);
+  m_sorted = true;
 }
 
 double duration_samples::percentile(double p) const {
-  const std::size_t n = m_samples.size();
+  const std::size_t n = m_count;
   if (n == 0) return 0;
+  const std::size_t rank = nearest_rank(p, n);
+  if (!m_buckets.empty()) {
+    if (rank == n) return m_max; // the largest is known exactly
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < m_buckets.size(); ++b) {
+      seen += m_buckets[b];
+      if (seen >= rank) return std::min(bucket_value(b), m_max);
+    }
+    return m_max;
+  }
   if (!m_sorted) {
     std::sort(m_samples.begin(), m_samples.end());
     m_sorted = true;
   }
-  // Nearest rank: the smallest value with at least p% of the samples at or below it, rank = ceil(p/100 * n).
-  // p * n is exact for integral p, so 90th of 10 samples is rank 9, not 10 through rounding.
-  const double rank = std::ceil(p * static_cast<double>(n) / 100.0);
-  std::size_t index = 0;
-  if (rank >= static_cast<double>(n)) {
-    index = n - 1;
-  } else if (rank > 1) {
-    index = static_cast<std::size_t>(rank) - 1;
-  }
-  return widen(m_samples[index]);
+  return widen(m_samples[rank - 1]);
 }
 
 double duration_samples::max() const {
-  if (m_samples.empty()) return 0;
+  if (m_count == 0) return 0;
+  if (!m_buckets.empty()) return m_max;
   if (m_sorted) return widen(m_samples.back());
   return widen(*std::max_element(m_samples.begin(), m_samples.end()));
 }

@@ -13,19 +13,35 @@
 
 namespace lemu::stats {
 
-// A growing set of durations (ms) with exact nearest-rank percentiles. Stores 4 bytes per sample
-// (float ms) so that a million invocations cost 4 MB, not the records themselves.
+// A growing set of durations (ms) with nearest-rank percentiles, in bounded memory: exact up to
+// `exact_limit` samples (4 bytes each, float ms); past that the samples move into a log-bucketed
+// histogram (buckets 0.5% wide from 1 µs to 10^7 ms, about 37 KB) and percentiles are within 0.25% of the
+// exact value, so that a server running for days (lemu serve) or a replay of millions of events holds
+// a fixed amount. count() and max() stay exact.
 class duration_samples {
 public:
+  static constexpr std::size_t default_exact_limit = 65536;
+
+  explicit duration_samples(std::size_t exact_limit = default_exact_limit) : m_exact_limit(exact_limit) {}
+
   void add(double ms);
-  std::size_t count() const { return m_samples.size(); }
+  std::size_t count() const { return m_count; }
   // Nearest-rank percentile, p in (0, 100]; 0 when empty. Sorts lazily (mutable cache).
   double percentile(double p) const;
   double max() const;
+  // True once the samples went into the histogram (percentiles approximate).
+  bool approximate() const { return !m_buckets.empty(); }
 
 private:
+  void to_histogram();
+  void add_to_histogram(double ms);
+
+  std::size_t m_exact_limit;
+  std::size_t m_count = 0;
+  double m_max = 0;
   mutable std::vector<float> m_samples;
   mutable bool m_sorted = true;
+  std::vector<std::uint64_t> m_buckets; // empty while exact
 };
 
 class run_summary {

@@ -2,6 +2,10 @@
 #include <lemu/stats/summary.hpp>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -83,6 +87,42 @@ TEST(duration_samples, values_come_back_as_their_decimal_not_float_noise) {
   EXPECT_EQ(s.percentile(100), 12.31);
   EXPECT_EQ(s.percentile(50), 0.05);
   EXPECT_EQ(s.max(), 12.31);
+}
+
+TEST(duration_samples, past_the_exact_limit_memory_is_bounded_and_percentiles_within_a_quarter_percent) {
+  duration_samples s(1000);
+  std::vector<double> all;
+  // 200,000 durations from 0.02 ms to about 2 s, in a scrambled order.
+  for (std::uint64_t i = 0; i < 200000; ++i) {
+    const double ms = 0.02 * std::pow(1.0000575, static_cast<double>((i * 7919) % 200000));
+    s.add(ms);
+    all.push_back(ms);
+    if (i == 999) {
+      EXPECT_FALSE(s.approximate());
+    }
+    if (i == 1000) {
+      EXPECT_TRUE(s.approximate());
+    }
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(s.count(), 200000u);
+  EXPECT_EQ(s.max(), all.back()); // exact
+  for (const double p : {1.0, 50.0, 90.0, 99.0, 99.9}) {
+    const double exact = all[static_cast<std::size_t>(std::ceil(p * 200000 / 100.0)) - 1];
+    EXPECT_NEAR(s.percentile(p), exact, exact * 0.0026) << "p" << p;
+  }
+  EXPECT_EQ(s.percentile(100), all.back()); // never above the real maximum
+  s.add(5000.0);
+  EXPECT_EQ(s.max(), 5000.0);
+  EXPECT_EQ(s.percentile(100), 5000.0);
+}
+
+TEST(duration_samples, histogram_keeps_zero_and_huge_values) {
+  duration_samples s(2);
+  for (const double ms : {0.0, 0.0, 0.0, 1e9}) s.add(ms);
+  EXPECT_TRUE(s.approximate());
+  EXPECT_LT(s.percentile(50), 0.0011);
+  EXPECT_EQ(s.percentile(100), 1e9);
 }
 
 invocation_record record(bool cold, std::optional<double> init_ms, double duration_ms, status st,
