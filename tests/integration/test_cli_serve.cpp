@@ -363,5 +363,12 @@ TEST(CliServe, BadOptionsAndBusyPorts) {
   EXPECT_EQ(busy.exit_code, 2);
   EXPECT_THAT(busy.err, HasSubstr("lemu: error: cannot listen on 127.0.0.1:" + std::to_string(s.port())));
   EXPECT_THAT(s.process().err(), HasSubstr("lemu: Invoke API on http://127.0.0.1:"));
+  EXPECT_THAT(s.process().err(), ::testing::Not(HasSubstr("lemu: warning: listening on")));
   EXPECT_EQ(s.stop(), 0);
+
+  // Another loopback address: no warning (tests never listen beyond loopback).
+  serve_process other(std::vector<std::string>{echo_bootstrap, "--host", "127.0.0.2"});
+  EXPECT_THAT(other.process().err(), HasSubstr("lemu: Invoke API on http://127.0.0.2:"));
+  EXPECT_THAT(other.process().err(), ::testing::Not(HasSubstr("lemu: warning:")));
+  EXPECT_EQ(other.stop(), 0);
 }

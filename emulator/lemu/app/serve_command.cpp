@@ -16,6 +16,7 @@
 #include <lemu/util/text.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -62,6 +63,12 @@ struct function_service {
   stats::run_summary summary;
   stats::environment_summary environments;
 };
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
 
 http_response& with_header(http_response& r, std::string name, std::string value) {
   r.headers.emplace_back(std::move(name), std::move(value));
@@ -129,6 +136,10 @@ private:
       for (const auto& r : fd.routes) {
         m_out.log_line("lemu:   " + r.key() + " -> " + (r.function.empty() ? m_functions.front()->fn.function_name : r.function));
       }
+    }
+    if (!is_loopback(m_opt.host)) {
+      m_out.log_line("lemu: warning: listening on " + m_opt.host +
+                     ": other machines can invoke the functions (no authentication); --host 127.0.0.1 keeps them local");
     }
     m_out.log_line("lemu: ready; Ctrl-C stops");
     m_out.flush();

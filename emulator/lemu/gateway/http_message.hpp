@@ -15,7 +15,8 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 struct http_request {
   std::string method;  // as sent: "GET"
   std::string target;  // origin form, raw (percent-encoded): "/items/42?x=1&x=2"
-  header_list headers; // in order, names as sent; a name may repeat
+  header_list headers; // names as sent; a repeated name keeps its order (Beast groups it at its first
+                       // occurrence); trailers of a chunked body come last
   std::string body;
   std::string source_ip; // the peer's address: "127.0.0.1"
 

@@ -172,14 +172,19 @@ net::awaitable<void> http_server::session(tcp::socket socket) {
     in.request.source_ip = source_ip;
     const bool head_request = in.request.method == "HEAD";
 
+    // Busy from here until the answer is written: stop() leaves this connection to close itself then.
     m_sockets[&socket] = true;
     auto pending = std::make_shared<pending_answer>(socket.get_executor());
-    m_handler(std::move(in), [pending](http_response r) {
-      pending->answer = std::move(r);
-      pending->wake.cancel();
-    });
+    try {
+      m_handler(std::move(in), [pending](http_response r) {
+        pending->answer = std::move(r);
+        pending->wake.cancel();
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("serve: request handler failed: {}", e.what());
+      if (!pending->answer) pending->answer = plain_error(500, "Internal Server Error");
+    }
     if (!pending->answer) co_await pending->wake.async_wait(use_tuple);
-    m_sockets[&socket] = false;
 
     const http_response& r = *pending->answer;
     const bool keep = keep_alive && !m_stopped;
@@ -187,8 +192,9 @@ net::awaitable<void> http_server::session(tcp::socket socket) {
     std::array<net::const_buffer, 2> out{net::buffer(head), net::buffer(r.body)};
     if (head_request) out[1] = net::const_buffer();
     auto [write_ec, written] = co_await net::async_write(socket, out, use_tuple);
+    m_sockets[&socket] = false;
     if (write_ec) co_return;
-    if (!keep) {
+    if (!keep || m_stopped) { // stop() may have come while the answer was being written
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }

@@ -73,7 +73,8 @@ http_response error_response(const api_error& e, std::string_view request_id) {
   r.status = e.status;
   r.headers = {{"Content-Type", "application/json"}, {"x-amzn-RequestId", std::string(request_id)},
                {"x-amzn-ErrorType", e.type}};
-  r.body = body.dump();
+  // Messages quote what the client sent, which need not be UTF-8: bad bytes become U+FFFD.
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return r;
 }
 
@@ -117,6 +118,12 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
   invoke_request r;
   r.function = std::get<function_ref>(std::move(parsed));
   if (const auto qualifier = query_parameter(query, "Qualifier")) {
+    const bool valid = qualifier->size() <= 128 && std::all_of(qualifier->begin(), qualifier->end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '$' || c == '_' || c == '-';
+    });
+    if (!valid) {
+      return validation_error(*qualifier, "qualifier", "Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)");
+    }
     if (!r.function.qualifier.empty() && r.function.qualifier != *qualifier) {
       return api_error{400, "InvalidParameterValueException",
                        "The derived qualifier from the function name does not match the specified qualifier.", {}};
@@ -182,7 +189,8 @@ std::string invalid_json_message(std::string_view body) {
   const char c = body[first];
   const bool starts_a_value = std::string_view("{[\"-0123456789tfn").find(c) != std::string_view::npos;
   if (starts_a_value) return message + "Unexpected end-of-input or character in the JSON text";
-  // Jackson's text, as AWS returns it: the character, its code, and where (the column after it).
+  // Jackson's texts, as AWS returns them, with where the error is: the line, and the column just after
+  // the offending character (or token).
   std::size_t line = 1, column = 1;
   for (std::size_t i = 0; i < first; ++i) {
     if (body[i] == '\n') {
@@ -193,11 +201,25 @@ std::string invalid_json_message(std::string_view body) {
     }
   }
   const auto code = static_cast<unsigned char>(c);
-  std::string shown = code >= 0x20 && code < 0x7f ? std::string(1, c) : "(CTRL-CHAR, code " + std::to_string(code) + ")";
-  std::string source(body.substr(0, 500));
-  return message + "Unexpected character ('" + shown + "' (code " + std::to_string(code) +
-         ")): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (byte[])\"" +
-         source + "\"; line: " + std::to_string(line) + ", column: " + std::to_string(column + 1) + "]";
+  const auto is_identifier_part = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '$';
+  };
+  std::string what;
+  std::size_t end = first + 1;
+  if (code < 0x20) {
+    what = "Illegal character ((CTRL-CHAR, code " + std::to_string(code) +
+           ")): only regular white space (\\r, \\n, \\t) is allowed between tokens";
+  } else if (is_identifier_part(c)) {
+    while (end < body.size() && is_identifier_part(body[end])) ++end;
+    what = "Unrecognized token '" + std::string(body.substr(first, end - first)) +
+           "': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+  } else {
+    what = "Unexpected character ('" + std::string(1, c) + "' (code " + std::to_string(code) +
+           ")): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+  }
+  column += end - first;
+  return message + what + "\n at [Source: (byte[])\"" + std::string(body.substr(0, 500)) + "\"; line: " +
+         std::to_string(line) + ", column: " + std::to_string(column) + "]";
 }
 
 std::string log_result(std::string_view log) {
