@@ -1,5 +1,6 @@
 // `lemu serve` driven by real clients nobody on the team wrote: the AWS CLI v2 from Debian (/usr/bin/aws,
-// installed by scripts/setup.sh) against the Invoke API, and curl against the HTTP front door, with the
+// installed by scripts/setup.sh) and the AWS SDK for JavaScript v3 (npm) against the Invoke API, and curl
+// against the HTTP front door, with the
 // Node function run by AWS's runtime interface client (tests/conformance/node/function.mjs).
 
 #include "integration/cli_fixture.hpp"
@@ -209,6 +210,56 @@ TEST(ServeAwsCli, EventAndDryRunInvocationTypesAndClientContext) {
   const json answer = json::parse(read_file(out_file));
   EXPECT_EQ(answer.at("clientContext").at("custom").at("tenant"), "acme") << answer.dump();
   EXPECT_EQ(answer.at("clientContext").at("env").at("locale"), "en-GB") << answer.dump();
+  EXPECT_EQ(s.stop(), 0);
+}
+
+// The AWS SDK for JavaScript v3 (npm @aws-sdk/client-lambda, tests/conformance/node/sdk-invoke.mjs): it sends
+// Content-Type application/octet-stream and reads the status, X-Amz-Function-Error, X-Amz-Log-Result,
+// X-Amz-Executed-Version and x-amzn-RequestId (PROTOCOL.md §8.1).
+static json sdk_invoke(const serve_process& s, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"node", "--no-warnings", std::string(node_function_dir) + "/sdk-invoke.mjs", s.endpoint()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = run_command(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out);
+}
+
+TEST(ServeAwsSdkJs, InvokeResultsErrorsAndLogTail) {
+  require_clients();
+  ASSERT_TRUE(std::filesystem::exists(std::string(node_function_dir) + "/node_modules/@aws-sdk/client-lambda"))
+      << "@aws-sdk/client-lambda is not installed: run scripts/setup.sh";
+  serve_process s(node_serve_args());
+  const json ok = sdk_invoke(s, {"node-fn", R"({"log":"from the sdk","n":5})", "RequestResponse", "Tail"});
+  EXPECT_EQ(ok.at("StatusCode"), 200);
+  EXPECT_EQ(ok.at("FunctionError"), nullptr);
+  EXPECT_EQ(ok.at("ExecutedVersion"), "$LATEST");
+  EXPECT_EQ(json::parse(ok.at("Payload").get<std::string>()), json::parse(R"({"log":"from the sdk","n":5})"));
+  const std::string id = ok.at("RequestId");
+  EXPECT_THAT(ok.at("Log").get<std::string>(), HasSubstr("START RequestId: " + id + " Version: $LATEST\n"));
+  EXPECT_THAT(ok.at("Log").get<std::string>(), HasSubstr("\tINFO\tfrom the sdk\n"));
+  EXPECT_THAT(ok.at("Log").get<std::string>(), HasSubstr("REPORT RequestId: " + id + "\tDuration: "));
+
+  const json failed = sdk_invoke(s, {"node-fn", R"({"throw":"sdk boom"})"});
+  EXPECT_EQ(failed.at("StatusCode"), 200);
+  EXPECT_EQ(failed.at("FunctionError"), "Unhandled");
+  EXPECT_EQ(json::parse(failed.at("Payload").get<std::string>()).at("errorMessage"), "sdk boom");
+
+  const json context = sdk_invoke(s, {"node-fn", R"({"clientContext":true})", "", "",
+                                      lemu::events::base64_encode(R"({"custom":{"from":"sdk"}})")});
+  EXPECT_EQ(json::parse(context.at("Payload").get<std::string>()).at("clientContext").at("custom").at("from"), "sdk");
+
+  const json event = sdk_invoke(s, {"node-fn", "{}", "Event"});
+  EXPECT_EQ(event.at("StatusCode"), 202);
+
+  const json missing = sdk_invoke(s, {"other-fn", "{}"});
+  EXPECT_EQ(missing.at("error"), "ResourceNotFoundException");
+  EXPECT_EQ(missing.at("status"), 404);
+  EXPECT_EQ(missing.at("message"), "Function not found: arn:aws:lambda:us-east-1:123456789012:function:other-fn:$LATEST");
+  EXPECT_FALSE(missing.at("RequestId").is_null());
+
+  const json bad = sdk_invoke(s, {"node-fn", "'test'"});
+  EXPECT_EQ(bad.at("error"), "InvalidRequestContentException");
+  EXPECT_EQ(bad.at("status"), 400);
   EXPECT_EQ(s.stop(), 0);
 }
 
