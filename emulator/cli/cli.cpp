@@ -157,20 +157,22 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   cmd->add_option("bootstrap", c.bootstrap, "The function's bootstrap executable (its folder is the task root)");
   cmd->add_option("--function", c.functions,
                   "Serve another function: NAME=PATH (name and bootstrap); repeatable. The first function is the default");
-  cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--api-port", s.api_port, "HTTP front door port (0: any free port)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--host", s.host, "Address both listeners bind to (default 127.0.0.1: this machine only)");
+  cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-port", s.api_port, "HTTP front door port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--host", s.host, "Address both listeners bind to (127.0.0.1: this machine only)")->capture_default_str();
   cmd->add_option("--api", c.api, "Front door event kind: http (HTTP API, payload 2.0), rest (REST API, payload 1.0), url "
                                   "(function URL), or none")
+      ->capture_default_str()
       ->check(CLI::IsMember({"http", "rest", "url", "none"}));
   cmd->add_option("--route", c.routes,
                   "A front door route, 'GET /items/{id}' (ANY for every method, {name+} for the rest of the path), "
                   "'...=NAME' for another function; repeatable. None: every request goes to the default function");
   cmd->add_option("--stage", c.stage, "The API's stage in events (rest: prod, http: $default)");
-  cmd->add_option("--concurrency,-c", s.concurrency, "Execution environments per function, at most")
+  cmd->add_option("--concurrency,-c", s.concurrency, "Execution environments per function, at most")->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-queue", s.max_queue,
                   "Invocations waiting for a busy function, at most; beyond, 429 TooManyRequestsException")
+      ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   cmd->add_option("--record", s.record_file, "Append a capture line (event, outcome, meta) per invocation to FILE");
   cmd->add_flag("--record-secrets", s.record_secrets,
