@@ -21,6 +21,15 @@
 //             the wall time per cold invocation (t(300) - t(20)) / 280.
 // Replay:     `lemu run <echo> --event big.jsonl --quiet` on generated JSONL files of 100,000 and
 //             1,000,000 one-line SQS events (deleted afterwards): events/s and lemu's peak RSS (wait4).
+// lemu serve Invoke API, 8 concurrent clients (each with its own keep-alive connection, one invoke at a time):
+//   baseline  8 chains of three raw round trips per invoke (client -> lemu -> runtime): per client thread,
+//             one --serve server process; GET the event (the client's request and answer), then the GET +
+//             POST pair (the runtime's). Aggregate invokes/s while all 8 run.
+//   lemu      `lemu serve <echo> --port 0 --api none --concurrency C`, the 8 clients POSTing the event to
+//             /2015-03-31/functions/echo/invocations; C = 2 (the acceptance setup) and C = 8 (one
+//             environment per client; the target applies to this one, see target_serve_ratio). A fresh lemu
+//             per round, stopped with SIGINT (exit 0 expected). Best round of several, interleaved.
+//             --only serve runs just this part.
 //
 // The table goes to stdout, progress to stderr; --json OUT writes the figures. Exit status: 0 when the
 // benchmark ran (whatever the ratios, unless --check), 1 when a target is missed under --check, 2 on error.
@@ -42,6 +51,8 @@
 #include <iostream>
 #include <iterator>
 #include <latch>
+#include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -62,6 +73,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -379,8 +391,6 @@ public:
   explicit baseline_client(int fd) : m_fd(fd), m_reader(fd) {}
 
   void pair() {
-    static constexpr std::string_view get_request = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
-                                                    "Host: 127.0.0.1\r\n\r\n";
     send_all(m_fd, get_request);
     if (!m_reader.read_head(m_head)) throw std::runtime_error("baseline server closed the connection");
     if (!m_head.start_line.starts_with("HTTP/1.1 200")) throw std::runtime_error("baseline GET: " + m_head.start_line);
@@ -401,13 +411,26 @@ public:
 
   const std::string& last_event() const { return m_body; }
 
+  // One more round trip of an invoke's size: a GET that the --serve server answers with the event (what
+  // an Invoke API client's request and answer add to the runtime's pair). Returns the event received.
+  const std::string& fetch() {
+    send_all(m_fd, get_request);
+    if (!m_reader.read_head(m_head)) throw std::runtime_error("baseline server closed the connection");
+    if (!m_head.start_line.starts_with("HTTP/1.1 200")) throw std::runtime_error("baseline GET: " + m_head.start_line);
+    m_reader.read_body(m_head.content_length, m_fetched);
+    return m_fetched;
+  }
+
 private:
+  static constexpr std::string_view get_request = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
+                                                  "Host: 127.0.0.1\r\n\r\n";
   int m_fd;
   http_reader m_reader;
   message_head m_head;
   std::string m_body;
   std::string m_post;
   std::string m_ack;
+  std::string m_fetched;
 };
 
 struct baseline_round {
@@ -871,6 +894,11 @@ struct options {
   int replay_small = 100000;
   int replay_big = 1000000;
   bool skip_replay = false;
+  int serve_clients = 8;
+  int serve_warmup = 500;
+  double serve_seconds = 1.0;
+  int serve_rounds = 8;
+  bool only_serve = false; // --only serve
   bool check = false;
   // --serve mode
   bool serve = false;
@@ -881,6 +909,7 @@ void usage(std::ostream& out) {
   out << "usage: lemu_bench --lemu PATH --echo PATH --event FILE [--json OUT] [--check] [--skip-replay]\n"
          "                  [--pairs N] [--warmup N] [--small N] [--big N] [--json-n N] [--rounds N]\n"
          "                  [--concurrency N] [--cold-n N] [--cold-small N] [--replay N] [--replay-small N]\n"
+         "                  [--only serve] [--serve-clients N] [--serve-warmup N] [--serve-ms N] [--serve-rounds N]\n"
          "  --lemu PATH        the lemu CLI\n"
          "  --echo PATH        the C++ echo bootstrap\n"
          "  --event FILE       the event (one JSON document), e.g. events/sqs/single-message.json\n"
@@ -898,7 +927,12 @@ void usage(std::ostream& out) {
          "  --cold-small N     lemu --cold --repeat for the short run of the wall-time difference (default 20)\n"
          "  --replay N         events in the big replay (default 1000000)\n"
          "  --replay-small N   events in the small replay (default 100000)\n"
-         "  --skip-replay      skip the replay runs (about a minute of the default run)\n";
+         "  --skip-replay      skip the replay runs (about a minute of the default run)\n"
+         "  --only serve       run only the lemu serve Invoke API measurement\n"
+         "  --serve-clients N  concurrent Invoke API clients (default 8); lemu runs at --concurrency 2 and N\n"
+         "  --serve-warmup N   untimed invokes per client before each serve round (default 500)\n"
+         "  --serve-ms N       timed span of each serve round, milliseconds (default 1000)\n"
+         "  --serve-rounds N   serve rounds (baseline, lemu -c 2, lemu -c N), the best is kept (default 8)\n";
 }
 
 int to_int(const std::string& flag, const std::string& value, int min) {
@@ -935,7 +969,14 @@ options parse(int argc, char** argv) {
     else if (flag == "--replay") o.replay_big = to_int(flag, value(), 2);
     else if (flag == "--replay-small") o.replay_small = to_int(flag, value(), 1);
     else if (flag == "--skip-replay") o.skip_replay = true;
-    else if (flag == "--serve") {
+    else if (flag == "--serve-clients") o.serve_clients = to_int(flag, value(), 1);
+    else if (flag == "--serve-warmup") o.serve_warmup = to_int(flag, value(), 1);
+    else if (flag == "--serve-ms") o.serve_seconds = to_int(flag, value(), 1) / 1000.0;
+    else if (flag == "--serve-rounds") o.serve_rounds = to_int(flag, value(), 1);
+    else if (flag == "--only") {
+      if (value() != "serve") throw std::invalid_argument("--only takes `serve`");
+      o.only_serve = true;
+    } else if (flag == "--serve") {
       o.serve = true;
       o.event = value();
     } else if (flag == "--port-fd") o.port_fd = to_int(flag, value(), 0);
@@ -1161,24 +1202,492 @@ cold_result measure_cold(const options& o, const std::string& event) {
   return c;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// `lemu serve` Invoke API, several concurrent clients (DESIGN.md §5): each client thread has its own
+// keep-alive connection and sends one invoke at a time.
+//   baseline  per client, one --serve server process and three sequential round trips per invoke: the
+//             runtime's GET + POST pair (lemu <-> runtime) and one more GET answered with the event (the
+//             client's request and answer, client <-> lemu). N such chains at once.
+//   lemu      `lemu serve <echo> --port 0 --api none --concurrency C`, POST
+//             /2015-03-31/functions/echo/invocations with the event; the 200 answer must be the event.
+// Both: untimed warm-up invokes per client, then all clients start together (a latch) and run for a fixed
+// span; the aggregate rate counts every completed invoke over first start -> last end, and each invoke's
+// latency is timed as its client sees it. A fresh lemu per round, rounds interleaved with the baseline's,
+// the best round (highest rate) kept.
+
+struct invoke_round {
+  double invokes_per_s = 0; // aggregate over all clients
+  double p50_us = 0;        // per invoke, as one client sees it
+  double p99_us = 0;
+  double mean_us = 0; // per invoke per client
+  std::size_t invokes = 0;
+  double span_s = 0;
+};
+
+// Runs clients[i]->invoke() on one thread per client: `warmup` untimed invokes each, then all start
+// together and run until `seconds` have passed (each finishes the invoke it is in).
+template <class Client>
+invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clients, int warmup, double seconds) {
+  struct per_thread {
+    std::vector<double> lat_us;
+    clock_type::time_point start{};
+    clock_type::time_point end{};
+    std::exception_ptr error;
+  };
+  const std::size_t n = clients.size();
+  std::vector<per_thread> results(n);
+  std::latch ready(static_cast<std::ptrdiff_t>(n) + 1); // the clients and this thread
+  std::atomic<bool> stop{false};
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        per_thread& res = results[i];
+        bool arrived = false;
+        try {
+          Client& client = *clients[i];
+          for (int k = 0; k < warmup; ++k) client.invoke();
+          res.lat_us.reserve(64 * 1024);
+          arrived = true;
+          ready.arrive_and_wait();
+          res.start = clock_type::now();
+          auto prev = res.start;
+          while (!stop.load(std::memory_order_relaxed)) {
+            client.invoke();
+            const auto now = clock_type::now();
+            res.lat_us.push_back(std::chrono::duration<double, std::micro>(now - prev).count());
+            prev = now;
+          }
+          res.end = prev;
+        } catch (...) {
+          res.error = std::current_exception();
+          if (!arrived) ready.count_down();
+          stop.store(true, std::memory_order_relaxed);
+        }
+      });
+    }
+    ready.arrive_and_wait();
+    const auto deadline = clock_type::now() + std::chrono::duration<double>(seconds);
+    while (!stop.load(std::memory_order_relaxed) && clock_type::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    stop.store(true, std::memory_order_relaxed);
+  } // joined
+  for (const auto& res : results) {
+    if (res.error) std::rethrow_exception(res.error);
+  }
+
+  std::vector<double> lat_us;
+  auto first_start = results.front().start;
+  auto last_end = results.front().end;
+  for (const auto& res : results) {
+    lat_us.insert(lat_us.end(), res.lat_us.begin(), res.lat_us.end());
+    first_start = std::min(first_start, res.start);
+    last_end = std::max(last_end, res.end);
+  }
+  const double span_s = std::chrono::duration<double>(last_end - first_start).count();
+  if (lat_us.empty() || span_s <= 0) throw std::runtime_error("an invoke round timed nothing");
+  std::sort(lat_us.begin(), lat_us.end());
+  invoke_round r;
+  r.invokes = lat_us.size();
+  r.span_s = span_s;
+  r.invokes_per_s = static_cast<double>(lat_us.size()) / span_s;
+  r.mean_us = span_s * 1e6 * static_cast<double>(n) / static_cast<double>(lat_us.size());
+  r.p50_us = percentile(lat_us, 0.50);
+  r.p99_us = percentile(lat_us, 0.99);
+  return r;
+}
+
+// The baseline's invoke: three round trips with one --serve server.
+class baseline_invoke_client {
+public:
+  baseline_invoke_client(int fd, const std::string& event) : m_client(fd), m_event(event) {}
+
+  void invoke() {
+    if (m_client.fetch() != m_event) throw std::runtime_error("baseline server returned a different event");
+    m_client.pair();
+  }
+
+private:
+  baseline_client m_client;
+  const std::string& m_event;
+};
+
+fd_guard connect_loopback(unsigned port) {
+  fd_guard fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) fail_errno("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) fail_errno("connect");
+  set_nodelay(fd.get());
+  return fd;
+}
+
+constexpr std::string_view serve_function_name = "echo";
+
+// An Invoke API client: one keep-alive connection to lemu serve, one synchronous invoke at a time.
+class invoke_api_client {
+public:
+  invoke_api_client(unsigned port, const std::string& event)
+      : m_fd(connect_loopback(port)), m_reader(m_fd.get()), m_event(event) {
+    // A hung lemu fails the benchmark instead of hanging it (its --timeout is 10 s).
+    timeval tv{};
+    tv.tv_sec = 30;
+    if (::setsockopt(m_fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) fail_errno("setsockopt(SO_RCVTIMEO)");
+    m_request = "POST /2015-03-31/functions/" + std::string(serve_function_name) +
+                "/invocations HTTP/1.1\r\n"
+                "Host: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\n"
+                "Content-Length: " +
+                std::to_string(event.size()) + "\r\n\r\n" + event;
+  }
+
+  void invoke() {
+    send_all(m_fd.get(), m_request);
+    if (!m_reader.read_head(m_head)) throw std::runtime_error("lemu serve closed the connection");
+    m_reader.read_body(m_head.content_length, m_body);
+    if (!m_head.start_line.starts_with("HTTP/1.1 200 ")) {
+      throw std::runtime_error("lemu serve answered an invoke with " + m_head.start_line + ": " + m_body);
+    }
+    // The echo's answer is the event, byte for byte; a function error would be its error JSON.
+    if (m_body != m_event) throw std::runtime_error("lemu serve's answer is not the event: " + m_body.substr(0, 200));
+  }
+
+private:
+  fd_guard m_fd;
+  http_reader m_reader;
+  const std::string& m_event;
+  std::string m_request;
+  message_head m_head;
+  std::string m_body;
+};
+
+// `lemu serve <echo> --port 0 --api none --concurrency C ...`: stdin and stdout on /dev/null, stderr on a
+// pipe read until "lemu: ready", then drained by a thread (keeping its tail for error messages) so lemu
+// never blocks on it. stop() is Ctrl-C; the destructor SIGKILLs a lemu that was not stopped.
+class lemu_serve_process {
+public:
+  lemu_serve_process(const std::string& lemu, const std::string& echo, int concurrency) {
+    std::vector<std::string> args{lemu, "serve", echo, "--port", "0", "--api", "none", "--concurrency",
+                                  std::to_string(concurrency), "--function-name", std::string(serve_function_name),
+                                  "--timeout", "10"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+      m_command += (m_command.empty() ? "" : " ") + a;
+    }
+    argv.push_back(nullptr);
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) fail_errno("pipe2");
+    m_err = fd_guard(pipe_fds[0]);
+    fd_guard write_end(pipe_fds[1]);
+    fd_guard null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    fd_guard null_out(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (null_in.get() < 0 || null_out.get() < 0) fail_errno("open /dev/null");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, null_in.get(), STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, null_out.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+    // Ctrl-C must reach lemu even when this benchmark was started with SIGINT ignored (a background job).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    const int rc = ::posix_spawn(&m_child.pid, lemu.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+      m_child.pid = -1;
+      errno = rc;
+      fail_errno("posix_spawn " + lemu);
+    }
+    write_end.reset();
+
+    // Until "ready" (or 30 s, or lemu's end), then the Invoke API port from its announcement.
+    std::string text;
+    const auto deadline = clock_type::now() + std::chrono::seconds(30);
+    while (text.find("lemu: ready") == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count();
+      if (left <= 0) throw std::runtime_error("`" + m_command + "` was not ready within 30 s:\n" + text);
+      pollfd p{m_err.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("poll");
+      }
+      char buf[4096];
+      const ssize_t n = ::read(m_err.get(), buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        fail_errno("read(lemu stderr)");
+      }
+      if (n == 0) {
+        const int status = wait_child(std::exchange(m_child.pid, -1));
+        throw std::runtime_error("`" + m_command + "` exited with status " + std::to_string(status) +
+                                 " before it was ready:\n" + text);
+      }
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    constexpr std::string_view announce = "lemu: Invoke API on http://";
+    const std::size_t at = text.find(announce);
+    const std::size_t colon = at == std::string::npos ? at : text.find(':', at + announce.size());
+    unsigned port = 0;
+    if (colon != std::string::npos) {
+      const auto [ptr, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+      if (ec != std::errc{}) port = 0;
+    }
+    if (port == 0 || port > 65535) throw std::runtime_error("no Invoke API port in lemu serve's output:\n" + text);
+    m_port = port;
+
+    m_drain = std::jthread([this] {
+      char buf[64 * 1024];
+      for (;;) {
+        const ssize_t n = ::read(m_err.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        m_tail.append(buf, static_cast<std::size_t>(n));
+        if (m_tail.size() > 16 * 1024) m_tail.erase(0, m_tail.size() - 4 * 1024);
+      }
+    });
+  }
+
+  lemu_serve_process(const lemu_serve_process&) = delete;
+  lemu_serve_process& operator=(const lemu_serve_process&) = delete;
+
+  ~lemu_serve_process() {
+    m_child.kill();
+    // m_drain is joined by its destructor: the pipe ends with lemu.
+  }
+
+  unsigned port() const { return m_port; }
+
+  // Ctrl-C, then waits (at most 30 s) for lemu's exit; throws unless it exits 0.
+  void stop() {
+    if (::kill(m_child.pid, SIGINT) != 0) fail_errno("kill(SIGINT)");
+    fd_guard pidfd(pidfd_open(m_child.pid));
+    if (pidfd.get() < 0) fail_errno("pidfd_open");
+    pollfd p{pidfd.get(), POLLIN, 0};
+    int ready = 0;
+    while ((ready = ::poll(&p, 1, 30000)) < 0) {
+      if (errno != EINTR) fail_errno("poll");
+    }
+    if (ready == 0) throw std::runtime_error("`" + m_command + "` did not exit within 30 s of SIGINT");
+    const int status = wait_child(std::exchange(m_child.pid, -1));
+    if (m_drain.joinable()) m_drain.join();
+    if (status != 0) {
+      throw std::runtime_error("`" + m_command + "` exited with status " + std::to_string(status) +
+                               " after SIGINT; the end of its stderr:\n" + m_tail);
+    }
+  }
+
+private:
+  // SIGKILLs and reaps a lemu that was not stopped, also when the constructor throws.
+  struct child_guard {
+    pid_t pid = -1;
+    void kill() noexcept {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      int status;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid = -1;
+    }
+    ~child_guard() { kill(); }
+  };
+
+  std::string m_command;
+  child_guard m_child;
+  fd_guard m_err;
+  unsigned m_port = 0;
+  std::string m_tail; // written by m_drain only, read after it is joined
+  std::jthread m_drain;
+};
+
+// One round against a fresh lemu serve at one concurrency.
+invoke_round serve_lemu_round(const options& o, const std::string& event, int concurrency) {
+  lemu_serve_process lemu(o.lemu, o.echo, concurrency);
+  invoke_round r;
+  {
+    std::vector<std::unique_ptr<invoke_api_client>> clients;
+    for (int i = 0; i < o.serve_clients; ++i) {
+      clients.push_back(std::make_unique<invoke_api_client>(lemu.port(), event));
+    }
+    r = run_invoke_clients(clients, o.serve_warmup, o.serve_seconds);
+  } // connections closed: nothing in flight when lemu stops
+  lemu.stop();
+  return r;
+}
+
+struct serve_lemu_result {
+  int concurrency = 0;
+  std::vector<invoke_round> rounds;
+  invoke_round best;
+  double ratio_rate = 0; // best lemu rate / best baseline rate
+  double ratio_p50 = 0;  // lemu p50 / baseline p50, of the best rounds
+  double ratio_p99 = 0;
+};
+
+struct serve_result {
+  int clients = 0;
+  std::vector<invoke_round> base_rounds;
+  invoke_round base; // the best round (highest rate)
+  std::vector<serve_lemu_result> lemu; // [0]: the acceptance setup (--concurrency 2); [1]: one environment per client
+  bool ok = false;
+};
+
+// The §5 target (>= 0.40 of the baseline rate) applies to lemu with one environment per client
+// (--concurrency = clients, the last entry): the baseline is that many independent client -> runtime
+// chains, so only then do both sides have the same shape (as many runtimes as clients, no invoke waiting
+// in lemu's queue for an environment) and the ratio measures lemu's own cost: its Invoke API, scheduling
+// and Runtime API hops, all on one event-loop thread. With --concurrency 2 (the acceptance setup) 8
+// clients share 2 runtimes, so its rate also depends on the function's run time and on the core count (for
+// this no-op echo on 2 cores, fewer processes even make it a little faster); it is printed for information.
+constexpr double target_serve_ratio = 0.40;
+constexpr int serve_acceptance_concurrency = 2;
+
+serve_result measure_serve(const options& o, const std::string& self, const std::string& event) {
+  serve_result s;
+  s.clients = o.serve_clients;
+  std::vector<int> concurrencies{serve_acceptance_concurrency};
+  if (o.serve_clients != serve_acceptance_concurrency) concurrencies.push_back(o.serve_clients);
+  for (const int c : concurrencies) {
+    serve_lemu_result l;
+    l.concurrency = c;
+    s.lemu.push_back(l);
+  }
+
+  // The baseline servers start before any other thread runs (start_baseline_server needs that).
+  std::vector<baseline_server> servers;
+  for (int i = 0; i < o.serve_clients; ++i) servers.push_back(start_baseline_server(self, o.event));
+  {
+    std::vector<std::unique_ptr<baseline_invoke_client>> clients;
+    for (const auto& server : servers) {
+      clients.push_back(std::make_unique<baseline_invoke_client>(server.conn.get(), event));
+    }
+    for (int r = 0; r < o.serve_rounds; ++r) {
+      s.base_rounds.push_back(run_invoke_clients(clients, o.serve_warmup, o.serve_seconds));
+      const auto& b = s.base_rounds.back();
+      std::string line = "  serve round " + std::to_string(r + 1) + ": baseline " + fmt("%.0f", b.invokes_per_s) +
+                         " invokes/s (p50 " + fmt("%.1f", b.p50_us) + " µs, p99 " + fmt("%.1f", b.p99_us) + " µs)";
+      for (auto& l : s.lemu) {
+        l.rounds.push_back(serve_lemu_round(o, event, l.concurrency));
+        const auto& x = l.rounds.back();
+        line += "; lemu -c " + std::to_string(l.concurrency) + " " + fmt("%.0f", x.invokes_per_s) + " invokes/s (p50 " +
+                fmt("%.1f", x.p50_us) + " µs, p99 " + fmt("%.1f", x.p99_us) + " µs)";
+      }
+      std::cerr << line << "\n";
+    }
+  }
+  for (auto& server : servers) stop_baseline_server(server);
+
+  const auto by_rate = [](const invoke_round& a, const invoke_round& b) { return a.invokes_per_s < b.invokes_per_s; };
+  s.base = *std::max_element(s.base_rounds.begin(), s.base_rounds.end(), by_rate);
+  for (auto& l : s.lemu) {
+    l.best = *std::max_element(l.rounds.begin(), l.rounds.end(), by_rate);
+    l.ratio_rate = l.best.invokes_per_s / s.base.invokes_per_s;
+    l.ratio_p50 = l.best.p50_us / s.base.p50_us;
+    l.ratio_p99 = l.best.p99_us / s.base.p99_us;
+  }
+  s.ok = s.lemu.back().ratio_rate >= target_serve_ratio;
+  return s;
+}
+
+nlohmann::json serve_json(const options& o, const serve_result& s) {
+  auto round_json = [](const invoke_round& r) {
+    return nlohmann::json{{"invokes_per_s", r.invokes_per_s},
+                          {"p50_us", r.p50_us},
+                          {"p99_us", r.p99_us},
+                          {"mean_us", r.mean_us},
+                          {"invokes", r.invokes},
+                          {"span_s", r.span_s}};
+  };
+  nlohmann::json base_rounds = nlohmann::json::array();
+  for (const auto& r : s.base_rounds) base_rounds.push_back(round_json(r));
+  nlohmann::json base = round_json(s.base);
+  base["rounds"] = base_rounds;
+  base["what"] = "per client, three sequential keep-alive round trips (GET the event, GET + POST) with its own "
+                 "server process";
+  nlohmann::json lemu = nlohmann::json::array();
+  for (const auto& l : s.lemu) {
+    nlohmann::json rounds = nlohmann::json::array();
+    for (const auto& r : l.rounds) rounds.push_back(round_json(r));
+    nlohmann::json x = round_json(l.best);
+    x["concurrency"] = l.concurrency;
+    x["rounds"] = rounds;
+    x["ratio_throughput"] = l.ratio_rate;
+    x["ratio_p50"] = l.ratio_p50;
+    x["ratio_p99"] = l.ratio_p99;
+    lemu.push_back(x);
+  }
+  return {{"clients", s.clients},
+          {"seconds_per_round", o.serve_seconds},
+          {"warmup_per_client", o.serve_warmup},
+          {"baseline", base},
+          {"lemu", lemu},
+          {"target_throughput_min", target_serve_ratio},
+          {"target_applies_to_concurrency", s.lemu.back().concurrency},
+          {"throughput_ok", s.ok}};
+}
+
+void print_serve_rows(const serve_result& s) {
+  const std::string clients = std::to_string(s.clients);
+  for (std::size_t i = s.lemu.size(); i-- > 0;) {
+    const auto& l = s.lemu[i];
+    const std::string c = std::to_string(l.concurrency);
+    const bool targeted = i + 1 == s.lemu.size();
+    const std::string note =
+        targeted ? fmt("(target >= %.2f) ", target_serve_ratio) + verdict(s.ok) + "  baseline: " + clients +
+                       " chains of 3 round trips"
+                 : fmt("info (target %.2f applies to -c ", target_serve_ratio) + clients + ")";
+    std::cout << row("serve Invoke API " + clients + " clients -c " + c, fmt("%.0f/s", l.best.invokes_per_s),
+                     fmt("%.0f/s", s.base.invokes_per_s), fmt("%.2f", l.ratio_rate), note)
+              << '\n'
+              << row("  invoke p50 / p99, -c " + c + " (µs)",
+                     fmt("%.1f", l.best.p50_us) + fmt(" / %.1f", l.best.p99_us),
+                     fmt("%.1f", s.base.p50_us) + fmt(" / %.1f", s.base.p99_us), fmt("%.2f", l.ratio_p50),
+                     "info: as a client sees it; ratio p50" + fmt(" (p99 %.2f)", l.ratio_p99))
+              << '\n';
+  }
+}
+
 int run_bench(const options& o) {
   const std::string event = read_file(o.event);
   const std::string self = self_path();
 
-  std::cerr << "lemu_bench: event " << o.event << " (" << event.size() << " bytes), " << o.rounds
-            << " rounds: baseline " << o.warmup << " + " << o.pairs << " pairs, lemu --repeat " << o.n_small
-            << " and " << o.n_big << "; then lemu --repeat " << o.n_json << " --json; the same at --concurrency "
-            << o.concurrency << "; cold starts " << o.cold_n << " per round; replay "
-            << (o.skip_replay ? std::string("skipped") : std::to_string(o.replay_small) + " and " + std::to_string(o.replay_big))
+  std::cerr << "lemu_bench: event " << o.event << " (" << event.size() << " bytes); ";
+  if (!o.only_serve) {
+    std::cerr << o.rounds << " rounds: baseline " << o.warmup << " + " << o.pairs << " pairs, lemu --repeat " << o.n_small
+              << " and " << o.n_big << "; then lemu --repeat " << o.n_json << " --json; the same at --concurrency "
+              << o.concurrency << "; cold starts " << o.cold_n << " per round; replay "
+              << (o.skip_replay ? std::string("skipped") : std::to_string(o.replay_small) + " and " + std::to_string(o.replay_big))
+              << "; ";
+  }
+  std::cerr << "lemu serve: " << o.serve_rounds << " rounds, " << o.serve_clients << " Invoke API clients, "
+            << o.serve_warmup << " warm-up invokes each + " << fmt("%.1f s", o.serve_seconds) << " timed a round, --concurrency "
+            << serve_acceptance_concurrency << " and " << o.serve_clients << (o.only_serve ? " (--only serve)" : "")
             << "\n";
   const auto bench_start = clock_type::now();
 
-  const warm_result w1 = measure_warm(o, self, event, 1);
-  const warm_result wn = measure_warm(o, self, event, o.concurrency);
-  const cold_result cold = measure_cold(o, event);
+  std::optional<warm_result> w1_opt;
+  std::optional<warm_result> wn_opt;
+  std::optional<cold_result> cold_opt;
+  if (!o.only_serve) {
+    w1_opt = measure_warm(o, self, event, 1);
+    wn_opt = measure_warm(o, self, event, o.concurrency);
+    cold_opt = measure_cold(o, event);
+  }
+  const serve_result serve = measure_serve(o, self, event);
 
   std::vector<replay_result> replays;
-  if (!o.skip_replay) {
+  if (!o.skip_replay && !o.only_serve) {
     temp_dir dir("lemu_bench_replay_");
     replays.push_back(replay(o.lemu, o.echo, dir, o.replay_small));
     replays.push_back(replay(o.lemu, o.echo, dir, o.replay_big));
@@ -1196,88 +1705,95 @@ int run_bench(const options& o) {
   }
 
   // The table.
-  const std::string cn = std::to_string(o.concurrency);
-  std::cout << row("benchmark", "lemu", "baseline", "ratio", "") << '\n'
-            << row("warm invokes/s (C++ echo, --repeat)", fmt("%.0f/s", w1.lemu_rate), fmt("%.0f/s", w1.base.pairs_per_s),
-                   fmt("%.2f", w1.ratio_rate),
-                   fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(w1.rate_ok))
-            << '\n'
-            << row("warm invoke added latency p50 (µs)", fmt("%.1f", w1.lemu_added_us), fmt("%.1f", w1.base.p50_us),
-                   fmt("%.2f", w1.ratio_latency),
-                   fmt("(target <= %.2f) ", target_p50_ratio) + verdict(w1.latency_ok) +
-                       "  lemu: 1e6 / rate; baseline: pair p50")
-            << '\n'
-            << row("  baseline pair p50 / p99 (µs)", "", fmt("%.1f", w1.base.p50_us) + fmt(" / %.1f", w1.base.p99_us), "",
-                   "")
-            << '\n'
-            << row("  duration inside lemu p50 (µs)", fmt("%.1f", w1.durations.p50_us), fmt("%.1f", w1.base.p50_us),
-                   fmt("%.2f", w1.ratio_inner_p50), "info: event delivered → response received")
-            << '\n'
-            << row("  duration inside lemu p99 (µs)", fmt("%.1f", w1.durations.p99_us), fmt("%.1f", w1.base.p99_us),
-                   fmt("%.2f", w1.ratio_inner_p99), fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
-            << '\n'
-            << row("warm invokes/s, --concurrency " + cn, fmt("%.0f/s", wn.lemu_rate), fmt("%.0f/s", wn.base.pairs_per_s),
-                   fmt("%.2f", wn.ratio_rate),
-                   fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(wn.rate_ok) + "  baseline: " + cn +
-                       " pairs at once, aggregate")
-            << '\n'
-            << row("warm added latency p50, -c " + cn + " (µs)", fmt("%.1f", wn.lemu_added_us), fmt("%.1f", wn.base.p50_us),
-                   fmt("%.2f", wn.ratio_latency),
-                   fmt("(target <= %.2f) ", target_p50_ratio) + verdict(wn.latency_ok) + "  lemu: " + cn +
-                       "e6 / rate; baseline: pair p50, " + cn + " at once")
-            << '\n'
-            << row("  baseline pair p50 / p99, -c " + cn + " (µs)", "",
-                   fmt("%.1f", wn.base.p50_us) + fmt(" / %.1f", wn.base.p99_us), "", "")
-            << '\n'
-            << row("  duration inside lemu p50, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p50_us),
-                   fmt("%.1f", wn.base.p50_us), fmt("%.2f", wn.ratio_inner_p50), "info: event delivered → response received")
-            << '\n'
-            << row("  duration inside lemu p99, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p99_us),
-                   fmt("%.1f", wn.base.p99_us), fmt("%.2f", wn.ratio_inner_p99),
-                   fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
-            << '\n'
-            << row("cold start Init Duration p50 (ms)", fmt("%.3f", cold.lemu_p50), fmt("%.3f", cold.base_p50),
-                   fmt("%.2f", cold.ratio_p50),
-                   fmt("(target <= %.2f) ", target_cold_ratio) + verdict(cold.ok) +
-                       "  baseline: posix_spawn → first GET /next")
-            << '\n'
-            << row("  cold start Init Duration p90 (ms)", fmt("%.3f", cold.lemu_p90), fmt("%.3f", cold.base_p90),
-                   fmt("%.2f", cold.ratio_p90), "info")
-            << '\n'
-            << row("  wall time per cold invocation (ms)", fmt("%.3f", cold.lemu_wall_ms), fmt("%.3f", cold.base_cycle_ms),
-                   fmt("%.2f", cold.ratio_wall),
-                   "info: lemu (t(" + std::to_string(o.cold_n) + ") − t(" + std::to_string(o.cold_small) + ")) / " +
-                       std::to_string(o.cold_n - o.cold_small) + "; baseline spawn → reaped")
-            << '\n';
-  if (replays.empty()) {
-    std::cout << row("replay from JSONL", "skipped", "", "", "(--skip-replay)") << '\n';
-  } else {
-    for (std::size_t i = replays.size(); i-- > 0;) {
-      const auto& r = replays[i];
-      const std::string grouped = thousands(r.events);
-      const bool ok = r.max_rss_mb <= target_replay_rss_mb;
-      std::cout << row("replay " + grouped + " events: events/s", fmt("%.0f/s", r.events_per_s), "—", "",
-                       fmt("info: %.1f s wall", r.seconds))
+  std::cout << row("benchmark", "lemu", "baseline", "ratio", "") << '\n';
+  bool all_ok = serve.ok;
+  if (!o.only_serve) {
+    const warm_result& w1 = *w1_opt;
+    const warm_result& wn = *wn_opt;
+    const cold_result& cold = *cold_opt;
+    const std::string cn = std::to_string(o.concurrency);
+    std::cout << row("warm invokes/s (C++ echo, --repeat)", fmt("%.0f/s", w1.lemu_rate), fmt("%.0f/s", w1.base.pairs_per_s),
+                     fmt("%.2f", w1.ratio_rate),
+                     fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(w1.rate_ok))
+              << '\n'
+              << row("warm invoke added latency p50 (µs)", fmt("%.1f", w1.lemu_added_us), fmt("%.1f", w1.base.p50_us),
+                     fmt("%.2f", w1.ratio_latency),
+                     fmt("(target <= %.2f) ", target_p50_ratio) + verdict(w1.latency_ok) +
+                         "  lemu: 1e6 / rate; baseline: pair p50")
+              << '\n'
+              << row("  baseline pair p50 / p99 (µs)", "", fmt("%.1f", w1.base.p50_us) + fmt(" / %.1f", w1.base.p99_us), "",
+                     "")
+              << '\n'
+              << row("  duration inside lemu p50 (µs)", fmt("%.1f", w1.durations.p50_us), fmt("%.1f", w1.base.p50_us),
+                     fmt("%.2f", w1.ratio_inner_p50), "info: event delivered → response received")
+              << '\n'
+              << row("  duration inside lemu p99 (µs)", fmt("%.1f", w1.durations.p99_us), fmt("%.1f", w1.base.p99_us),
+                     fmt("%.2f", w1.ratio_inner_p99), fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
+              << '\n'
+              << row("warm invokes/s, --concurrency " + cn, fmt("%.0f/s", wn.lemu_rate), fmt("%.0f/s", wn.base.pairs_per_s),
+                     fmt("%.2f", wn.ratio_rate),
+                     fmt("(target >= %.2f) ", target_throughput_ratio) + verdict(wn.rate_ok) + "  baseline: " + cn +
+                         " pairs at once, aggregate")
+              << '\n'
+              << row("warm added latency p50, -c " + cn + " (µs)", fmt("%.1f", wn.lemu_added_us), fmt("%.1f", wn.base.p50_us),
+                     fmt("%.2f", wn.ratio_latency),
+                     fmt("(target <= %.2f) ", target_p50_ratio) + verdict(wn.latency_ok) + "  lemu: " + cn +
+                         "e6 / rate; baseline: pair p50, " + cn + " at once")
+              << '\n'
+              << row("  baseline pair p50 / p99, -c " + cn + " (µs)", "",
+                     fmt("%.1f", wn.base.p50_us) + fmt(" / %.1f", wn.base.p99_us), "", "")
+              << '\n'
+              << row("  duration inside lemu p50, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p50_us),
+                     fmt("%.1f", wn.base.p50_us), fmt("%.2f", wn.ratio_inner_p50), "info: event delivered → response received")
+              << '\n'
+              << row("  duration inside lemu p99, -c " + cn + " (µs)", fmt("%.1f", wn.durations.p99_us),
+                     fmt("%.1f", wn.base.p99_us), fmt("%.2f", wn.ratio_inner_p99),
+                     fmt("info: vs baseline pair p99 (§5 p99 target <= %.2f)", target_p99_ratio))
+              << '\n'
+              << row("cold start Init Duration p50 (ms)", fmt("%.3f", cold.lemu_p50), fmt("%.3f", cold.base_p50),
+                     fmt("%.2f", cold.ratio_p50),
+                     fmt("(target <= %.2f) ", target_cold_ratio) + verdict(cold.ok) +
+                         "  baseline: posix_spawn → first GET /next")
+              << '\n'
+              << row("  cold start Init Duration p90 (ms)", fmt("%.3f", cold.lemu_p90), fmt("%.3f", cold.base_p90),
+                     fmt("%.2f", cold.ratio_p90), "info")
+              << '\n'
+              << row("  wall time per cold invocation (ms)", fmt("%.3f", cold.lemu_wall_ms), fmt("%.3f", cold.base_cycle_ms),
+                     fmt("%.2f", cold.ratio_wall),
+                     "info: lemu (t(" + std::to_string(o.cold_n) + ") − t(" + std::to_string(o.cold_small) + ")) / " +
+                         std::to_string(o.cold_n - o.cold_small) + "; baseline spawn → reaped")
+              << '\n';
+    if (replays.empty()) {
+      std::cout << row("replay from JSONL", "skipped", "", "", "(--skip-replay)") << '\n';
+    } else {
+      for (std::size_t i = replays.size(); i-- > 0;) {
+        const auto& r = replays[i];
+        const std::string grouped = thousands(r.events);
+        const bool ok = r.max_rss_mb <= target_replay_rss_mb;
+        std::cout << row("replay " + grouped + " events: events/s", fmt("%.0f/s", r.events_per_s), "—", "",
+                         fmt("info: %.1f s wall", r.seconds))
+                  << '\n'
+                  << row("replay " + grouped + " events: peak RSS", fmt("%.1f MB", r.max_rss_mb), "—",
+                         fmt("%.2f", r.max_rss_mb / target_replay_rss_mb),
+                         fmt("(target <= %.0f MB) ", target_replay_rss_mb) + verdict(ok) + "  ratio: RSS / target")
+                  << '\n';
+      }
+      std::cout << row("  peak RSS " + thousands(replays.back().events) + " vs " + thousands(replays.front().events),
+                       fmt("%.1f MB", replays.back().max_rss_mb), fmt("%.1f MB", replays.front().max_rss_mb),
+                       fmt("%.2f", replay_flat_ratio), "info")
                 << '\n'
-                << row("replay " + grouped + " events: peak RSS", fmt("%.1f MB", r.max_rss_mb), "—",
-                       fmt("%.2f", r.max_rss_mb / target_replay_rss_mb),
-                       fmt("(target <= %.0f MB) ", target_replay_rss_mb) + verdict(ok) + "  ratio: RSS / target")
+                << row("  peak RSS growth per extra event", fmt("%.1f B", replay_growth_bytes), "—",
+                       fmt("%.2f", replay_growth_bytes / target_replay_growth_bytes),
+                       fmt("(flat: <= %.0f B/event) ", target_replay_growth_bytes) + verdict(replay_flat_ok) +
+                           "  ratio: growth / target")
                 << '\n';
     }
-    std::cout << row("  peak RSS " + thousands(replays.back().events) + " vs " + thousands(replays.front().events),
-                     fmt("%.1f MB", replays.back().max_rss_mb), fmt("%.1f MB", replays.front().max_rss_mb),
-                     fmt("%.2f", replay_flat_ratio), "info")
-              << '\n'
-              << row("  peak RSS growth per extra event", fmt("%.1f B", replay_growth_bytes), "—",
-                     fmt("%.2f", replay_growth_bytes / target_replay_growth_bytes),
-                     fmt("(flat: <= %.0f B/event) ", target_replay_growth_bytes) + verdict(replay_flat_ok) +
-                         "  ratio: growth / target")
-              << '\n';
+    all_ok = all_ok && w1.rate_ok && w1.latency_ok && wn.rate_ok && wn.latency_ok && cold.ok && replay_rss_ok &&
+             replay_flat_ok;
   }
+  print_serve_rows(serve);
   std::cout.flush();
 
-  const bool all_ok = w1.rate_ok && w1.latency_ok && wn.rate_ok && wn.latency_ok && cold.ok && replay_rss_ok &&
-                      replay_flat_ok;
   std::cerr << "lemu_bench: " << fmt("%.0f", std::chrono::duration<double>(clock_type::now() - bench_start).count())
             << " s; " << (all_ok ? "every target met" : "a target was MISSED") << "\n";
 
@@ -1296,58 +1812,74 @@ int run_bench(const options& o) {
                        {"cold_small", o.cold_small},
                        {"replay_small", o.replay_small},
                        {"replay_big", o.replay_big},
-                       {"skip_replay", o.skip_replay}};
-    // Concurrency 1, under the keys the benchmark has always written.
-    const nlohmann::json c1 = warm_json(w1);
-    j["baseline"] = c1["baseline"];
-    j["lemu"] = c1["lemu"];
-    j["ratios"] = c1["ratios"];
-    j["concurrency_n"] = warm_json(wn);
-    j["cold_start"] = {{"baseline",
-                        {{"init_p50_ms", cold.base_p50},
-                         {"init_p90_ms", cold.base_p90},
-                         {"samples", cold.base_init_ms.size()},
-                         {"cycle_mean_ms", cold.base_cycle_ms},
-                         {"cycle_mean_ms_rounds", cold.base_cycle_mean_ms}}},
-                       {"lemu",
-                        {{"init_p50_ms", cold.lemu_p50},
-                         {"init_p90_ms", cold.lemu_p90},
-                         {"samples", cold.lemu_init_ms.size()},
-                         {"wall_per_cold_invocation_ms", cold.lemu_wall_ms},
-                         {"t_big_s", cold.t_big},
-                         {"t_small_s", cold.t_small},
-                         {"runtime_max_memory_used_mb", cold.runtime_max_memory_mb}}},
-                       {"ratios", {{"init_p50", cold.ratio_p50}, {"init_p90", cold.ratio_p90}, {"wall", cold.ratio_wall}}}};
-    if (replays.empty()) {
-      j["replay"] = nullptr;
+                       {"skip_replay", o.skip_replay},
+                       {"only_serve", o.only_serve},
+                       {"serve_clients", o.serve_clients},
+                       {"serve_warmup", o.serve_warmup},
+                       {"serve_seconds", o.serve_seconds},
+                       {"serve_rounds", o.serve_rounds}};
+    j["serve"] = serve_json(o, serve);
+    if (o.only_serve) {
+      j["targets"] = {
+          {"serve_throughput_min", target_serve_ratio}, {"serve_throughput_ok", serve.ok}, {"all_ok", all_ok}};
     } else {
-      nlohmann::json runs = nlohmann::json::array();
-      for (const auto& r : replays) {
-        runs.push_back({{"events", r.events},
-                        {"seconds", r.seconds},
-                        {"events_per_s", r.events_per_s},
-                        {"max_rss_mb", r.max_rss_mb}});
+      const warm_result& w1 = *w1_opt;
+      const warm_result& wn = *wn_opt;
+      const cold_result& cold = *cold_opt;
+      // Concurrency 1, under the keys the benchmark has always written.
+      const nlohmann::json c1 = warm_json(w1);
+      j["baseline"] = c1["baseline"];
+      j["lemu"] = c1["lemu"];
+      j["ratios"] = c1["ratios"];
+      j["concurrency_n"] = warm_json(wn);
+      j["cold_start"] = {{"baseline",
+                          {{"init_p50_ms", cold.base_p50},
+                           {"init_p90_ms", cold.base_p90},
+                           {"samples", cold.base_init_ms.size()},
+                           {"cycle_mean_ms", cold.base_cycle_ms},
+                           {"cycle_mean_ms_rounds", cold.base_cycle_mean_ms}}},
+                         {"lemu",
+                          {{"init_p50_ms", cold.lemu_p50},
+                           {"init_p90_ms", cold.lemu_p90},
+                           {"samples", cold.lemu_init_ms.size()},
+                           {"wall_per_cold_invocation_ms", cold.lemu_wall_ms},
+                           {"t_big_s", cold.t_big},
+                           {"t_small_s", cold.t_small},
+                           {"runtime_max_memory_used_mb", cold.runtime_max_memory_mb}}},
+                         {"ratios", {{"init_p50", cold.ratio_p50}, {"init_p90", cold.ratio_p90}, {"wall", cold.ratio_wall}}}};
+      if (replays.empty()) {
+        j["replay"] = nullptr;
+      } else {
+        nlohmann::json runs = nlohmann::json::array();
+        for (const auto& r : replays) {
+          runs.push_back({{"events", r.events},
+                          {"seconds", r.seconds},
+                          {"events_per_s", r.events_per_s},
+                          {"max_rss_mb", r.max_rss_mb}});
+        }
+        j["replay"] = {{"runs", runs},
+                       {"rss_ratio_big_vs_small", replay_flat_ratio},
+                       {"rss_growth_bytes_per_event", replay_growth_bytes},
+                       {"max_rss_note", "wait4 ru_maxrss of the lemu process (Linux folds in its largest reaped "
+                                        "child's peak when larger; the echo runtime's is about 3 MB)"}};
       }
-      j["replay"] = {{"runs", runs},
-                     {"rss_ratio_big_vs_small", replay_flat_ratio},
-                     {"rss_growth_bytes_per_event", replay_growth_bytes},
-                     {"max_rss_note", "wait4 ru_maxrss of the lemu process (Linux folds in its largest reaped "
-                                      "child's peak when larger; the echo runtime's is about 3 MB)"}};
+      j["targets"] = {{"throughput_min", target_throughput_ratio},
+                      {"latency_p50_max", target_p50_ratio},
+                      {"latency_p99_max", target_p99_ratio},
+                      {"cold_init_p50_max", target_cold_ratio},
+                      {"replay_rss_max_mb", target_replay_rss_mb},
+                      {"replay_growth_bytes_per_event_max", target_replay_growth_bytes},
+                      {"throughput_ok", w1.rate_ok},
+                      {"latency_p50_ok", w1.latency_ok},
+                      {"concurrency_n_throughput_ok", wn.rate_ok},
+                      {"concurrency_n_latency_p50_ok", wn.latency_ok},
+                      {"cold_init_p50_ok", cold.ok},
+                      {"replay_rss_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_rss_ok)},
+                      {"replay_flat_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_flat_ok)},
+                      {"serve_throughput_min", target_serve_ratio},
+                      {"serve_throughput_ok", serve.ok},
+                      {"all_ok", all_ok}};
     }
-    j["targets"] = {{"throughput_min", target_throughput_ratio},
-                    {"latency_p50_max", target_p50_ratio},
-                    {"latency_p99_max", target_p99_ratio},
-                    {"cold_init_p50_max", target_cold_ratio},
-                    {"replay_rss_max_mb", target_replay_rss_mb},
-                    {"replay_growth_bytes_per_event_max", target_replay_growth_bytes},
-                    {"throughput_ok", w1.rate_ok},
-                    {"latency_p50_ok", w1.latency_ok},
-                    {"concurrency_n_throughput_ok", wn.rate_ok},
-                    {"concurrency_n_latency_p50_ok", wn.latency_ok},
-                    {"cold_init_p50_ok", cold.ok},
-                    {"replay_rss_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_rss_ok)},
-                    {"replay_flat_ok", replays.empty() ? nlohmann::json(nullptr) : nlohmann::json(replay_flat_ok)},
-                    {"all_ok", all_ok}};
     std::ofstream out(o.json_out);
     out << j.dump(2) << '\n';
     if (!out) throw std::runtime_error("cannot write " + o.json_out);
