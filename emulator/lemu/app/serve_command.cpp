@@ -198,7 +198,7 @@ private:
 
     const bool tail = req.tail;
     auto done = [this, &svc, meta = std::move(meta), answer = std::move(answer), respond, tail](invoke_result r) mutable {
-      const std::string log = finished(svc, meta, r);
+      const std::string log = finished(svc, meta, r, tail);
       answer.status = 200;
       if (!r.outcome.ok()) with_header(answer, "X-Amz-Function-Error", "Unhandled");
       if (tail) with_header(answer, "X-Amz-Log-Result", api::log_result(log));
@@ -351,18 +351,20 @@ private:
     }
   }
 
-  // Records a finished invocation (END/REPORT, summary, JSON report, capture); returns its log for Tail.
-  std::string finished(function_service& svc, const invocation_meta& meta, const invoke_result& r) {
+  // Records a finished invocation (END/REPORT, summary, JSON report, capture); returns its log when
+  // `want_log` (X-Amz-Log-Type: Tail), else "".
+  std::string finished(function_service& svc, const invocation_meta& meta, const invoke_result& r, bool want_log = false) {
     stats::invocation_record rec;
     rec.index = svc.next_index++;
     rec.source = meta.source;
     fill_record(rec, r, svc.fn.memory_mb, m_started);
-    std::string log = r.log;
+    std::string log;
+    if (want_log) log = r.log;
     if (r.environment_id != 0) { // it reached a runtime
       const std::string end = stats::end_line(rec.request_id), report = stats::report_line(rec);
       m_out.log_line(end);
       m_out.log_line(report);
-      log += end + "\n" + report + "\n";
+      if (want_log) log += end + "\n" + report + "\n";
     }
     svc.summary.add(rec);
     svc.environments.add(rec);
