@@ -51,13 +51,6 @@ constexpr std::array<const char*, 12> month_names = {"Jan", "Feb", "Mar", "Apr",
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 } // namespace
 
 context::context(const generator_options& o) : opt(o), m_rng(initial_seed(o)), m_now_ms(initial_clock(o)) {}
@@ -190,22 +183,5 @@ std::vector<std::string> record_bodies(const generator_options& o, std::string_v
   return out;
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
 
 } // namespace lemu::events::detail

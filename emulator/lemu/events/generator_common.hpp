@@ -63,8 +63,6 @@ void check_region_and_account(const generator_options& o);
 std::vector<std::string> record_bodies(const generator_options& o, std::string_view kind, std::size_t max_records,
                                        const std::string& default_body);
 
-// Percent-decoding as API Gateway applies it to query parameters (%XX only; '+' is kept).
-std::string percent_decode(std::string_view s);
 
 // Builders, one per kind.
 json make_sqs(context& c);

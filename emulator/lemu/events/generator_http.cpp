@@ -1,5 +1,6 @@
 // HTTP-style events: API Gateway REST (payload 1.0), HTTP API (payload 2.0), function URLs, ALB targets.
 #include <lemu/events/generator_common.hpp>
+#include <lemu/util/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -128,8 +129,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> parse_query(std::s
       std::string name(part.substr(0, eq));
       std::string value(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
       if (decode) {
-        name = percent_decode(name);
-        value = percent_decode(value);
+        name = util::percent_decode(name);
+        value = util::percent_decode(value);
       }
       if (!name.empty()) {
         auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });

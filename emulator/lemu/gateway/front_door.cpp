@@ -20,6 +20,7 @@
 
 #include <lemu/events/checksums.hpp>
 #include <lemu/events/generators.hpp>
+#include <lemu/util/text.hpp>
 
 #include <algorithm>
 #include <array>
@@ -65,31 +66,7 @@ bool is_token_char(char c) {
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX only; '+' stays '+' (it is not a space in a path); a '%' not followed by two hex digits is kept.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
+using util::percent_decode;
 
 // "/a/b" -> {"a", "b"}; "/" -> {}; "/a/" -> {"a", ""}.
 std::vector<std::string_view> split_path(std::string_view path) {

@@ -6,6 +6,7 @@
 // Pure: the caller knows the functions and runs them.
 
 #include <lemu/gateway/http_message.hpp>
+#include <lemu/util/text.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -73,6 +74,6 @@ std::string invalid_json_message(std::string_view body);
 // X-Amz-Log-Result: base64 of the last 4096 bytes of an invocation's log.
 std::string log_result(std::string_view log);
 
-std::string percent_decode(std::string_view s);
+using util::percent_decode; // the FunctionName in the path and the Qualifier parameter
 
 } // namespace lemu::gateway::invoke_api

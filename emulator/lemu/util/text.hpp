@@ -14,6 +14,10 @@ std::string fixed2(double value);
 
 bool ends_with(std::string_view s, std::string_view suffix);
 
+// URL percent-decoding of %XX only: '+' stays '+' (not a space in a path), and a '%' not followed by two
+// hex digits is kept as it is. The result may be any bytes (%FF), not necessarily UTF-8.
+std::string percent_decode(std::string_view s);
+
 // The string with leading and trailing ASCII whitespace removed.
 std::string_view trim(std::string_view s);
 
