@@ -19,8 +19,13 @@ std::int64_t initial_clock(const generator_options& o) {
 
 std::uint64_t initial_seed(const generator_options& o) {
   if (o.seed) return *o.seed;
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32U) ^ static_cast<std::uint64_t>(device());
+  // Seeds for unseeded events come from one generator per thread, seeded once from the system: opening
+  // std::random_device for every event cost more than building the event (lemu serve makes one per request).
+  thread_local std::mt19937_64 seeds = [] {
+    std::random_device device;
+    return std::mt19937_64((static_cast<std::uint64_t>(device()) << 32U) ^ static_cast<std::uint64_t>(device()));
+  }();
+  return seeds();
 }
 
 struct utc_parts {
