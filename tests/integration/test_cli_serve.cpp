@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <thread>
 
 using namespace lemu::test;
 using nlohmann::json;
@@ -164,7 +163,7 @@ TEST(CliServe, EventRunsInTheBackgroundAndDryRunRunsNothing) {
   const auto dry = post(s.port(), invoke_path("fake"), "{}", {{"X-Amz-Invocation-Type", "DryRun"}});
   EXPECT_EQ(dry.res.status, 204);
   EXPECT_EQ(dry.res.body, "");
-  const auto event = post(s.port(), invoke_path("fake"), R"({"fake":"sleep:300"})", {{"X-Amz-Invocation-Type", "Event"}});
+  const auto event = post(s.port(), invoke_path("fake"), R"({"fake":"sleep:1500"})", {{"X-Amz-Invocation-Type", "Event"}});
   EXPECT_EQ(event.res.status, 202);
   EXPECT_EQ(event.res.body, "");
   const std::string id = *event.res.header("x-amzn-RequestId");
@@ -195,24 +194,29 @@ TEST(CliServe, TimeoutAndCrashAreUnhandledFunctionErrors) {
 
 TEST(CliServe, BusyFunctionQueuesThenAnswers429) {
   serve_process s = fake_serve({"--concurrency", "1", "--max-queue", "1"});
-  // One running, one queued: the third is refused.
-  http_raw::connection running(s.port()), queued(s.port());
+  // One running; of the next two, whichever lemu reads first waits in the queue (then runs), the other is
+  // refused: the queue holds one.
+  http_raw::connection running(s.port()), b(s.port()), c(s.port());
   ASSERT_TRUE(running.send(http_raw::request("POST", invoke_path("fake"), {}, R"({"fake":"sleep:800"})")));
   ASSERT_TRUE(s.process().wait_for_stderr("START RequestId: "));
-  ASSERT_TRUE(queued.send(http_raw::request("POST", invoke_path("fake"), {}, R"({"n":"queued"})")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100)); // let lemu read it into its queue
-  const auto refused = post(s.port(), invoke_path("fake"), "{}");
-  ASSERT_TRUE(refused.ok());
+  ASSERT_TRUE(b.send(http_raw::request("POST", invoke_path("fake"), {}, R"({"n":"b"})")));
+  ASSERT_TRUE(c.send(http_raw::request("POST", invoke_path("fake"), {}, R"({"n":"c"})")));
+  const auto rb = b.read_response();
+  const auto rc = c.read_response();
+  ASSERT_TRUE(rb.ok() && rc.ok());
+  const bool b_refused = rb.res.status == 429;
+  const auto& refused = b_refused ? rb : rc;
+  const auto& queued = b_refused ? rc : rb;
   EXPECT_EQ(refused.res.status, 429);
   EXPECT_EQ(refused.res.header("x-amzn-ErrorType"), "TooManyRequestsException");
   EXPECT_EQ(json::parse(refused.res.body),
             json::parse(R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","Message":"Rate Exceeded."})"));
+  EXPECT_EQ(queued.res.status, 200);
+  EXPECT_EQ(queued.res.body, b_refused ? R"({"n":"c"})" : R"({"n":"b"})");
   const auto first = running.read_response();
-  const auto second = queued.read_response();
   EXPECT_EQ(first.res.status, 200);
-  EXPECT_EQ(second.res.status, 200);
-  EXPECT_EQ(second.res.body, R"({"n":"queued"})");
   EXPECT_EQ(s.stop(), 0);
+  EXPECT_THAT(s.process().err(), HasSubstr("lemu: invoke: 429 TooManyRequestsException: Rate Exceeded."));
 }
 
 TEST(CliServe, CtrlCLetsInFlightInvocationsFinish) {
