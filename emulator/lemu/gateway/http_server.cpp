@@ -6,6 +6,8 @@
 
 #include <lemu/runtime_api/capped_body.hpp>
 
+#include <lemu/runtime_api/listener.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -73,22 +75,15 @@ std::shared_ptr<http_server> http_server::create(net::any_io_executor ex, handle
 }
 
 http_server::http_server(net::any_io_executor ex, handler h, const http_server_options& o)
-    : m_handler(std::move(h)), m_acceptor(ex), m_options(o) {
-  boost::system::error_code ec;
-  const auto address = net::ip::make_address(o.host, ec);
-  if (ec) throw std::system_error(ec, "invalid listen address " + o.host);
-  const tcp::endpoint endpoint{address, o.port};
-  const auto where = o.host + ":" + std::to_string(o.port);
-  m_acceptor.open(endpoint.protocol(), ec);
-  if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) m_acceptor.bind(endpoint, ec);
-  if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) throw std::system_error(ec, "cannot listen on " + where);
+    : m_handler(std::move(h)), m_acceptor(runtime_api::listen_on(ex, o.host, o.port)), m_options(o) {
   m_port = m_acceptor.local_endpoint().port();
 }
 
 void http_server::start() {
-  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] { return self->accept_loop(); }, net::detached);
+  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] {
+        return runtime_api::accept_connections(self->m_acceptor, self->m_stopped, "serve",
+                                               [self](tcp::socket s) { return self->session(std::move(s)); });
+      }, net::detached);
 }
 
 void http_server::stop() {
@@ -98,28 +93,6 @@ void http_server::stop() {
   m_acceptor.close(ignored);
   for (auto& [socket, busy] : m_sockets) {
     if (!busy) socket->close(ignored);
-  }
-}
-
-net::awaitable<void> http_server::accept_loop() {
-  for (;;) {
-    auto [ec, socket] = co_await m_acceptor.async_accept(use_tuple);
-    if (ec) {
-      if (ec == net::error::operation_aborted || m_stopped) co_return;
-      spdlog::debug("serve: accept failed: {}", ec.message());
-      continue;
-    }
-    net::co_spawn(
-        m_acceptor.get_executor(),
-        [self = shared_from_this(), s = std::move(socket)]() mutable { return self->session(std::move(s)); },
-        [](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::error("serve: connection failed: {}", ex.what());
-          }
-        });
   }
 }
 

@@ -58,7 +58,6 @@ public:
   void stop();
 
 private:
-  boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
 
   handler m_handler;

@@ -9,6 +9,8 @@
 #include <lemu/runtime_api/headers.hpp>
 #include <lemu/runtime_api/routes.hpp>
 
+#include <lemu/runtime_api/listener.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -113,22 +115,15 @@ std::shared_ptr<server> server::create(net::any_io_executor ex, broker::listener
 }
 
 server::server(net::any_io_executor ex, broker::listener l, const server_options& options)
-    : m_broker(std::move(l)), m_acceptor(ex), m_options(options) {
-  boost::system::error_code ec;
-  const auto address = net::ip::make_address(options.host, ec);
-  if (ec) throw std::system_error(ec, "invalid listen address " + options.host);
-  const tcp::endpoint endpoint{address, options.port};
-  const auto where = options.host + ":" + std::to_string(options.port);
-  m_acceptor.open(endpoint.protocol(), ec);
-  if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) m_acceptor.bind(endpoint, ec);
-  if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) throw std::system_error(ec, "cannot listen on " + where);
+    : m_broker(std::move(l)), m_acceptor(runtime_api::listen_on(ex, options.host, options.port)), m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
 }
 
 void server::start() {
-  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] { return self->accept_loop(); },
+  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] {
+        return runtime_api::accept_connections(self->m_acceptor, self->m_stopped, "runtime api",
+                                               [self](tcp::socket s) { return self->session(std::move(s)); });
+      },
                 net::detached);
 }
 
@@ -139,28 +134,6 @@ void server::stop() {
   boost::system::error_code ignored;
   m_acceptor.close(ignored);
   for (auto* s : m_sockets) s->close(ignored);
-}
-
-net::awaitable<void> server::accept_loop() {
-  for (;;) {
-    auto [ec, socket] = co_await m_acceptor.async_accept(use_tuple);
-    if (ec) {
-      if (ec == net::error::operation_aborted || m_stopped) co_return;
-      spdlog::debug("runtime api: accept failed: {}", ec.message());
-      continue;
-    }
-    net::co_spawn(
-        m_acceptor.get_executor(),
-        [self = shared_from_this(), s = std::move(socket)]() mutable { return self->session(std::move(s)); },
-        [](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::error("runtime api: connection failed: {}", ex.what());
-          }
-        });
-  }
 }
 
 net::awaitable<void> server::session(tcp::socket socket) {

@@ -44,7 +44,6 @@ public:
   server(boost::asio::any_io_executor ex, broker::listener l, const server_options& options);
 
 private:
-  boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
 
   runtime_api::broker m_broker;
