@@ -433,6 +433,47 @@ private:
   std::string m_fetched;
 };
 
+// What one client thread of a parallel round measured: each operation's latency, when it started timing
+// and when its last timed operation ended, or the error that stopped it.
+struct client_timing {
+  std::vector<double> lat_us;
+  clock_type::time_point start{};
+  clock_type::time_point end{};
+  std::exception_ptr error;
+};
+
+// A parallel round's aggregate over its clients: operations per second over first start -> last end, the
+// mean per operation per client, and latency percentiles. Rethrows a client's error.
+struct parallel_timing {
+  double per_s = 0, mean_us = 0, p50_us = 0, p99_us = 0, span_s = 0;
+  std::size_t count = 0;
+};
+
+parallel_timing aggregate(const std::vector<client_timing>& results, const char* what) {
+  for (const auto& res : results) {
+    if (res.error) std::rethrow_exception(res.error);
+  }
+  std::vector<double> lat_us;
+  auto first_start = results.front().start;
+  auto last_end = results.front().end;
+  for (const auto& res : results) {
+    lat_us.insert(lat_us.end(), res.lat_us.begin(), res.lat_us.end());
+    first_start = std::min(first_start, res.start);
+    last_end = std::max(last_end, res.end);
+  }
+  const double span_s = std::chrono::duration<double>(last_end - first_start).count();
+  if (lat_us.empty() || span_s <= 0) throw std::runtime_error(std::string(what) + " timed nothing");
+  std::sort(lat_us.begin(), lat_us.end());
+  parallel_timing t;
+  t.count = lat_us.size();
+  t.span_s = span_s;
+  t.per_s = static_cast<double>(lat_us.size()) / span_s;
+  t.mean_us = span_s * 1e6 * static_cast<double>(results.size()) / static_cast<double>(lat_us.size());
+  t.p50_us = percentile(lat_us, 0.50);
+  t.p99_us = percentile(lat_us, 0.99);
+  return t;
+}
+
 struct baseline_round {
   double pairs_per_s = 0; // aggregate over all connections
   double p50_us = 0;      // per pair, as one connection sees it
@@ -472,14 +513,8 @@ baseline_round run_baseline_round(int fd, const std::string& event, int warmup, 
 // untimed pairs, all start timing together (a latch), and the first to finish `pairs` timed pairs stops
 // the others after their current pair, so the aggregate rate covers only the span in which all N ran.
 baseline_round run_baseline_parallel(const std::vector<int>& fds, const std::string& event, int warmup, int pairs) {
-  struct per_thread {
-    std::vector<double> lat_us;
-    clock_type::time_point start{};
-    clock_type::time_point end{};
-    std::exception_ptr error;
-  };
   const std::size_t n = fds.size();
-  std::vector<per_thread> results(n);
+  std::vector<client_timing> results(n);
   std::latch ready(static_cast<std::ptrdiff_t>(n));
   std::atomic<bool> stop{false};
   {
@@ -487,7 +522,7 @@ baseline_round run_baseline_parallel(const std::vector<int>& fds, const std::str
     threads.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       threads.emplace_back([&, i] {
-        per_thread& res = results[i];
+        client_timing& res = results[i];
         bool arrived = false;
         try {
           baseline_client client(fds[i]);
@@ -513,26 +548,12 @@ baseline_round run_baseline_parallel(const std::vector<int>& fds, const std::str
       });
     }
   } // joined
-  for (const auto& res : results) {
-    if (res.error) std::rethrow_exception(res.error);
-  }
-
-  std::vector<double> lat_us;
-  auto first_start = results.front().start;
-  auto last_end = results.front().end;
-  for (const auto& res : results) {
-    lat_us.insert(lat_us.end(), res.lat_us.begin(), res.lat_us.end());
-    first_start = std::min(first_start, res.start);
-    last_end = std::max(last_end, res.end);
-  }
-  const double span_s = std::chrono::duration<double>(last_end - first_start).count();
-  if (lat_us.empty() || span_s <= 0) throw std::runtime_error("parallel baseline round timed nothing");
-  std::sort(lat_us.begin(), lat_us.end());
+  const parallel_timing t = aggregate(results, "parallel baseline round");
   baseline_round r;
-  r.pairs_per_s = static_cast<double>(lat_us.size()) / span_s;
-  r.mean_us = span_s * 1e6 * static_cast<double>(n) / static_cast<double>(lat_us.size());
-  r.p50_us = percentile(lat_us, 0.50);
-  r.p99_us = percentile(lat_us, 0.99);
+  r.pairs_per_s = t.per_s;
+  r.mean_us = t.mean_us;
+  r.p50_us = t.p50_us;
+  r.p99_us = t.p99_us;
   return r;
 }
 
@@ -1228,14 +1249,8 @@ struct invoke_round {
 // together and run until `seconds` have passed (each finishes the invoke it is in).
 template <class Client>
 invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clients, int warmup, double seconds) {
-  struct per_thread {
-    std::vector<double> lat_us;
-    clock_type::time_point start{};
-    clock_type::time_point end{};
-    std::exception_ptr error;
-  };
   const std::size_t n = clients.size();
-  std::vector<per_thread> results(n);
+  std::vector<client_timing> results(n);
   std::latch ready(static_cast<std::ptrdiff_t>(n) + 1); // the clients and this thread
   std::atomic<bool> stop{false};
   {
@@ -1243,7 +1258,7 @@ invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clie
     threads.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       threads.emplace_back([&, i] {
-        per_thread& res = results[i];
+        client_timing& res = results[i];
         bool arrived = false;
         try {
           Client& client = *clients[i];
@@ -1274,28 +1289,14 @@ invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clie
     }
     stop.store(true, std::memory_order_relaxed);
   } // joined
-  for (const auto& res : results) {
-    if (res.error) std::rethrow_exception(res.error);
-  }
-
-  std::vector<double> lat_us;
-  auto first_start = results.front().start;
-  auto last_end = results.front().end;
-  for (const auto& res : results) {
-    lat_us.insert(lat_us.end(), res.lat_us.begin(), res.lat_us.end());
-    first_start = std::min(first_start, res.start);
-    last_end = std::max(last_end, res.end);
-  }
-  const double span_s = std::chrono::duration<double>(last_end - first_start).count();
-  if (lat_us.empty() || span_s <= 0) throw std::runtime_error("an invoke round timed nothing");
-  std::sort(lat_us.begin(), lat_us.end());
+  const parallel_timing t = aggregate(results, "an invoke round");
   invoke_round r;
-  r.invokes = lat_us.size();
-  r.span_s = span_s;
-  r.invokes_per_s = static_cast<double>(lat_us.size()) / span_s;
-  r.mean_us = span_s * 1e6 * static_cast<double>(n) / static_cast<double>(lat_us.size());
-  r.p50_us = percentile(lat_us, 0.50);
-  r.p99_us = percentile(lat_us, 0.99);
+  r.invokes = t.count;
+  r.span_s = t.span_s;
+  r.invokes_per_s = t.per_s;
+  r.mean_us = t.mean_us;
+  r.p50_us = t.p50_us;
+  r.p99_us = t.p99_us;
   return r;
 }
 
