@@ -1,12 +1,15 @@
 #include "support/background.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace lemu::test {
 
@@ -61,21 +64,21 @@ void background_process::signal(int sig) const { ::kill(m_child.pid, sig); }
 
 int background_process::wait(std::chrono::milliseconds timeout) {
   if (m_exit_code) return *m_exit_code;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Wait for the exit itself through a pidfd (readable once the process has exited), with the deadline.
   int status = 0;
   rusage usage{};
-  for (;;) {
-    const pid_t r = ::wait4(m_child.pid, &status, WNOHANG, &usage);
-    if (r == m_child.pid) break;
-    if (r < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-m_child.pid, SIGKILL);
-      ::wait4(m_child.pid, &status, 0, &usage);
-      m_exit_code = -1;
-      return -1;
-    }
-    ::usleep(5000);
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, m_child.pid, 0));
+  if (pidfd < 0) throw std::runtime_error("pidfd_open failed");
+  pollfd exited{pidfd, POLLIN, 0};
+  const int ready = ::poll(&exited, 1, static_cast<int>(timeout.count()));
+  ::close(pidfd);
+  if (ready != 1) {
+    ::kill(-m_child.pid, SIGKILL);
+    ::wait4(m_child.pid, &status, 0, &usage);
+    m_exit_code = -1;
+    return -1;
   }
+  if (::wait4(m_child.pid, &status, 0, &usage) != m_child.pid) return -1;
   m_max_rss_kb = usage.ru_maxrss;
   m_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   // The pipes end when the last process holding them does; the readers finish then.

@@ -12,10 +12,6 @@ bool environment_pool::has_capacity() const {
   return m_envs.size() < m_limit || std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
 }
 
-std::size_t environment_pool::busy() const {
-  return static_cast<std::size_t>(std::count_if(m_envs.begin(), m_envs.end(), [](const auto& e) { return !e->idle(); }));
-}
-
 std::shared_ptr<execution_environment> environment_pool::acquire() {
   for (const auto& e : m_envs) {
     if (e->idle()) return e;

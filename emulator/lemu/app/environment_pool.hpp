@@ -26,9 +26,6 @@ public:
   // Stops every environment (an invocation in flight ends as killed).
   void shutdown_all();
 
-  std::size_t alive() const { return m_envs.size(); }
-  std::size_t busy() const;
-
 private:
   boost::asio::any_io_executor m_ex;
   const core::function_config& m_fn;

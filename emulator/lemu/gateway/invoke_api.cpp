@@ -144,10 +144,10 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
       return invalid_content("Client context must be no longer than " + std::to_string(max_client_context) + " bytes");
     }
     const auto decoded = events::base64_decode(*context);
-    if (!decoded || !util::is_valid_json(*decoded) || util::minify_json(*decoded).front() != '{') {
+    if (decoded && util::is_valid_json(*decoded)) r.client_context = util::minify_json(*decoded);
+    if (r.client_context.empty() || r.client_context.front() != '{') {
       return invalid_content("Client context must be a valid Base64-encoded JSON object.");
     }
-    r.client_context = util::minify_json(*decoded);
   }
 
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
