@@ -3,12 +3,15 @@
 
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
+#include <lemu/core/exit_codes.hpp>
 #include <lemu/events/source.hpp>
+#include <lemu/process/env_file.hpp>
 #include <lemu/process/environment.hpp>
 #include <lemu/util/text.hpp>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/cfg/env.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -25,31 +28,9 @@ constexpr const char* version = "0.1.0";
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& where) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw app::usage_error(where + ": expected NAME=VALUE, got '" + text + "'");
+    throw core::usage_error(where + ": expected NAME=VALUE, got '" + text + "'");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-// KEY=VALUE lines; blank lines and lines starting with # are skipped; `export ` prefixes and one pair of
-// surrounding quotes around the value are removed.
-std::vector<std::pair<std::string, std::string>> read_env_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw app::usage_error(path + ": cannot read env file");
-  std::vector<std::pair<std::string, std::string>> vars;
-  std::string line;
-  std::size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string_view t = util::trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (t.substr(0, 7) == "export ") t = util::trim(t.substr(7));
-    auto [name, value] = split_assignment(std::string(t), path + ":" + std::to_string(number));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    vars.emplace_back(std::string(util::trim(name)), value);
-  }
-  return vars;
 }
 
 std::string default_function_name(const std::filesystem::path& bootstrap) {
@@ -107,7 +88,11 @@ core::function_config finish_function(const function_command_line& c, const std:
   fn.timeout = seconds(c.timeout_seconds);
   fn.init_timeout = seconds(c.init_timeout_seconds);
   if (!c.env_file.empty()) {
-    for (auto& v : read_env_file(c.env_file)) fn.env.push_back(std::move(v));
+    try {
+      for (auto& v : process::read_env_file(c.env_file)) fn.env.push_back(std::move(v));
+    } catch (const process::env_file_error& e) {
+      throw core::usage_error(e.what());
+    }
   }
   for (const auto& text : c.env_vars) fn.env.push_back(split_assignment(text, "--env"));
   for (const auto& [var, value] : fn.env) process::check_user_variable(var);
@@ -139,6 +124,7 @@ void add_run_options(CLI::App* cmd, run_command_line& c) {
 app::run_options finish_run_options(run_command_line& c) {
   app::run_options run = c.run;
   run.function = finish_function(c, c.bootstrap);
+  run.env_file = c.env_file;
   return run;
 }
 
@@ -149,6 +135,7 @@ struct serve_command_line : function_command_line {
   std::string api = "http";
   std::vector<std::string> routes;
   std::string stage;
+  double idle_timeout = 60, header_timeout = 10, body_timeout = 60;
 };
 
 void add_serve_options(CLI::App* cmd, serve_command_line& c) {
@@ -178,16 +165,33 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   cmd->add_flag("--record-secrets", s.record_secrets,
                 "Keep Authorization, Cookie and X-Amz-Security-Token values in --record (default: <redacted>)");
   cmd->add_option("--json", s.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
+  cmd->add_option("--max-connections", s.max_connections, "Connections open at once per listener; beyond, new ones wait")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  cmd->add_option("--idle-timeout", c.idle_timeout, "Seconds a connection may stay open with no request")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  cmd->add_option("--header-timeout", c.header_timeout, "Seconds a request's header may take to arrive, once it began")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  cmd->add_option("--body-timeout", c.body_timeout, "Seconds a request's body may take to arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
 }
 
 app::serve_options finish_serve_options(serve_command_line& c) {
   app::serve_options s = c.serve;
+  s.env_file = c.env_file;
+  const auto duration = [](double seconds) {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  };
+  s.timeouts = net::timeout_limits{duration(c.idle_timeout), duration(c.header_timeout), duration(c.body_timeout)};
   if (!c.bootstrap.empty()) s.functions.push_back(finish_function(c, c.bootstrap));
   for (const auto& text : c.functions) {
     const auto [name, path] = split_assignment(text, "--function");
     s.functions.push_back(finish_function(c, path, name));
   }
-  if (s.functions.empty()) throw app::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
+  if (s.functions.empty()) throw core::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
   if (c.api != "none") {
     gateway::front_door_options fd;
     fd.kind = *gateway::parse_api_kind(c.api);
@@ -198,12 +202,12 @@ app::serve_options finish_serve_options(serve_command_line& c) {
       try {
         fd.routes.push_back(gateway::parse_route(text));
       } catch (const std::invalid_argument& e) {
-        throw app::usage_error(std::string("--route: ") + e.what());
+        throw core::usage_error(std::string("--route: ") + e.what());
       }
     }
     s.front_door = std::move(fd);
   } else if (!c.routes.empty()) {
-    throw app::usage_error("--route needs a front door (--api http, rest or url)");
+    throw core::usage_error("--route needs a front door (--api http, rest or url)");
   }
   return s;
 }
@@ -211,6 +215,8 @@ app::serve_options finish_serve_options(serve_command_line& c) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // lemu's own diagnostics are talk: stderr (spdlog's default logger writes to stdout, which is data).
+  spdlog::set_default_logger(spdlog::stderr_logger_st("lemu"));
   spdlog::set_pattern("lemu: %l: %v");
   spdlog::set_level(spdlog::level::warn);
   spdlog::cfg::load_env_levels(); // SPDLOG_LEVEL=debug for lemu's own diagnostics
@@ -252,26 +258,30 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
-    return code == 0 ? 0 : app::exit_usage;
+    return code == 0 ? 0 : core::exit_usage;
   }
 
   try {
     if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
     if (run_cmd->parsed()) {
       const auto events_dir = bundled_events_dir(argv[0]);
-      for (auto& spec : run.run.events) spec = resolve_event_spec(spec, events_dir);
+      for (auto& spec : run.run.events) {
+        const std::string resolved = resolve_event_spec(spec, events_dir);
+        run.run.event_names.push_back(resolved == spec ? std::string() : spec); // shown as the user named it
+        spec = resolved;
+      }
       return app::run(finish_run_options(run));
     }
     if (replay_cmd->parsed()) return app::run(finish_run_options(replay));
     if (serve_cmd->parsed()) return app::serve(finish_serve_options(serve));
   } catch (const std::exception& e) {
-    // Bad usage or input (app::usage_error, events::input_error, process::reserved_variable_error) and
+    // Bad usage or input (core::usage_error, events::input_error, process::reserved_variable_error) and
     // anything that stops a run from starting (a port in use, a runtime that cannot be spawned): exit 2.
     std::fflush(stdout);
     std::fprintf(stderr, "lemu: error: %s\n", e.what());
-    return app::exit_usage;
+    return core::exit_usage;
   }
-  return app::exit_usage;
+  return core::exit_usage;
 }
 
 } // namespace lemu::cli

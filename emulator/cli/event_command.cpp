@@ -23,7 +23,7 @@ namespace {
 
 std::string read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw app::usage_error(path + ": cannot read");
+  if (!in) throw core::usage_error(path + ": cannot read");
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -34,7 +34,7 @@ events::message_attribute parse_attribute(const std::string& text) {
   const auto eq = text.find('=');
   const auto colon = text.find(':', eq == std::string::npos ? 0 : eq);
   if (eq == std::string::npos || eq == 0 || colon == std::string::npos) {
-    throw app::usage_error("--attribute: expected NAME=TYPE:VALUE (TYPE String, Number, Binary or String.custom), got '" +
+    throw core::usage_error("--attribute: expected NAME=TYPE:VALUE (TYPE String, Number, Binary or String.custom), got '" +
                            text + "'");
   }
   return events::message_attribute{text.substr(0, eq), text.substr(eq + 1, colon - eq - 1), text.substr(colon + 1)};
@@ -43,7 +43,7 @@ events::message_attribute parse_attribute(const std::string& text) {
 // "Name: value" (as curl takes it)
 std::pair<std::string, std::string> parse_header(const std::string& text) {
   const auto colon = text.find(':');
-  if (colon == std::string::npos || colon == 0) throw app::usage_error("--header: expected 'Name: value', got '" + text + "'");
+  if (colon == std::string::npos || colon == 0) throw core::usage_error("--header: expected 'Name: value', got '" + text + "'");
   return {std::string(util::trim(text.substr(0, colon))), std::string(util::trim(text.substr(colon + 1)))};
 }
 
@@ -84,7 +84,7 @@ std::unique_ptr<event_command> add_event_command(CLI::App& cli) {
 int run_event_command(event_command& e) {
   if (e.kind == "list") {
     for (const auto& k : events::event_kinds()) std::printf("%-14s %s\n", k.name.c_str(), k.description.c_str());
-    return app::exit_ok;
+    return core::exit_ok;
   }
   events::generator_options& o = e.options;
   if (!e.body_file.empty()) o.bodies.push_back(read_whole_file(e.body_file));
@@ -95,12 +95,12 @@ int run_event_command(event_command& e) {
   try {
     event = events::make_event(e.kind, o);
   } catch (const std::invalid_argument& ex) {
-    throw app::usage_error(ex.what());
+    throw core::usage_error(ex.what());
   }
   const std::string text = e.compact ? event.dump() : event.dump(2);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
-  return app::exit_ok;
+  return core::exit_ok;
 }
 
 std::filesystem::path bundled_events_dir(const char* argv0) {

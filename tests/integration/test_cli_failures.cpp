@@ -204,7 +204,7 @@ TEST(CliFailures, SigtermToLemuIsAnInterruptToo) {
   o.signal_to_send = SIGTERM;
   const auto r = fake_run("by-event", {"--event", "-", "--env", "FAKE_LOG_PID=1"}, o);
   EXPECT_EQ(r.exit_code, 130);
-  EXPECT_THAT(r.err, HasSubstr("invocations 1 · succeeded 0 · errors 0 · timeouts 0 · crashes 1"));
+  EXPECT_THAT(r.err, HasSubstr("invocations 0 · succeeded 0 · errors 0 · timeouts 0 · crashes 0 · cancelled 1"));
   expect_no_survivors(runtime_pids(r));
 }
 

@@ -47,7 +47,7 @@ TEST(CliReplay, RecordReplayChangeUpdateReplay) {
 
   r = replay(capture, "v2");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("lemu: replay: " + capture + ":1: the outcome differs from the capture:\n  $.response.tag: changed\n    - \"v1\"\n    + \"v2\"\n"));
+  EXPECT_THAT(r.err, HasSubstr("lemu: replay: " + capture + ":1 (" + events_dir + "/sqs/batch.json): the outcome differs from the capture:\n  $.response.tag: changed\n    - \"v1\"\n    + \"v2\"\n"));
   EXPECT_THAT(r.err, HasSubstr("$.response.tag"));
   EXPECT_THAT(r.err, HasSubstr("\"v1\""));
   EXPECT_THAT(r.err, HasSubstr("\"v2\""));
@@ -110,7 +110,7 @@ TEST(CliReplay, HtmlReportIsSelfContained) {
 
 TEST(CliReplay, BadCapturesAreExitTwoBeforeAnythingRuns) {
   scratch_dir dir;
-  const std::string capture = dir.write("bad.jsonl", "{\"event\":{}}\n{\"notevent\":1}\n");
+  const std::string capture = dir.write("bad.jsonl", "{\"event\":{}}\n{\"meta\":{}}\n");
   auto r = run_command({lemu_bin, "replay", capture, "--bootstrap", fake_bootstrap});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "lemu: error: " + capture + ":2: not a capture record: no \"event\"\n");

@@ -231,7 +231,7 @@ TEST(CliServe, CtrlCLetsInFlightInvocationsFinish) {
   EXPECT_EQ(r.res.body, R"({"fake":"sleep:500","n":1})");
   EXPECT_EQ(s.process().wait(), 0);
   const std::string err = s.process().err();
-  EXPECT_THAT(err, HasSubstr("lemu: stopping: 1 invocations in flight, 0 queued (Ctrl-C again to kill them)"));
+  EXPECT_THAT(err, HasSubstr("lemu: stopping: 1 invocations in flight, 0 queued (Ctrl-C again to cancel them)"));
   EXPECT_THAT(err, HasSubstr("invocations 1 · succeeded 1"));
   const auto pid_at = err.find("fake-bootstrap: pid ");
   ASSERT_NE(pid_at, std::string::npos);
@@ -249,13 +249,16 @@ TEST(CliServe, SecondCtrlCKillsWhatIsRunning) {
   s.process().signal(SIGINT);
   ASSERT_TRUE(s.process().wait_for_stderr("lemu: stopping: 1 invocations in flight"));
   s.process().signal(SIGINT);
+  // The caller gets an answer: the invocation was cancelled by lemu (not a function error), and lemu
+  // exits 130 as an interrupted run does.
   const auto r = c.read_response();
   ASSERT_TRUE(r.ok()) << r.error;
-  EXPECT_EQ(r.res.header("X-Amz-Function-Error"), "Unhandled");
-  EXPECT_EQ(r.res.body, platform_error("Runtime.ExitError", *r.res.header("x-amzn-RequestId"),
-                                       "Runtime exited with error: signal: killed"));
-  EXPECT_EQ(s.process().wait(std::chrono::seconds(10)), 0);
-  EXPECT_THAT(s.process().err(), HasSubstr("lemu: stopping now: killing the functions"));
+  EXPECT_EQ(r.res.status, 503);
+  EXPECT_EQ(r.res.header("x-amzn-ErrorType"), "ServiceException");
+  EXPECT_FALSE(r.res.header("X-Amz-Function-Error"));
+  EXPECT_EQ(s.process().wait(std::chrono::seconds(10)), 130);
+  EXPECT_THAT(s.process().err(), HasSubstr("lemu: stopping now: cancelling what is left"));
+  EXPECT_THAT(s.process().err(), HasSubstr("invocations 0 · succeeded 0 · errors 0 · timeouts 0 · crashes 0 · cancelled 1"));
 }
 
 TEST(CliServe, FrontDoorFailuresAre502) {

@@ -857,7 +857,7 @@ TEST_F(RuntimeApiServer, NothingIsReportedAfterStop) {
   const reply late = on_io([this] { return m_server->broker().response("in-flight", "late", "", 4); });
   EXPECT_EQ(late.status, 400u);
   EXPECT_EQ(late.body, invalid_id_body);
-  const reply late_init = on_io([this] { return m_server->broker().init_error("{}", ""); });
+  const reply late_init = on_io([this] { return m_server->broker().init_error("{}", "", 2); });
   EXPECT_EQ(late_init.status, 403u);
   on_io([this] { m_server->broker().submit(make_invocation("after-stop")); });
   EXPECT_EQ(m_rec.events(), heard);

@@ -1,6 +1,6 @@
 #include <lemu/app/invocation_record.hpp>
 
-#include <lemu/stats/report.hpp>
+#include <lemu/stats/platform_log.hpp>
 
 namespace lemu::app {
 
@@ -13,7 +13,9 @@ stats::status status_of(core::outcome_kind k) {
   case core::outcome_kind::success: return stats::status::success;
   case core::outcome_kind::timeout: return stats::status::timeout;
   case core::outcome_kind::runtime_exit:
-  case core::outcome_kind::out_of_memory: return stats::status::crash;
+  case core::outcome_kind::out_of_memory:
+  case core::outcome_kind::invalid_entrypoint:
+  case core::outcome_kind::sandbox_failure: return stats::status::crash;
   default: return stats::status::error;
   }
 }

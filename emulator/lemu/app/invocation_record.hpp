@@ -2,7 +2,7 @@
 // An invocation's result as a stats record (REPORT line, summary, JSON report), shared by `lemu run` and
 // `lemu serve`.
 
-#include <lemu/app/execution_environment.hpp>
+#include <lemu/app/invoke_result.hpp>
 #include <lemu/stats/record.hpp>
 
 #include <chrono>

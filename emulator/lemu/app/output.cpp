@@ -16,7 +16,7 @@ output::output(std::FILE* out, std::FILE* err)
   std::setvbuf(m_err, err_buffer, _IOFBF, sizeof err_buffer);
 }
 
-void output::outcome_line(std::string_view line) {
+void output::write_outcome(std::string_view line) {
   std::fwrite(line.data(), 1, line.size(), m_out);
   std::fputc('\n', m_out);
 }
@@ -56,7 +56,7 @@ void output::flush() {
   std::fflush(m_err);
 }
 
-std::string outcome_line(const core::outcome& o) {
+std::string format_outcome(const core::outcome& o) {
   const std::string& p = o.payload;
   if (util::is_valid_json(p)) {
     if (std::memchr(p.data(), '\n', p.size()) == nullptr && std::memchr(p.data(), '\r', p.size()) == nullptr) {

@@ -2,7 +2,7 @@
 // lemu's two output streams. stdout carries one outcome per line (machine-readable); stderr carries the
 // function's log lines, Lambda's platform lines (START/END/REPORT/INIT_REPORT) and the summary.
 // Both are buffered for throughput and flushed at the end of every invocation when they are terminals,
-// and on a short timer (output_flusher) otherwise.
+// and by the commands on a short timer otherwise.
 
 #include <lemu/core/invocation.hpp>
 
@@ -18,7 +18,7 @@ public:
   output(const output&) = delete;
   output& operator=(const output&) = delete;
 
-  void outcome_line(std::string_view line);  // stdout
+  void write_outcome(std::string_view line); // stdout
   void log_line(std::string_view line);      // stderr
   void text(std::string_view s);             // stderr, as is
   void invocation_finished();                // flush where a person is watching
@@ -39,7 +39,8 @@ private:
 };
 
 // The line printed on stdout for an outcome: the payload itself when it is JSON on one line, compact JSON
-// when it is JSON spread over lines, and the payload as a JSON string otherwise.
-std::string outcome_line(const core::outcome& o);
+// when it is JSON spread over lines, and the payload as a JSON string otherwise (JSON nested deeper than
+// util::max_json_depth counts as "otherwise"). Bytes that are not UTF-8 become U+FFFD there.
+std::string format_outcome(const core::outcome& o);
 
 } // namespace lemu::app

@@ -1,7 +1,8 @@
 #include <lemu/app/run_command.hpp>
 
 #include <lemu/app/capture.hpp>
-#include <lemu/app/environment_pool.hpp>
+#include <lemu/app/files.hpp>
+#include <lemu/app/function_scheduler.hpp>
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/app/run_outputs.hpp>
@@ -9,8 +10,10 @@
 #include <lemu/core/ids.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/events/sqs_batch.hpp>
+#include <lemu/net/listener.hpp>
+#include <lemu/process/bootstrap.hpp>
+#include <lemu/process/watchdog.hpp>
 #include <lemu/stats/environments.hpp>
-#include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -21,33 +24,19 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <deque>
-#include <fstream>
 #include <memory>
 #include <system_error>
-#include <unistd.h>
 
 namespace lemu::app {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 void check_bootstrap(const core::function_config& fn) {
-  const std::string path = fn.bootstrap.string();
-  std::error_code ec;
-  const auto st = std::filesystem::status(fn.bootstrap, ec);
-  std::string problem;
-  if (!std::filesystem::exists(st)) {
-    problem = "no such file";
-  } else if (std::filesystem::is_directory(st)) {
-    problem = "is a directory";
-  } else if (::access(path.c_str(), X_OK) != 0) {
-    problem = "not executable (chmod +x it)";
-  }
-  if (!problem.empty()) {
-    throw usage_error("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [" + path + "]: " + problem);
+  if (const auto problem = process::bootstrap_problem(fn.bootstrap)) {
+    throw core::usage_error("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [" + fn.bootstrap.string() +
+                            "]: " + *problem);
   }
 }
 
@@ -57,47 +46,50 @@ namespace {
 // these limits no new event is started until the oldest finishes: memory stays bounded whatever runs slow.
 constexpr std::size_t max_waiting_outcomes = 4096;
 constexpr std::size_t max_waiting_bytes = std::size_t{64} << 20;
+// After the last invocation, how long the runtimes get to exit before everything is killed and lemu ends.
+constexpr auto end_deadline = std::chrono::seconds(5);
+// A capture line holds an event and an outcome (each up to ~6 MB, more once escaped as a JSON string).
+constexpr std::uint64_t max_capture_line_bytes = std::uint64_t{64} << 20;
 
-// The whole of one `lemu run` on one io_context: a scheduler that hands events to idle environments,
-// starts new ones up to the concurrency limit, and prints outcomes in input order.
+// The whole of one `lemu run` on one io_context: events are read only when an environment can take one
+// (function_scheduler), and outcomes printed in input order.
 class runner {
 public:
-  runner(net::io_context& ioc, const run_options& opt, const events::event_plan& plan)
+  runner(asio::io_context& ioc, const run_options& opt, const events::event_plan& plan)
       : m_ioc(ioc), m_opt(opt), m_reader(plan), m_out(stdout, stderr), m_summary(opt.function.memory_mb),
-        m_tick_timer(ioc), m_signals(ioc, SIGINT, SIGTERM), m_outputs(opt, m_out), m_total(plan.total_events() * opt.repeat),
-        m_started(std::chrono::steady_clock::now()) {
-    if (!opt.json_report.empty()) {
-      m_json.open(opt.json_report, std::ios::out | std::ios::trunc);
-      if (!m_json) throw usage_error(opt.json_report + ": cannot open for writing");
-    }
+        m_tick_timer(ioc), m_signals(ioc, SIGINT, SIGTERM), m_outputs(opt, m_out),
+        m_total(plan.total_events() * opt.repeat), m_started(std::chrono::steady_clock::now()),
+        m_scheduler(ioc.get_executor(), opt.function, m_out,
+                    scheduler_options{opt.concurrency, 0, opt.cold, environment_options{opt.runtime_api_port, false}}) {
     for (const auto& text : opt.ignore) {
       try {
         m_diff_options.ignore.push_back(compare::path_pattern::parse(text));
       } catch (const std::invalid_argument& e) {
-        throw usage_error("--ignore " + text + ": " + e.what());
+        throw core::usage_error("--ignore " + text + ": " + e.what());
       }
     }
     const char* no_color = std::getenv("NO_COLOR");
     m_color = m_out.err_is_terminal() && !(no_color && *no_color);
+    for (const auto& w : plan.warnings()) m_out.log_line("lemu: warning: " + w);
   }
 
   int run() {
-    m_signals.async_wait([this](boost::system::error_code ec, int) {
-      if (!ec) interrupt();
-    });
+    wait_for_signal();
     schedule_tick();
-    net::post(m_ioc, [this] { pump(); });
+    asio::post(m_ioc, [this] { pump(); });
     m_ioc.run();
     finish_output();
-    if (m_interrupted) return exit_interrupted;
-    if (m_opt.update) return exit_ok; // the differences are now the capture
+    if (m_interrupted) return core::exit_interrupted;
+    if (m_opt.update) return core::exit_ok; // the differences are now the capture
     if (m_opt.replay) {
-      if (m_outputs.mismatches() > 0) m_out.log_line("lemu: replay: " + std::to_string(m_outputs.mismatches()) + " of " +
-                                           std::to_string(m_summary.invocations()) + " outcomes differ from the capture");
+      if (m_outputs.mismatches() > 0) {
+        m_out.log_line("lemu: replay: " + std::to_string(m_outputs.mismatches()) + " of " +
+                       std::to_string(m_summary.invocations()) + " outcomes differ from the capture");
+      }
       m_out.flush();
-      return m_outputs.mismatches() == 0 ? exit_ok : exit_failed;
+      return m_outputs.mismatches() == 0 ? core::exit_ok : core::exit_failed;
     }
-    return m_summary.succeeded() == m_summary.invocations() ? exit_ok : exit_failed;
+    return m_summary.succeeded() == m_summary.invocations() ? core::exit_ok : core::exit_failed;
   }
 
 private:
@@ -106,6 +98,7 @@ private:
     events::event meta; // source and line (the payload has gone to the runtime)
     std::optional<std::vector<std::string>> sqs_ids; // message ids when the event is an SQS event
     bool done = false;
+    bool cancelled = false;
     stats::invocation_record record;
     std::string line;   // the stdout line
     std::string payload;                  // the event, kept for --record
@@ -118,41 +111,39 @@ private:
   // Starts as many events as there are environments for, then returns.
   void pump() {
     while (!m_stopping && !m_input_done && m_window.size() < max_waiting_outcomes && m_waiting_bytes < max_waiting_bytes) {
-      if (!m_pool.has_capacity()) return; // all busy: wait for one
+      if (!m_scheduler.can_start_now()) return; // all busy: wait for one
       std::optional<events::event> ev = next_event();
       if (!ev) {
         m_input_done = true;
         break;
       }
       const std::size_t index = m_next_index++;
-      if (m_opt.replay) {
-        capture_entry entry = parse_capture_line(ev->payload); // validated before the run started
-        ev->payload = std::move(entry.payload);
-        m_window.push_back(slot{});
-        m_window.back().capture = std::move(entry);
-      } else {
-        m_window.push_back(slot{});
-      }
+      m_window.push_back(slot{});
       slot& fresh = m_window.back();
-      fresh.meta = events::event{{}, ev->source, ev->line};
-      fresh.sqs_ids = events::sqs_message_ids(ev->payload);
-      if (!m_opt.record_file.empty()) fresh.payload = ev->payload;
+      if (m_opt.replay) {
+        capture_entry entry = parse_capture_line(ev->payload); // checked before the run started
+        ev->payload = entry.event; // kept in the entry too: --update writes it back
+        ev->oversize = ev->payload.size() > core::max_event_bytes ? ev->payload.size() : 0;
+        if (ev->oversize) ev->payload.clear();
+        fresh.capture = std::move(entry);
+      }
+      fresh.meta = events::event{{}, ev->source, ev->line, ev->oversize};
+      if (!ev->oversize) fresh.sqs_ids = events::sqs_message_ids(ev->payload);
+      if (m_keep_payloads) fresh.payload = ev->payload;
 
       core::invocation inv;
       inv.request_id = m_ids.request_id();
       inv.function_arn = m_arn;
       inv.trace_id = m_ids.trace_id();
       inv.timeout = m_opt.function.timeout;
-      if (ev->payload.size() > core::max_event_bytes) {
-        reject(index, inv.request_id, ev->payload.size());
+      if (ev->oversize) {
+        reject(index, inv.request_id, ev->oversize);
         continue;
       }
       inv.payload = std::move(ev->payload);
-      const std::shared_ptr<execution_environment> env = m_pool.acquire();
-      ++m_in_flight;
-      env->invoke(std::move(inv), [this, index, env](invoke_result r) { completed(index, env, std::move(r)); });
+      m_scheduler.submit(std::move(inv), [this, index](invoke_result r) { completed(index, std::move(r)); });
     }
-    if (m_input_done && m_in_flight == 0) stop();
+    if ((m_input_done || m_stopping) && m_scheduler.in_flight() == 0) finish();
   }
 
   std::optional<events::event> next_event() {
@@ -164,8 +155,8 @@ private:
     return ev;
   }
 
-  // An event over the synchronous invoke limit never reaches the function (PROTOCOL.md §4.4).
-  void reject(std::size_t index, const std::string& request_id, std::size_t bytes) {
+  // An event over the synchronous invoke limit never reaches the function (Lambda checks size first).
+  void reject(std::size_t index, const std::string& request_id, std::uint64_t bytes) {
     const slot& s = slot_of(index);
     m_out.log_line("lemu: event " + s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : "") + " is " +
                    std::to_string(bytes) + " bytes, over Lambda's 6291456-byte limit: not sent");
@@ -175,30 +166,31 @@ private:
     invoke_result r;
     r.request_id = request_id;
     r.outcome = core::outcome{core::outcome_kind::rejected, body.dump(), "application/json", "RequestTooLargeException"};
-    finished(index, r, false);
+    finished(index, r);
   }
 
-  // Runs from the environment's completion, never inside invoke(): the next event can go at once.
-  void completed(std::size_t index, const std::shared_ptr<execution_environment>& env, invoke_result r) {
-    --m_in_flight;
-    m_pool.release(env, m_opt.cold); // --cold: every environment serves one event
-    finished(index, r, true);
+  // Runs from the scheduler's completion, never inside submit(): the next event can go at once.
+  void completed(std::size_t index, invoke_result r) {
+    finished(index, r);
     pump();
   }
 
   slot& slot_of(std::size_t index) { return m_window[index - m_first_index]; }
 
-  void finished(std::size_t index, const invoke_result& r, bool reached_runtime) {
+  void finished(std::size_t index, const invoke_result& r) {
     slot& s = slot_of(index);
+    s.done = true;
+    if (r.outcome.kind == core::outcome_kind::cancelled) {
+      s.cancelled = true; // stopped by lemu: not an outcome of the function, recorded nowhere
+      print_ready();
+      return;
+    }
     stats::invocation_record& rec = s.record;
     rec.index = index;
     rec.source = s.meta.source;
     rec.line = s.meta.line;
     fill_record(rec, r, m_opt.function.memory_mb, m_started);
-    if (reached_runtime) {
-      m_out.log_line(stats::end_line(rec.request_id));
-      m_out.log_line(stats::report_line(rec));
-    }
+    if (r.memory_method[0] != '\0') m_summary.set_memory_method(r.memory_method);
     if (s.sqs_ids) {
       const auto batch = events::evaluate_sqs_batch(*s.sqs_ids, r.outcome.ok(), r.outcome.payload);
       rec.sqs = stats::sqs_batch{batch.messages, batch.failed, batch.whole_batch_reason};
@@ -210,19 +202,18 @@ private:
                        ": " + ids);
       }
     }
-    if (s.capture && s.capture->expected) {
-      s.diffs = compare_outcome(*s.capture->expected, r.outcome, m_diff_options);
+    if (s.capture && !s.capture->side.empty()) {
+      s.diffs = compare_outcome(*s.capture, r.outcome, m_diff_options);
       s.mismatch = !s.diffs.empty();
       if (s.mismatch) {
-        m_out.log_line("lemu: replay: " + case_name(s) + ": the outcome differs from the capture:");
+        m_out.log_line("lemu: replay: " + where(s) + ": the outcome differs from the capture:");
         m_out.text(compare::render(s.diffs, m_color));
       }
     } else if (m_opt.replay && !r.outcome.ok()) {
       s.mismatch = true; // nothing recorded: the event is expected to succeed
     }
-    s.line = outcome_line(r.outcome);
+    s.line = format_outcome(r.outcome);
     if (m_keep_outcomes) s.outcome = r.outcome;
-    s.done = true;
     m_waiting_bytes += s.line.size();
     ++m_finished;
     if (rec.status != stats::status::success) ++m_failed;
@@ -233,29 +224,42 @@ private:
   void print_ready() {
     while (!m_window.empty() && m_window.front().done) {
       slot& s = m_window.front();
-      m_out.outcome_line(s.line);
-      m_summary.add(s.record);
-      m_environment_summary.add(s.record);
-      if (m_json.is_open()) m_json << stats::to_json(s.record).dump() << '\n';
-      m_outputs.add(finished_invocation{s.record, case_name(s), s.payload, s.outcome,
-                                        s.capture ? &*s.capture : nullptr, s.diffs, s.mismatch, s.line});
-      m_waiting_bytes -= s.line.size();
+      if (s.cancelled) {
+        m_summary.add_cancelled();
+      } else {
+        m_out.write_outcome(s.line);
+        m_summary.add(s.record);
+        m_environment_summary.add(s.record);
+        const std::string name = case_name(s);
+        m_outputs.add(finished_invocation{s.record, name, s.payload, s.outcome, s.capture ? &*s.capture : nullptr, s.diffs,
+                                          s.mismatch, s.line});
+        m_waiting_bytes -= s.line.size();
+      }
       m_window.pop_front();
       ++m_first_index;
     }
     m_out.invocation_finished();
   }
 
-  // The name of an event in diffs and reports: the capture's meta.name, else where it came from.
+  // The name of an event in reports: the capture's meta.name, else where it came from.
   static std::string case_name(const slot& s) {
     if (s.capture && !s.capture->name.empty()) return s.capture->name;
+    return location(s);
+  }
+  static std::string location(const slot& s) {
     return s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : std::string());
+  }
+  // An event in log lines: where it is, and its meta.name when it has one.
+  static std::string where(const slot& s) {
+    const std::string at = location(s);
+    if (s.capture && !s.capture->name.empty() && s.capture->name != at) return at + " (" + s.capture->name + ")";
+    return at;
   }
 
   void schedule_tick() {
     m_tick_timer.expires_after(std::chrono::milliseconds(100));
     m_tick_timer.async_wait([this](boost::system::error_code ec) {
-      if (ec || m_stopping) return;
+      if (ec || m_finishing) return;
       update_progress();
       m_out.flush();
       schedule_tick();
@@ -274,19 +278,50 @@ private:
     m_out.progress(line);
   }
 
-  void interrupt() {
-    m_interrupted = true;
-    m_out.log_line("lemu: interrupted: stopping the function");
-    stop();
+  // Ctrl-C (or SIGTERM): the invocations in flight are cancelled and the functions stopped; the summary
+  // follows. A second one stops at once, whatever is still running.
+  void wait_for_signal() {
+    m_signals.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      if (!m_interrupted) {
+        m_interrupted = true;
+        m_out.log_line("lemu: interrupted: stopping the function (Ctrl-C again to stop at once)");
+        m_stopping = true;
+        m_scheduler.stop_all();
+        wait_for_signal();
+      } else {
+        m_out.log_line("lemu: stopping now");
+        m_scheduler.stop_all();
+        m_ioc.stop();
+      }
+      m_out.flush();
+    });
   }
 
-  void stop() {
-    if (m_stopping) return;
-    m_stopping = true;
-    // An invocation in flight ends (posted) as killed; its outcome is printed when it arrives.
-    m_pool.shutdown_all();
+  // Every event ran (or the run was interrupted): stop the environments, then end the loop once every
+  // runtime is reaped. Ctrl-C keeps working meanwhile; past end_deadline everything is killed at once.
+  void finish() {
+    if (m_finishing) return;
+    m_finishing = true;
+    m_scheduler.stop_idle();
     m_tick_timer.cancel();
-    m_signals.cancel();
+    wait_for_runtimes(std::chrono::steady_clock::now() + end_deadline);
+  }
+
+  void wait_for_runtimes(std::chrono::steady_clock::time_point deadline) {
+    if (process::child::running_count() == 0) {
+      m_signals.cancel();
+      return;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      m_scheduler.stop_all();
+      m_ioc.stop();
+      return;
+    }
+    m_tick_timer.expires_after(std::chrono::milliseconds(5));
+    m_tick_timer.async_wait([this, deadline](boost::system::error_code ec) {
+      if (!ec) wait_for_runtimes(deadline);
+    });
   }
 
   void finish_output() {
@@ -296,69 +331,101 @@ private:
     m_out.text(m_summary.render_table());
     m_out.text(m_environment_summary.render_table());
     m_out.flush();
-    if (m_json.is_open()) m_json.flush();
   }
 
-  net::io_context& m_ioc;
+  asio::io_context& m_ioc;
   const run_options& m_opt;
   events::event_reader m_reader;
   output m_out;
   stats::run_summary m_summary;
   stats::environment_summary m_environment_summary;
-  net::steady_timer m_tick_timer;
-  net::signal_set m_signals;
-  std::ofstream m_json;
+  asio::steady_timer m_tick_timer;
+  asio::signal_set m_signals;
   run_outputs m_outputs;
   compare::diff_options m_diff_options;
   bool m_color = false;
   const bool m_keep_outcomes = !m_opt.record_file.empty() || m_opt.update || !m_opt.junit_file.empty() || !m_opt.html_file.empty();
+  const bool m_keep_payloads = !m_opt.record_file.empty();
   core::id_generator m_ids;
   const std::string m_arn = m_opt.function.function_arn();
   const std::size_t m_total;
   const std::chrono::steady_clock::time_point m_started;
+  function_scheduler m_scheduler;
 
-  environment_pool m_pool{m_ioc.get_executor(), m_opt.function, m_out, m_opt.concurrency,
-                          environment_options{m_opt.runtime_api_port}};
   std::deque<slot> m_window;     // from the oldest unprinted event to the newest started
   std::size_t m_first_index = 0; // index of m_window.front()
   std::size_t m_next_index = 0;
   std::size_t m_waiting_bytes = 0;
-  std::size_t m_in_flight = 0;
   std::size_t m_finished = 0, m_failed = 0;
   std::size_t m_pass = 0;
   bool m_input_done = false;
   bool m_stopping = false;
+  bool m_finishing = false;
   bool m_interrupted = false;
 };
 
-} // namespace
-
 // Every line of the captures must be a capture record, checked before anything runs.
-static void check_captures(const events::event_plan& plan) {
+void check_captures(const events::event_plan& plan) {
   events::event_reader reader(plan);
   while (auto ev = reader.next()) {
+    const std::string where = ev->source + (ev->line ? ":" + std::to_string(ev->line) : std::string());
+    if (ev->oversize) throw core::usage_error(where + ": a capture line over " + std::to_string(max_capture_line_bytes) + " bytes");
     try {
       (void)parse_capture_line(ev->payload);
     } catch (const std::invalid_argument& e) {
-      throw usage_error(ev->source + (ev->line ? ":" + std::to_string(ev->line) : std::string()) + ": " + e.what());
+      throw core::usage_error(where + ": " + e.what());
     }
   }
 }
 
+// Inputs the run reads, and outputs it writes: no output may be an input, nor two outputs one file.
+void check_files(const run_options& o, const events::event_plan& plan) {
+  std::vector<named_path> inputs{{"the bootstrap", o.function.bootstrap.string()}};
+  if (!o.env_file.empty()) inputs.push_back({"--env-file", o.env_file});
+  const std::string input_option = o.replay ? "the capture" : "--event";
+  for (const auto& f : plan.files()) {
+    if (f.display_name != "-") inputs.push_back({input_option, f.path.rfind("/proc/self/fd/", 0) == 0 ? f.display_name : f.path});
+  }
+  std::vector<named_path> outputs;
+  if (!o.record_file.empty()) outputs.push_back({"--record", o.record_file});
+  if (!o.json_report.empty()) outputs.push_back({"--json", o.json_report});
+  if (!o.junit_file.empty()) outputs.push_back({"--junit", o.junit_file});
+  if (!o.html_file.empty()) outputs.push_back({"--html", o.html_file});
+  refuse_overlaps(inputs, outputs);
+}
+
+} // namespace
+
 int run(const run_options& options) {
   check_bootstrap(options.function);
-  if (options.events.empty()) throw usage_error("no event given: pass --event FILE (a .json, .jsonl, a directory, or - for stdin)");
-  if (options.repeat == 0) throw usage_error("--repeat must be at least 1");
-  if (options.concurrency == 0) throw usage_error("--concurrency must be at least 1");
+  if (options.events.empty()) throw core::usage_error("no event given: pass --event FILE (a .json, .jsonl, a directory, or - for stdin)");
+  if (options.repeat == 0) throw core::usage_error("--repeat must be at least 1");
+  if (options.concurrency == 0) throw core::usage_error("--concurrency must be at least 1");
   if (options.concurrency > 1 && options.runtime_api_port != 0) {
-    throw usage_error("--runtime-api-port serves one environment: it cannot be combined with --concurrency above 1");
+    throw core::usage_error("--runtime-api-port serves one environment: it cannot be combined with --concurrency above 1");
   }
-  if (options.update && options.repeat > 1) throw usage_error("--update rewrites each capture once: it cannot be combined with --repeat");
-  const events::event_plan plan = events::event_plan::prepare(options.events);
+  if (options.update && options.repeat > 1) throw core::usage_error("--update rewrites each capture once: it cannot be combined with --repeat");
+  events::input_options input;
+  input.display_names = options.event_names;
+  if (options.replay) {
+    input.max_event_bytes = max_capture_line_bytes;
+    input.lines_only = true;             // a capture is JSON Lines whatever its name
+    input.tolerate_cut_last_line = true; // a recorder killed mid-line leaves one
+  }
+  const events::event_plan plan = events::event_plan::prepare(options.events, input);
   if (options.replay) check_captures(plan);
+  check_files(options, plan);
 
   std::signal(SIGPIPE, SIG_IGN); // a runtime that closes its connection must not kill lemu
-  net::io_context ioc(1);
+  asio::io_context ioc(1);
+  if (options.runtime_api_port != 0) {
+    try {
+      auto probe = net::listen_on(ioc.get_executor(), "127.0.0.1", options.runtime_api_port); // a port in use is bad usage
+    } catch (const std::system_error& e) {
+      throw core::usage_error(e.what());
+    }
+  }
+  process::watchdog::start();
   runner r(ioc, options, plan);
   return r.run();
 }

@@ -1,33 +1,25 @@
 #pragma once
-// `lemu run`: feeds events to a function's bootstrap through up to N execution environments kept warm,
-// and reports every invocation (stdout: outcomes in input order; stderr: logs, START/END/REPORT, a
-// progress line on terminals, the summary; optional JSON report).
+// `lemu run` and `lemu replay`: feed events to a function's bootstrap through up to N execution
+// environments kept warm, and report every invocation (stdout: outcomes in input order; stderr: logs,
+// START/END/REPORT, a progress line on terminals, the summary; optional JSON, JUnit, HTML reports and
+// capture).
 
+#include <lemu/core/exit_codes.hpp>
 #include <lemu/core/function_config.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace lemu::app {
 
-// Exit codes (README "Exit codes").
-inline constexpr int exit_ok = 0;          // every invocation succeeded
-inline constexpr int exit_failed = 1;      // at least one invocation failed
-inline constexpr int exit_usage = 2;       // bad usage or bad input; nothing was run
-inline constexpr int exit_interrupted = 130; // SIGINT/SIGTERM: functions stopped, partial summary printed
-
-// Bad usage or input, found before anything runs: the CLI prints "lemu: error: <what>" and exits 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 struct run_options {
   core::function_config function;
   std::vector<std::string> events; // --event specs, in order
-  std::size_t repeat = 1;          // --repeat: run the whole list this many times
+  std::vector<std::string> event_names; // how to show each spec ("" : as given), e.g. a bundled event's name
+  std::string env_file;            // --env-file, an input that no output may overwrite
+  std::size_t repeat = 1;          // --repeat: run the whole event list this many times
   std::string json_report;         // --json FILE: one JSON record per invocation (JSON Lines); "" for none
   std::uint16_t runtime_api_port = 0; // --runtime-api-port: a fixed port instead of an ephemeral one
   std::size_t concurrency = 1;     // --concurrency: execution environments at most at once
@@ -42,12 +34,13 @@ struct run_options {
   bool update = false;             // --update: rewrite the captures with the new outcomes
 };
 
-// Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).
+// Throws core::usage_error when the bootstrap cannot be started as it is: missing, not executable, a
+// directory, or a script whose #! interpreter is missing (Lambda: Runtime.InvalidEntrypoint).
 void check_bootstrap(const core::function_config& fn);
 
-// Runs everything and returns the exit code. Throws usage_error (or events::input_error) for bad input.
-// In replay mode the exit code is 1 when an outcome differs from its recording (or an event without a
-// recording fails), not when a recorded failure happens again.
+// Runs everything and returns the exit code. Throws core::usage_error (or events::input_error) for bad
+// input. In replay mode the exit code is 1 when an outcome differs from its recording (or an event without
+// a recording fails), not when a recorded failure happens again.
 int run(const run_options& options);
 
 } // namespace lemu::app

@@ -1,5 +1,6 @@
 #include <lemu/app/run_outputs.hpp>
 
+#include <lemu/core/exit_codes.hpp>
 #include <lemu/report/html.hpp>
 
 #include <cstdio>
@@ -9,30 +10,32 @@
 namespace lemu::app {
 
 run_outputs::run_outputs(const run_options& options, output& out) : m_opt(options), m_out(out) {
-  if (!options.record_file.empty()) {
-    m_record.open(options.record_file, std::ios::out | std::ios::trunc);
-    if (!m_record) throw usage_error(options.record_file + ": cannot open for writing");
+  if (!options.record_file.empty()) m_record = std::make_unique<line_file>(options.record_file, line_file::mode::truncate);
+  if (!options.json_report.empty()) m_json = std::make_unique<line_file>(options.json_report, line_file::mode::truncate);
+}
+
+run_outputs::~run_outputs() {
+  for (auto& [source, u] : m_updates) {
+    u.file.reset();
+    std::remove(u.temporary.c_str()); // only finish() puts a rewrite in place
   }
 }
 
+void run_outputs::write_line(line_file& f, std::string_view line) {
+  if (!f.write_line(line) && !f.error().empty()) m_out.log_line("lemu: " + f.error());
+}
+
 void run_outputs::add(const finished_invocation& s) {
-const stats::invocation_record& rec = s.record;
-  if (m_record.is_open()) {
-    capture_meta meta{{}, rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source, iso8601_now(),
-                      stats::to_string(rec.status), rec.duration_ms};
-    m_record << capture_line(s.payload, s.outcome, meta) << '\n';
+  const stats::invocation_record& rec = s.record;
+  if (m_json) write_line(*m_json, stats::to_json(rec).dump());
+  if (m_record) {
+    const std::string where = rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source;
+    const capture_meta meta{s.name, where, iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
+    write_line(*m_record, capture_line(s.payload, s.outcome, meta));
   }
   if (m_opt.update && s.capture != nullptr) {
-    nlohmann::ordered_json line = s.capture->line;
-    line.erase("response");
-    line.erase("error");
-    line[s.outcome.ok() ? "response" : "error"] = outcome_value(s.outcome);
-    nlohmann::ordered_json& meta = line["meta"];
-    if (!meta.is_object()) meta = nlohmann::ordered_json::object();
-    meta["time"] = iso8601_now();
-    meta["status"] = stats::to_string(rec.status);
-    meta["duration_ms"] = rec.duration_ms;
-    update_stream(rec.source) << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    const capture_meta meta{{}, {}, iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
+    write_line(update_stream(rec.source), updated_capture_line(*s.capture, s.outcome, meta));
   }
   if (!m_opt.junit_file.empty() || !m_opt.html_file.empty()) {
     report::test_case c;
@@ -58,38 +61,44 @@ const stats::invocation_record& rec = s.record;
   if (s.mismatch) ++m_mismatches;
 }
 
-// --update writes each capture file anew beside it, then renames it over the original at the end.
-std::ofstream& run_outputs::update_stream(const std::string& source) {
+// --update writes each capture anew beside the file it is (symlinks followed), then renames it over that
+// file at the end, with the original's permissions.
+line_file& run_outputs::update_stream(const std::string& source) {
   auto it = m_updates.find(source);
   if (it == m_updates.end()) {
-    it = m_updates.emplace(source, std::ofstream(source + ".lemu-update", std::ios::out | std::ios::trunc)).first;
-    if (!it->second) throw usage_error(source + ".lemu-update: cannot open for writing");
+    update u;
+    u.target = resolved_target(source);
+    u.temporary = u.target + ".lemu-update-" + std::to_string(::getpid());
+    u.file = std::make_unique<line_file>(u.temporary, line_file::mode::truncate);
+    it = m_updates.emplace(source, std::move(u)).first;
   }
-  return it->second;
+  return *it->second.file;
 }
 
 void run_outputs::finish_updates(bool interrupted) {
-  for (auto& [source, stream] : m_updates) {
-    stream.close();
-    const std::string tmp = source + ".lemu-update";
-    if (interrupted || !stream) {
-      std::remove(tmp.c_str()); // a partial rewrite never replaces a capture
-    } else if (std::rename(tmp.c_str(), source.c_str()) != 0) {
-      m_out.log_line("lemu: cannot replace " + source + " (the new capture is in " + tmp + ")");
+  for (auto& [source, u] : m_updates) {
+    const bool written = u.file->error().empty();
+    u.file.reset();
+    std::string why;
+    if (interrupted || !written) {
+      std::remove(u.temporary.c_str()); // a partial rewrite never replaces a capture
+    } else if (!replace_keeping(u.temporary, u.target, why)) {
+      m_out.log_line("lemu: cannot replace " + source + " (" + why + "; the new capture is in " + u.temporary + ")");
     } else {
       m_out.log_line("lemu: updated " + source);
     }
   }
+  m_updates.clear();
 }
 
 void run_outputs::write_reports(const stats::run_summary& summary) {
   char host[256] = "localhost";
   ::gethostname(host, sizeof host - 1);
   const std::string now = iso8601_now();
+  std::string why;
   if (!m_opt.junit_file.empty()) {
-    std::ofstream f(m_opt.junit_file, std::ios::out | std::ios::trunc);
-    f << report::render_junit(m_opt.replay ? "lemu replay" : "lemu run", m_cases, now.substr(0, 19), host);
-    if (!f) m_out.log_line("lemu: cannot write " + m_opt.junit_file);
+    const std::string xml = report::render_junit(m_opt.replay ? "lemu replay" : "lemu run", m_cases, now.substr(0, 19), host);
+    if (!write_atomically(m_opt.junit_file, xml, why)) m_out.log_line("lemu: " + why);
   }
   if (!m_opt.html_file.empty()) {
     report::html_input in;
@@ -98,17 +107,13 @@ void run_outputs::write_reports(const stats::run_summary& summary) {
     in.summary = &summary;
     in.records = std::move(m_html_records);
     in.failures = std::move(m_failures);
-    std::ofstream f(m_opt.html_file, std::ios::out | std::ios::trunc);
-    f << report::render_html(in);
-    if (!f) m_out.log_line("lemu: cannot write " + m_opt.html_file);
+    if (!write_atomically(m_opt.html_file, report::render_html(in), why)) m_out.log_line("lemu: " + why);
   }
 }
-
 
 void run_outputs::finish(bool interrupted, const stats::run_summary& summary) {
   finish_updates(interrupted);
   write_reports(summary);
-  if (m_record.is_open()) m_record.flush();
 }
 
 } // namespace lemu::app

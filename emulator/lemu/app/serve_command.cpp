@@ -1,7 +1,8 @@
 #include <lemu/app/serve_command.hpp>
 
 #include <lemu/app/capture.hpp>
-#include <lemu/app/environment_pool.hpp>
+#include <lemu/app/files.hpp>
+#include <lemu/app/function_scheduler.hpp>
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/app/run_command.hpp>
@@ -10,9 +11,11 @@
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
 #include <lemu/gateway/redact.hpp>
+#include <lemu/process/child.hpp>
+#include <lemu/process/watchdog.hpp>
 #include <lemu/stats/environments.hpp>
-#include <lemu/stats/report.hpp>
 #include <lemu/stats/summary.hpp>
+#include <lemu/util/json_text.hpp>
 #include <lemu/util/text.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -23,8 +26,6 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
-#include <deque>
-#include <fstream>
 #include <functional>
 #include <memory>
 
@@ -44,21 +45,17 @@ struct invocation_meta {
   std::string payload; // the event, kept only when recording
 };
 
-// One function behind the server: its environments, the invocations waiting for one, its statistics.
+// One function behind the server: its scheduler (environments and queue) and its statistics.
 struct function_service {
-  function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency)
-      : fn(f), arn(f.function_arn()), pool(ex, fn, out, concurrency, environment_options{0, true}), summary(f.memory_mb) {}
-
-  struct queued {
-    core::invocation inv;
-    std::function<void(invoke_result)> done;
-  };
+  function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency,
+                   std::size_t max_queue)
+      : fn(f), arn(f.function_arn()),
+        scheduler(ex, fn, out, scheduler_options{concurrency, max_queue, false, environment_options{0, true}}),
+        summary(f.memory_mb) {}
 
   const core::function_config& fn;
   const std::string arn;
-  environment_pool pool;
-  std::deque<queued> queue;
-  std::size_t in_flight = 0;
+  function_scheduler scheduler;
   std::size_t next_index = 0;
   stats::run_summary summary;
   stats::environment_summary environments;
@@ -80,25 +77,32 @@ public:
   server_app(net::io_context& ioc, const serve_options& opt)
       : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc), m_started(clock::now()) {
     for (const auto& fn : opt.functions) {
-      m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency));
+      m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue));
     }
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
-    if (!opt.record_file.empty()) {
-      m_record.open(opt.record_file, std::ios::out | std::ios::app);
-      if (!m_record) throw usage_error(opt.record_file + ": cannot open for appending");
-    }
-    if (!opt.json_report.empty()) {
-      m_json.open(opt.json_report, std::ios::out | std::ios::trunc);
-      if (!m_json) throw usage_error(opt.json_report + ": cannot open for writing");
-    }
-    gateway::http_server_options invoke_options{opt.host, opt.port, api::max_sync_payload + 1};
+    if (!opt.record_file.empty()) m_record = std::make_unique<line_file>(opt.record_file, line_file::mode::append);
+    if (!opt.json_report.empty()) m_json = std::make_unique<line_file>(opt.json_report, line_file::mode::truncate);
+    gateway::http_server_options invoke_options;
+    invoke_options.host = opt.host;
+    invoke_options.port = opt.port;
+    invoke_options.body_limit = api::max_sync_payload + 1;
+    invoke_options.max_connections = opt.max_connections;
+    invoke_options.timeouts = opt.timeouts;
+    invoke_options.error_page = api::server_error_page;
+    invoke_options.name = "serve: invoke api";
     m_invoke_server = gateway::http_server::create(
         ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
           on_invoke(std::move(in), std::move(respond));
         },
         invoke_options);
     if (m_front_door) {
-      gateway::http_server_options api_options{opt.host, opt.api_port, core::max_event_bytes + 1};
+      gateway::http_server_options api_options;
+      api_options.host = opt.host;
+      api_options.port = opt.api_port;
+      api_options.body_limit = core::max_event_bytes + 1;
+      api_options.max_connections = opt.max_connections;
+      api_options.timeouts = opt.timeouts;
+      api_options.name = "serve: front door";
       m_api_server = gateway::http_server::create(
           ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
             on_api_request(std::move(in), std::move(respond));
@@ -115,7 +119,7 @@ public:
     schedule_tick();
     m_ioc.run();
     print_summary();
-    return exit_ok;
+    return m_killing ? core::exit_interrupted : core::exit_ok;
   }
 
 private:
@@ -181,10 +185,11 @@ private:
     inv.timeout = svc.fn.timeout;
     inv.client_context = std::move(req.client_context);
     inv.payload = std::move(req.payload);
-    invocation_meta meta{"invoke " + svc.fn.function_name, m_record.is_open() ? inv.payload : std::string()};
+    invocation_meta meta{"invoke " + svc.fn.function_name, m_record ? inv.payload : std::string()};
 
     if (req.type == api::invocation_type::event) {
       auto done = [this, &svc, meta = std::move(meta)](invoke_result r) mutable {
+        if (r.outcome.kind == core::outcome_kind::cancelled) return svc.summary.add_cancelled(); // recorded nowhere
         finished(svc, meta, r);
         if (!r.outcome.ok()) {
           m_out.log_line("lemu: asynchronous invocation " + r.request_id + " failed (" + r.outcome.error_type +
@@ -197,7 +202,11 @@ private:
     }
 
     const bool tail = req.tail;
-    auto done = [this, &svc, meta = std::move(meta), answer = std::move(answer), respond, tail](invoke_result r) mutable {
+    auto done = [this, &svc, meta = std::move(meta), answer = std::move(answer), respond, tail, request_id](invoke_result r) mutable {
+      if (r.outcome.kind == core::outcome_kind::cancelled) {
+        svc.summary.add_cancelled();
+        return respond(api::error_response(api::cancelled(), request_id));
+      }
       const std::string log = finished(svc, meta, r, tail);
       answer.status = 200;
       if (!r.outcome.ok()) with_header(answer, "X-Amz-Function-Error", "Unhandled");
@@ -268,9 +277,13 @@ private:
     inv.function_arn = svc.arn;
     inv.trace_id = m_ids.trace_id();
     inv.timeout = svc.fn.timeout;
-    invocation_meta meta{line, m_record.is_open() ? inv.payload : std::string()};
+    invocation_meta meta{line, m_record ? inv.payload : std::string()};
 
     auto done = [this, &svc, meta = std::move(meta), respond, line, started](invoke_result r) mutable {
+      if (r.outcome.kind == core::outcome_kind::cancelled) {
+        svc.summary.add_cancelled();
+        return respond(http_response{503, {{"Content-Type", "application/json"}}, R"({"message":"Service Unavailable"})"});
+      }
       finished(svc, meta, r);
       http_response answer;
       if (r.outcome.ok()) {
@@ -297,58 +310,14 @@ private:
     respond(http_response{413, {{"Content-Type", "application/json"}}, R"({"message":"Request Entity Too Large"})"});
   }
 
-  // ---- scheduling --------------------------------------------------------------------------------------
+  // ---- scheduling ----------------------------------------------------------------------------------------
 
   // Runs the invocation now, or queues it; false when the queue is full (nothing was run).
   bool submit(function_service& svc, core::invocation inv, std::function<void(invoke_result)> done) {
-    if (!svc.queue.empty() || !svc.pool.has_capacity()) {
-      if (svc.queue.size() >= m_opt.max_queue) return false;
-      svc.queue.push_back({std::move(inv), std::move(done)});
-      return true;
-    }
-    start(svc, std::move(inv), std::move(done));
-    return true;
-  }
-
-  void start(function_service& svc, core::invocation inv, std::function<void(invoke_result)> done) {
-    std::shared_ptr<execution_environment> env;
-    try {
-      env = svc.pool.acquire();
-    } catch (const std::system_error& e) {
-      m_out.log_line(std::string("lemu: cannot start ") + svc.fn.function_name + ": " + e.what());
-      invoke_result r;
-      r.request_id = inv.request_id;
-      r.outcome = core::runtime_exit_outcome(inv.request_id, core::process_exit{false, 127, 0});
+    return svc.scheduler.submit(std::move(inv), [this, done = std::move(done)](invoke_result r) {
       done(std::move(r));
-      return;
-    }
-    ++svc.in_flight;
-    env->invoke(std::move(inv), [this, &svc, env, done = std::move(done)](invoke_result r) {
-      --svc.in_flight;
-      svc.pool.release(env);
-      done(std::move(r));
-      pump(svc);
       if (m_stopping) finish_if_idle();
     });
-  }
-
-  void pump(function_service& svc) {
-    while (!svc.queue.empty()) {
-      if (m_killing) {
-        // Stopping at once: what waits is never run; it ends as a killed runtime would.
-        auto q = std::move(svc.queue.front());
-        svc.queue.pop_front();
-        invoke_result r;
-        r.request_id = q.inv.request_id;
-        r.outcome = core::runtime_exit_outcome(q.inv.request_id, core::process_exit{true, 0, SIGKILL});
-        q.done(std::move(r));
-        continue;
-      }
-      if (!svc.pool.has_capacity()) return;
-      auto q = std::move(svc.queue.front());
-      svc.queue.pop_front();
-      start(svc, std::move(q.inv), std::move(q.done));
-    }
   }
 
   // Records a finished invocation (END/REPORT, summary, JSON report, capture); returns its log when
@@ -360,16 +329,11 @@ private:
     fill_record(rec, r, svc.fn.memory_mb, m_started);
     std::string log;
     if (want_log) log = r.log;
-    if (r.environment_id != 0) { // it reached a runtime
-      const std::string end = stats::end_line(rec.request_id), report = stats::report_line(rec);
-      m_out.log_line(end);
-      m_out.log_line(report);
-      if (want_log) log += end + "\n" + report + "\n";
-    }
+    if (r.memory_method[0] != '\0') svc.summary.set_memory_method(r.memory_method);
     svc.summary.add(rec);
     svc.environments.add(rec);
-    if (m_json.is_open()) m_json << stats::to_json(rec).dump() << '\n';
-    if (m_record.is_open()) record(meta, r, rec);
+    if (m_json) write_line(*m_json, stats::to_json(rec).dump());
+    if (m_record) record(meta, r, rec);
     m_out.invocation_finished();
     return log;
   }
@@ -381,6 +345,7 @@ private:
     core::outcome outcome = r.outcome;
     if (!m_opt.record_secrets) {
       const auto redact = [](std::string& json_text) {
+        if (!util::is_valid_json(json_text)) return; // not JSON, or too deep to hold safely: nothing to redact
         auto doc = nlohmann::ordered_json::parse(json_text, nullptr, false);
         if (!doc.is_discarded() && gateway::redact_secrets(doc) > 0) json_text = doc.dump();
       };
@@ -388,8 +353,11 @@ private:
       redact(outcome.payload);
     }
     const capture_meta cm{meta.source, "serve", iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
-    m_record << capture_line(event, outcome, cm) << '\n';
-    m_record.flush(); // a capture line is whole on disk as soon as its invocation ends
+    write_line(*m_record, capture_line(event, outcome, cm)); // whole on disk as soon as its invocation ends
+  }
+
+  void write_line(line_file& f, std::string_view line) {
+    if (!f.write_line(line) && !f.error().empty()) m_out.log_line("lemu: " + f.error());
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
@@ -400,24 +368,24 @@ private:
       if (!m_stopping) {
         std::size_t in_flight = 0, queued = 0;
         for (const auto& f : m_functions) {
-          in_flight += f->in_flight;
-          queued += f->queue.size();
+          in_flight += f->scheduler.in_flight();
+          queued += f->scheduler.queued();
         }
         m_out.log_line("lemu: stopping: " + std::to_string(in_flight) + " invocations in flight, " +
-                       std::to_string(queued) + " queued (Ctrl-C again to kill them)");
+                       std::to_string(queued) + " queued (Ctrl-C again to cancel them)");
         m_stopping = true;
         m_invoke_server->stop();
         if (m_api_server) m_api_server->stop();
         wait_for_signal();
         finish_if_idle();
-      } else {
-        m_out.log_line("lemu: stopping now: killing the functions");
+      } else if (!m_killing) {
+        m_out.log_line("lemu: stopping now: cancelling what is left");
         m_killing = true;
-        for (const auto& f : m_functions) {
-          f->pool.shutdown_all();
-          pump(*f);
-        }
+        for (const auto& f : m_functions) f->scheduler.stop_all(); // each caller gets its answer, cancelled
+        wait_for_signal();
         finish_if_idle();
+      } else {
+        m_ioc.stop(); // a third: whatever is still running is killed as lemu exits
       }
       m_out.flush();
     });
@@ -426,12 +394,28 @@ private:
   void finish_if_idle() {
     if (m_finished) return;
     for (const auto& f : m_functions) {
-      if (f->in_flight > 0 || !f->queue.empty()) return;
+      if (f->scheduler.in_flight() > 0 || f->scheduler.queued() > 0) return;
     }
     m_finished = true;
-    for (const auto& f : m_functions) f->pool.shutdown_all();
-    m_signals.cancel();
+    for (const auto& f : m_functions) f->scheduler.stop_all();
     m_tick.cancel();
+    wait_for_runtimes(clock::now() + std::chrono::seconds(5));
+  }
+
+  // Ends the loop once every runtime is reaped (Ctrl-C still works meanwhile); past `deadline`, at once.
+  void wait_for_runtimes(clock::time_point deadline) {
+    if (process::child::running_count() == 0) {
+      m_signals.cancel();
+      return;
+    }
+    if (clock::now() > deadline) {
+      m_ioc.stop();
+      return;
+    }
+    m_tick.expires_after(std::chrono::milliseconds(5));
+    m_tick.async_wait([this, deadline](boost::system::error_code ec) {
+      if (!ec) wait_for_runtimes(deadline);
+    });
   }
 
   void schedule_tick() {
@@ -450,7 +434,6 @@ private:
       m_out.text(f->environments.render_table());
     }
     m_out.flush();
-    if (m_json.is_open()) m_json.flush();
   }
 
   net::io_context& m_ioc;
@@ -463,33 +446,41 @@ private:
   std::vector<std::unique_ptr<function_service>> m_functions;
   std::optional<gateway::front_door> m_front_door;
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
-  std::ofstream m_record, m_json;
+  std::unique_ptr<line_file> m_record, m_json;
   bool m_stopping = false, m_killing = false, m_finished = false;
 };
 
 } // namespace
 
 int serve(const serve_options& options) {
-  if (options.functions.empty()) throw usage_error("no function given");
+  if (options.functions.empty()) throw core::usage_error("no function given");
   for (const auto& fn : options.functions) check_bootstrap(fn);
+  std::vector<named_path> inputs;
+  for (const auto& fn : options.functions) inputs.push_back({"the bootstrap of " + fn.function_name, fn.bootstrap.string()});
+  if (!options.env_file.empty()) inputs.push_back({"--env-file", options.env_file});
+  std::vector<named_path> outputs;
+  if (!options.record_file.empty()) outputs.push_back({"--record", options.record_file});
+  if (!options.json_report.empty()) outputs.push_back({"--json", options.json_report});
+  refuse_overlaps(inputs, outputs);
   for (std::size_t i = 0; i < options.functions.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (options.functions[i].function_name == options.functions[j].function_name) {
-        throw usage_error("two functions are named " + options.functions[i].function_name + " (name them: --function NAME=PATH)");
+        throw core::usage_error("two functions are named " + options.functions[i].function_name + " (name them: --function NAME=PATH)");
       }
     }
   }
-  if (options.concurrency == 0) throw usage_error("--concurrency must be at least 1");
+  if (options.concurrency == 0) throw core::usage_error("--concurrency must be at least 1");
   if (options.front_door) {
     for (const auto& r : options.front_door->routes) {
       if (r.function.empty()) continue;
       const bool known = std::any_of(options.functions.begin(), options.functions.end(),
                                      [&](const auto& fn) { return fn.function_name == r.function; });
-      if (!known) throw usage_error("--route " + r.key() + "=" + r.function + ": no function is named " + r.function);
+      if (!known) throw core::usage_error("--route " + r.key() + "=" + r.function + ": no function is named " + r.function);
     }
   }
   std::signal(SIGPIPE, SIG_IGN);
   net::io_context ioc(1);
+  process::watchdog::start();
   server_app app(ioc, options);
   return app.run();
 }

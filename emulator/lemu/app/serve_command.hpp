@@ -2,13 +2,16 @@
 // `lemu serve`: functions kept warm behind the Lambda Invoke API (for the AWS CLI and SDKs) and an HTTP
 // front door that turns requests into API Gateway REST / HTTP API / function URL events (README "lemu serve").
 //
-// Each function has up to `concurrency` execution environments; an invocation that finds them all busy
-// waits in a queue of at most `max_queue` (then 429 TooManyRequestsException). Ctrl-C stops accepting,
-// lets the invocations in flight and queued finish (or time out), stops the functions and prints the
-// summary; a second Ctrl-C kills them at once.
+// Each function has up to `concurrency` execution environments (function_scheduler); an invocation that
+// finds them all busy waits in a queue of at most `max_queue` (then 429 TooManyRequestsException). Ctrl-C
+// stops accepting, lets the invocations in flight and queued finish (or time out), stops the functions,
+// prints the summary and returns 0; a second Ctrl-C cancels what is left (each caller gets a 503) and
+// returns 130. Both listeners close connections that are idle or slow past their timeouts, and hold at
+// most max_connections each.
 
 #include <lemu/core/function_config.hpp>
 #include <lemu/gateway/front_door.hpp>
+#include <lemu/net/connection_timeouts.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +32,9 @@ struct serve_options {
   std::string record_file;                      // --record: append a capture line per invocation
   bool record_secrets = false;                  // keep Authorization, Cookie, X-Amz-Security-Token values
   std::string json_report;                      // --json: one JSON record per invocation
+  std::string env_file;                         // --env-file: an input no output may overwrite
+  std::size_t max_connections = 256;            // per listener, open at once
+  net::timeout_limits timeouts;                 // idle, header and body timeouts of both listeners
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and

@@ -1,5 +1,7 @@
 #include <lemu/compare/json_diff.hpp>
 
+#include <lemu/compare/exact_json.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -10,7 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int max_json_in_string_depth = 512;
 constexpr std::size_t value_width = 200; // bytes of a rendered value before "…"
 constexpr std::string_view ellipsis = "\xE2\x80\xA6"; // …
 
@@ -26,7 +27,7 @@ json_type type_of(const json& j) {
   case json::value_t::string: return json_type::string;
   case json::value_t::object: return json_type::object;
   case json::value_t::array: return json_type::array;
-  case json::value_t::binary: return json_type::binary;
+  case json::value_t::binary: return is_big_integer(j) ? json_type::number : json_type::binary;
   case json::value_t::discarded: return json_type::discarded;
   }
   return json_type::discarded;
@@ -58,6 +59,10 @@ bool integer_equals_double(const json& integer, double d) {
 }
 
 bool numbers_equal(const json& a, const json& b) {
+  // Integers beyond 64 bits (kept as digits) equal only the same digits: no double can be exact there.
+  if (is_big_integer(a) || is_big_integer(b)) {
+    return is_big_integer(a) && is_big_integer(b) && big_integer_digits(a) == big_integer_digits(b);
+  }
   const bool af = a.is_number_float();
   const bool bf = b.is_number_float();
   if (af && bf) return a.get<double>() == b.get<double>();
@@ -72,25 +77,13 @@ bool numbers_equal(const json& a, const json& b) {
   return s >= 0 && static_cast<std::uint64_t>(s) == u.get<std::uint64_t>();
 }
 
-struct too_deep {};
-
 // The JSON object or array that `s` holds, if it holds one (strictly: nothing but whitespace around it).
 std::optional<json> parse_container(const std::string& s) {
   const std::size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || (s[first] != '{' && s[first] != '[')) return std::nullopt;
-  try {
-    json j = json::parse(
-        s,
-        [](int depth, json::parse_event_t, json&) {
-          if (depth > max_json_in_string_depth) throw too_deep{};
-          return true;
-        },
-        /*allow_exceptions=*/false);
-    if (!j.is_object() && !j.is_array()) return std::nullopt; // also discarded: not JSON
-    return j;
-  } catch (const too_deep&) {
-    return std::nullopt;
-  }
+  auto j = parse_exact(s);
+  if (!j || (!j->is_object() && !j->is_array())) return std::nullopt;
+  return j;
 }
 
 class differ {
@@ -240,39 +233,6 @@ private:
   std::vector<difference> m_differences;
 };
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-bool is_uuid_at(const std::string& s, std::size_t at) {
-  constexpr std::size_t length = 36;
-  if (s.size() - at < length) return false;
-  for (std::size_t i = 0; i < length; ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[at + i] != '-' : !is_hex(s[at + i])) return false;
-  }
-  return at + length == s.size() || !is_alnum(s[at + length]);
-}
-
-void normalize_string(std::string& s) {
-  static constexpr std::string_view prefix = "RequestId: ";
-  static constexpr std::string_view placeholder = "<request-id>";
-  constexpr std::size_t uuid_length = 36;
-  std::size_t found = s.find(prefix);
-  if (found == std::string::npos) return;
-  std::string out;
-  std::size_t copied = 0;
-  for (; found != std::string::npos; found = s.find(prefix, found + prefix.size())) {
-    const std::size_t at = found + prefix.size();
-    if (!is_uuid_at(s, at)) continue;
-    out.append(s, copied, at - copied);
-    out.append(placeholder);
-    copied = at + uuid_length;
-  }
-  if (copied == 0) return;
-  out.append(s, copied, std::string::npos);
-  s = std::move(out);
-}
-
 // Compact JSON of a value, at most about `value_width` bytes: containers are written only as far as needed.
 class value_writer {
 public:
@@ -316,6 +276,8 @@ private:
       m_out += ']';
     } else if (j.is_string()) {
       string(j.get_ref<const std::string&>());
+    } else if (is_big_integer(j)) {
+      m_out += big_integer_digits(j);
     } else {
       m_out += j.dump(-1, ' ', false, json::error_handler_t::replace);
     }
@@ -368,20 +330,6 @@ const char* to_string(difference::kind k) {
 std::vector<difference> diff(const nlohmann::json& expected, const nlohmann::json& actual,
                              const diff_options& o) {
   return differ(o).run(expected, actual);
-}
-
-nlohmann::json normalize_request_ids(nlohmann::json v) {
-  std::vector<json*> pending{&v};
-  while (!pending.empty()) {
-    json* j = pending.back();
-    pending.pop_back();
-    if (j->is_string()) {
-      normalize_string(j->get_ref<std::string&>());
-    } else if (j->is_object() || j->is_array()) {
-      for (auto it = j->begin(); it != j->end(); ++it) pending.push_back(&*it);
-    }
-  }
-  return v;
 }
 
 std::string render(const std::vector<difference>& d, bool color, std::size_t max_lines) {

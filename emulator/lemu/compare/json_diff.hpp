@@ -7,14 +7,15 @@
 //     (expected only) or `added` (actual only); differences come in the order of the sorted keys
 //   - arrays are compared element by element; extra elements at the end are `removed` / `added`, one
 //     difference each
-//   - numbers compare by value, exactly: 1 == 1.0 == 1e0, and 2^53 + 1 != 2^53 (no rounding through double)
+//   - numbers compare by value, exactly: 1 == 1.0 == 1e0, and 2^53 + 1 != 2^53 (no rounding through double);
+//     integers beyond 64 bits (parse_exact keeps their digits) compare digit by digit
 //   - values of different JSON types (null, boolean, number, string, object, array) are `type_changed`
 //   - a node matched by one of `diff_options::ignore` is skipped with everything below it, on both sides
 //   - strings that hold JSON: when both values are strings that differ as text and both parse as JSON objects or
 //     arrays (an API Gateway response `body`, say), the parsed values are compared instead. Their paths carry the
 //     marker "<json>" after the string's own path: "$.body<json>.items[0].id". Texts that are equal as JSON
 //     (whitespace, key order, 1.0 vs 1) make no difference. When only one side parses (or neither, or the
-//     nesting is deeper than 512 levels), the strings are compared as text. The marker is not a segment:
+//     nesting is deeper than util::max_json_depth), the strings are compared as text. The marker is not a segment:
 //     ignore patterns see "$.body.items[0].id" (and accept the marker written in them).
 //
 // Paths are displayed in JSONPath form (see path.hpp): "$", "$.body.items[2].id", "$.headers['x-amz-id']".
@@ -51,11 +52,6 @@ struct diff_options {
 // The walk is iterative (deep nesting does not exhaust the stack).
 std::vector<difference> diff(const nlohmann::json& expected, const nlohmann::json& actual,
                              const diff_options& o = {});
-
-// `v` with every "RequestId: <uuid>" inside a string value (Lambda's platform error messages carry the request
-// id, which changes on every run) replaced by "RequestId: <request-id>". The uuid is 8-4-4-4-12 hex digits of
-// either case, not followed by a letter or digit. Keys are left alone.
-nlohmann::json normalize_request_ids(nlohmann::json v);
 
 // One block per difference, in order:
 //     $.body<json>.total: changed

@@ -29,15 +29,6 @@ outcome timeout_outcome(std::string_view request_id, std::chrono::nanoseconds ti
                         request_prefix(request_id) + "Task timed out after " + util::fixed2(seconds) + " seconds");
 }
 
-std::string fault_log_line(const outcome& o) {
-  const auto body = nlohmann::json::parse(o.payload, nullptr, false);
-  std::string message;
-  if (body.is_object() && body.contains("errorMessage") && body["errorMessage"].is_string()) {
-    message = body["errorMessage"].get<std::string>();
-  }
-  return message + "\n" + o.error_type;
-}
-
 std::string signal_name(int sig) {
   switch (sig) {
   case SIGHUP: return "hangup";
@@ -76,6 +67,20 @@ outcome runtime_exit_outcome(std::string_view request_id, const process_exit& e)
 outcome out_of_memory_outcome(std::string_view request_id) {
   return platform_error(outcome_kind::out_of_memory, "Runtime.OutOfMemory",
                         request_prefix(request_id) + "Runtime exited with error: signal: killed");
+}
+
+outcome invalid_entrypoint_outcome(std::string_view request_id, std::string_view bootstrap) {
+  return platform_error(outcome_kind::invalid_entrypoint, "Runtime.InvalidEntrypoint",
+                        request_prefix(request_id) + "Couldn't find valid bootstrap(s): [" + std::string(bootstrap) + "]");
+}
+
+outcome sandbox_failure_outcome(std::string_view request_id, std::string_view what) {
+  return platform_error(outcome_kind::sandbox_failure, "Sandbox.Failure", request_prefix(request_id) + std::string(what));
+}
+
+outcome cancelled_outcome(std::string_view request_id) {
+  return platform_error(outcome_kind::cancelled, "Lemu.Cancelled",
+                        request_prefix(request_id) + "lemu stopped before the invocation finished");
 }
 
 outcome response_too_large_outcome() {

@@ -32,15 +32,22 @@ outcome runtime_exit_outcome(std::string_view request_id, const process_exit& e)
 // {"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: <id> Error: Runtime exited with error: signal: killed"}
 outcome out_of_memory_outcome(std::string_view request_id);
 
+// {"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: <id> Error: Couldn't find valid bootstrap(s): [<path>]"}
+outcome invalid_entrypoint_outcome(std::string_view request_id, std::string_view bootstrap);
+
+// {"errorType":"Sandbox.Failure","errorMessage":"RequestId: <id> Error: <what>"}
+outcome sandbox_failure_outcome(std::string_view request_id, std::string_view what);
+
+// An invocation lemu stopped (Ctrl-C) before it finished: {"errorType":"Lemu.Cancelled",...}. Never shown as
+// the function's outcome: commands count it apart and record nothing for it.
+outcome cancelled_outcome(std::string_view request_id);
+
 // {"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}
 outcome response_too_large_outcome();
 
 // A function error or init error: the body posted by the runtime, verbatim; errorType read from the body's
 // "errorType" (else the Lambda-Runtime-Function-Error-Type header, else "Unhandled").
 outcome function_error_outcome(outcome_kind kind, std::string body, std::string_view header_error_type);
-
-// The log line Lambda writes for a platform error (RIE's FaultData): "<errorMessage>\n<errorType>" — two lines.
-std::string fault_log_line(const outcome& o);
 
 // Go's syscall.Signal.String() names ("killed", "aborted", "segmentation fault", ...); "signal N" otherwise.
 std::string signal_name(int sig);

@@ -23,6 +23,7 @@ struct function_config {
   std::chrono::nanoseconds timeout = std::chrono::seconds(3); // function timeout (--timeout)
   std::chrono::nanoseconds init_timeout = std::chrono::seconds(10); // Lambda's init limit (--init-timeout)
   std::vector<std::pair<std::string, std::string>> env; // user variables (--env, --env-file), in order
+  std::vector<std::string> arguments;           // passed to the bootstrap after its own name (argv[1...])
 
   // arn:aws:lambda:<region>:<account>:function:<name>
   std::string function_arn() const;

@@ -28,6 +28,9 @@ enum class outcome_kind {
   out_of_memory,  // Runtime.OutOfMemory: killed for going over --memory
   too_large,      // Function.ResponseSizeTooLarge: response over 6291556 bytes
   rejected,       // never delivered (e.g. event over 6291456 bytes); payload explains
+  invalid_entrypoint, // Runtime.InvalidEntrypoint: the bootstrap could not be started
+  sandbox_failure,    // Sandbox.Failure: lemu could not set the environment up (e.g. its port is taken)
+  cancelled,      // lemu stopped (Ctrl-C) before the invocation finished: not the function's outcome
 };
 
 struct outcome {

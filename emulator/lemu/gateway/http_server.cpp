@@ -4,9 +4,9 @@
 // pair, as "mismatched" (a false positive of -Wmismatched-new-delete on coroutines, fixed in later GCC).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-#include <lemu/runtime_api/capped_body.hpp>
-
-#include <lemu/runtime_api/listener.hpp>
+#include <lemu/net/capped_body.hpp>
+#include <lemu/net/listener.hpp>
+#include <lemu/net/response_head.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,9 +15,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/read.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -27,68 +26,80 @@
 
 namespace lemu::gateway {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// A chunked body beyond the limit is read and dropped up to this size, then the connection closes.
 constexpr std::uint64_t drain_limit = std::uint64_t{1} << 30;
+// After refusing a body announced too large, what the client still sends is dropped up to this much (so
+// that it reads the 413 instead of a reset connection), then the connection closes.
+constexpr std::size_t linger_limit = std::size_t{16} << 20;
 
-http_response plain_error(unsigned status, std::string message) {
-  return http_response{status, {{"Content-Type", "application/json"}}, "{\"message\":\"" + message + "\"}"};
+// The handler's answer, filled in whenever it comes; `wake` is cancelled then. Shared with the responder,
+// which may outlive the session (a connection that closes while its invocation runs).
+struct pending_answer {
+  explicit pending_answer(const asio::any_io_executor& ex) : wake(ex, asio::steady_timer::time_point::max()) {}
+  std::optional<http_response> answer;
+  asio::steady_timer wake;
+};
+
+bool ends_quietly(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::eof || ec == asio::error::bad_descriptor;
 }
 
-// The handler's answer, filled in whenever it comes; `wake` is cancelled then.
-struct pending_answer {
-  explicit pending_answer(const net::any_io_executor& ex) : wake(ex, net::steady_timer::time_point::max()) {}
-  std::optional<http_response> answer;
-  net::steady_timer wake;
-};
+http_request head_of(const http::request_parser<net::capped_body>& parser, const std::string& source_ip) {
+  const auto& msg = parser.get();
+  http_request r;
+  r.method = std::string(msg.method_string());
+  r.target = std::string(msg.target());
+  for (const auto& field : msg) r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  r.source_ip = source_ip;
+  return r;
+}
 
 } // namespace
 
-void format_response_head(std::string& out, const http_response& r, bool keep_alive) {
-  out.clear();
-  out += "HTTP/1.1 ";
-  out += std::to_string(r.status);
-  out += ' ';
-  const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
-  out.append(reason.data(), reason.size());
-  out += "\r\n";
-  for (const auto& [name, value] : r.headers) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
-  out += "Content-Length: ";
-  out += std::to_string(r.body.size());
-  out += "\r\n";
-  if (!keep_alive) out += "Connection: close\r\n";
-  out += "\r\n";
+http_response plain_error_page(unsigned status, const http_request*) {
+  return http_response{status, {{"Content-Type", "application/json"}},
+                       "{\"message\":\"" + std::string(net::reason_phrase(status)) + "\"}"};
 }
 
-std::shared_ptr<http_server> http_server::create(net::any_io_executor ex, handler h, const http_server_options& o) {
+void format_response_head(std::string& out, const http_response& r, bool keep_alive) {
+  net::begin_head(out, r.status);
+  for (const auto& [name, value] : r.headers) net::add_header(out, name, value);
+  net::end_head(out, r.body.size(), keep_alive);
+}
+
+std::shared_ptr<http_server> http_server::create(asio::any_io_executor ex, handler h, const http_server_options& o) {
   return std::make_shared<http_server>(std::move(ex), std::move(h), o);
 }
 
-http_server::http_server(net::any_io_executor ex, handler h, const http_server_options& o)
-    : m_handler(std::move(h)), m_acceptor(runtime_api::listen_on(ex, o.host, o.port)), m_options(o) {
+http_server::http_server(asio::any_io_executor ex, handler h, const http_server_options& o)
+    : m_handler(std::move(h)), m_acceptor(net::listen_on(ex, o.host, o.port)), m_options(o),
+      m_timeouts(net::connection_timeouts::create(ex, o.timeouts)) {
   m_port = m_acceptor.local_endpoint().port();
 }
 
 void http_server::start() {
-  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] {
-        return runtime_api::accept_connections(self->m_acceptor, self->m_stopped, "serve",
-                                               [self](tcp::socket s) { return self->session(std::move(s)); });
-      }, net::detached);
+  asio::co_spawn(
+      m_acceptor.get_executor(),
+      [self = shared_from_this()] {
+        return net::accept_connections(self->m_acceptor, self->m_stopped,
+                                       net::accept_options{self->m_options.name, self->m_options.max_connections},
+                                       [self](tcp::socket s) { return self->session(std::move(s)); });
+      },
+      asio::detached);
 }
 
 void http_server::stop() {
   if (m_stopped) return;
   m_stopped = true;
+  m_timeouts->stop();
   boost::system::error_code ignored;
   m_acceptor.close(ignored);
   for (auto& [socket, busy] : m_sockets) {
@@ -96,53 +107,97 @@ void http_server::stop() {
   }
 }
 
-net::awaitable<void> http_server::session(tcp::socket socket) {
+asio::awaitable<void> http_server::session(tcp::socket socket) {
   if (m_stopped) co_return;
+  boost::beast::flat_buffer buffer;
   m_sockets.emplace(&socket, false);
+  const auto timing = m_timeouts->add(socket, buffer);
   struct unregister {
     http_server& srv;
     tcp::socket& s;
-    ~unregister() { srv.m_sockets.erase(&s); }
-  } guard{*this, socket};
+    net::connection_timeouts::handle t;
+    ~unregister() {
+      srv.m_sockets.erase(&s);
+      srv.m_timeouts->remove(t);
+    }
+  } guard{*this, socket, timing};
+  using phase = net::connection_timeouts::phase;
 
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string source_ip = "127.0.0.1";
   if (const auto peer = socket.remote_endpoint(ignored); !ignored) source_ip = peer.address().to_string();
-  boost::beast::flat_buffer buffer;
   std::string head;
 
+  // Answers with one of the server's own error pages and closes the connection.
+  const auto refuse = [&](unsigned status, const http_request* request) -> asio::awaitable<void> {
+    const http_response r = m_options.error_page(status, request);
+    format_response_head(head, r, false);
+    co_await asio::async_write(socket, std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(r.body)},
+                               use_tuple);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+  };
+
   for (;;) {
-    http::request_parser<runtime_api::capped_body> parser;
+    m_timeouts->set_phase(timing, phase::waiting);
+    http::request_parser<net::capped_body> parser;
     parser.header_limit(m_options.header_limit);
     parser.body_limit(drain_limit);
     parser.get().body().cap = m_options.body_limit;
 
-    auto [read_ec, read_n] = co_await http::async_read(socket, buffer, parser, use_tuple);
-    if (read_ec) {
-      if (read_ec == http::error::end_of_stream || read_ec == net::error::operation_aborted ||
-          read_ec == net::error::connection_reset || read_ec == net::error::eof || m_stopped) {
-        co_return;
-      }
-      const http_response r = read_ec == http::error::header_limit ? plain_error(431, "Request Header Fields Too Large")
-                              : read_ec == http::error::body_limit ? plain_error(413, "Request Entity Too Large")
-                                                                   : plain_error(400, "Bad Request");
-      spdlog::debug("serve: bad request: {}", read_ec.message());
-      format_response_head(head, r, false);
-      co_await net::async_write(socket, std::array<net::const_buffer, 2>{net::buffer(head), net::buffer(r.body)}, use_tuple);
-      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    auto [header_ec, header_n] = co_await http::async_read_header(socket, buffer, parser, use_tuple);
+    if (header_ec) {
+      if (ends_quietly(header_ec) || m_stopped) co_return;
+      spdlog::debug("{}: bad request: {}", m_options.name, header_ec.message());
+      co_await refuse(header_ec == http::error::header_limit ? 431 : 400, nullptr);
       co_return;
     }
+    const auto& msg = parser.get();
+    if (const auto te = msg.find(http::field::transfer_encoding);
+        te != msg.end() && !net::supported_transfer_encoding(te->value())) {
+      spdlog::debug("{}: unsupported Transfer-Encoding: {}", m_options.name, std::string(te->value()));
+      const http_request request = head_of(parser, source_ip);
+      co_await refuse(501, &request);
+      co_return;
+    }
+    if (const auto length = parser.content_length(); length && *length > m_options.body_limit) {
+      // Refused before any of it is stored; what the client still sends is dropped for a while.
+      const http_request request = head_of(parser, source_ip);
+      co_await refuse(413, &request);
+      m_timeouts->set_phase(timing, phase::body);
+      std::array<char, 64 * 1024> scratch;
+      std::size_t dropped = buffer.size();
+      while (dropped < linger_limit && dropped < *length) {
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(scratch), use_tuple);
+        if (ec) break;
+        dropped += n;
+      }
+      co_return;
+    }
+    if (const auto expect = msg.find(http::field::expect);
+        expect != msg.end() && boost::beast::iequals(expect->value(), "100-continue") && !parser.is_done()) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(go_on.data(), go_on.size()), use_tuple);
+      if (ec) co_return;
+    }
+    if (!parser.is_done()) {
+      m_timeouts->set_phase(timing, phase::body);
+      auto [body_ec, body_n] = co_await http::async_read(socket, buffer, parser, use_tuple);
+      if (body_ec) {
+        if (ends_quietly(body_ec) || m_stopped) co_return;
+        spdlog::debug("{}: bad request body: {}", m_options.name, body_ec.message());
+        const http_request request = head_of(parser, source_ip);
+        co_await refuse(body_ec == http::error::body_limit ? 413 : 400, &request);
+        co_return;
+      }
+    }
+    m_timeouts->set_phase(timing, phase::busy);
 
-    auto& msg = parser.get();
     const bool keep_alive = parser.keep_alive();
     received_request in;
-    in.request.method = std::string(msg.method_string());
-    in.request.target = std::string(msg.target());
-    for (const auto& field : msg) in.request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    in.body_bytes = msg.body().total;
-    in.request.body = std::move(msg.body().data);
-    in.request.source_ip = source_ip;
+    in.request = head_of(parser, source_ip);
+    in.body_bytes = parser.get().body().total;
+    in.request.body = std::move(parser.get().body().data);
     const bool head_request = in.request.method == "HEAD";
 
     // Busy from here until the answer is written: stop() leaves this connection to close itself then.
@@ -154,17 +209,17 @@ net::awaitable<void> http_server::session(tcp::socket socket) {
         pending->wake.cancel();
       });
     } catch (const std::exception& e) {
-      spdlog::error("serve: request handler failed: {}", e.what());
-      if (!pending->answer) pending->answer = plain_error(500, "Internal Server Error");
+      spdlog::error("{}: request handler failed: {}", m_options.name, e.what());
+      if (!pending->answer) pending->answer = m_options.error_page(500, nullptr);
     }
     if (!pending->answer) co_await pending->wake.async_wait(use_tuple);
 
     const http_response& r = *pending->answer;
     const bool keep = keep_alive && !m_stopped;
     format_response_head(head, r, keep);
-    std::array<net::const_buffer, 2> out{net::buffer(head), net::buffer(r.body)};
-    if (head_request) out[1] = net::const_buffer();
-    auto [write_ec, written] = co_await net::async_write(socket, out, use_tuple);
+    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(r.body)};
+    if (head_request) out[1] = asio::const_buffer();
+    auto [write_ec, written] = co_await asio::async_write(socket, out, use_tuple);
     m_sockets[&socket] = false;
     if (write_ec) co_return;
     if (!keep || m_stopped) { // stop() may have come while the answer was being written

@@ -4,16 +4,22 @@
 // Each request goes to a handler that answers once, now or later (an invocation takes as long as it
 // takes); the connection waits for that answer before it reads the next request.
 //
-//   auto srv = http_server::create(ex, [](http_request req, http_server::responder respond) {
+//   auto srv = http_server::create(ex, [](received_request in, http_server::responder respond) {
 //     respond(http_response{200, {{"Content-Type", "text/plain"}}, "hello"});
 //   }, {.port = 3001});
 //   srv->start();
 //
-// Bodies beyond `body_limit` are read and dropped (up to 1 GiB, then the connection closes): the handler
-// gets the first `body_limit` bytes and body_bytes says how many came, so it can answer 413 itself.
-// Malformed requests get 400, headers over the limit 431; both close the connection.
+// Bounds, for a server open to clients: the request header is read first (at most header_limit bytes,
+// else 431); a body announced beyond body_limit is refused with 413 before any of it is stored (the
+// client's bytes are read and dropped a little while, so that it reads the answer); a chunked body beyond
+// body_limit is read and dropped up to 1 GiB, and the handler gets the first body_limit bytes with
+// body_bytes saying how many came, so it can answer 413 itself. `Expect: 100-continue` is answered. A
+// transfer coding other than chunked gets 501. Malformed requests get 400. Header, body and idle timeouts
+// (net::connection_timeouts) close slow or silent connections, and at most max_connections are open at
+// once. Error answers come from `error_page`, so each API answers in its own format.
 
 #include <lemu/gateway/http_message.hpp>
+#include <lemu/net/connection_timeouts.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -27,11 +33,22 @@
 
 namespace lemu::gateway {
 
+// The answer to a request the server itself refuses (400, 413, 431, 501). `head` is the request as far as
+// it was read: nullptr when its header could not be read.
+using error_page = std::function<http_response(unsigned status, const http_request* head)>;
+
+// {"message":"<reason phrase>"} with Content-Type: application/json (API Gateway's shape).
+http_response plain_error_page(unsigned status, const http_request* head);
+
 struct http_server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;                    // 0: an ephemeral port
   std::size_t body_limit = 6291456 + 1;      // bytes of a request body kept for the handler
   std::uint32_t header_limit = 64 * 1024;    // bytes of request header (API Gateway allows 10 KB)
+  std::size_t max_connections = 256;         // open at once; 0: no cap
+  net::timeout_limits timeouts;              // header, body and idle
+  gateway::error_page error_page = plain_error_page;
+  std::string name = "serve";                // in log lines
 };
 
 // A request as handed to the handler: the message, and how many body bytes the client sent (more than
@@ -56,6 +73,8 @@ public:
   // Stops accepting and closes idle connections; a connection waiting for its answer closes once the
   // answer is written.
   void stop();
+  // Connections closed because a timeout passed (for tests and the soak check).
+  std::size_t timed_out() const { return m_timeouts->closed_by_timeout(); }
 
 private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
@@ -64,6 +83,7 @@ private:
   boost::asio::ip::tcp::acceptor m_acceptor;
   http_server_options m_options;
   std::uint16_t m_port = 0;
+  std::shared_ptr<net::connection_timeouts> m_timeouts;
   std::map<boost::asio::ip::tcp::socket*, bool> m_sockets; // open connections -> busy (answer pending)
   bool m_stopped = false;
 };

@@ -53,12 +53,13 @@ api_error invalid_content(std::string message) { return {400, "InvalidRequestCon
 http_response error_response(const api_error& e, std::string_view request_id) {
   nlohmann::ordered_json body;
   if (!e.reason.empty()) body["Reason"] = e.reason;
-  body["Type"] = "User";
+  body["Type"] = e.status >= 500 ? "Service" : "User";
   body["Message"] = e.message;
   http_response r;
   r.status = e.status;
-  r.headers = {{"Content-Type", "application/json"}, {"x-amzn-RequestId", std::string(request_id)},
-               {"x-amzn-ErrorType", e.type}};
+  r.headers = {{"Content-Type", "application/json"}};
+  if (!request_id.empty()) r.headers.emplace_back("x-amzn-RequestId", std::string(request_id));
+  r.headers.emplace_back("x-amzn-ErrorType", e.type);
   // Messages quote what the client sent, which need not be UTF-8: bad bytes become U+FFFD.
   r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return r;
@@ -163,6 +164,41 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
 api_error function_not_found(std::string_view function_arn, std::string_view qualifier) {
   return {404, "ResourceNotFoundException",
           "Function not found: " + std::string(function_arn) + ":" + std::string(qualifier.empty() ? "$LATEST" : qualifier), {}};
+}
+
+http_response server_error_page(unsigned status, const http_request* head) {
+  api_error e;
+  e.status = status;
+  switch (status) {
+  case 413: {
+    const bool event = head && head->header("X-Amz-Invocation-Type").value_or("") == "Event";
+    const std::size_t limit = event ? max_async_payload : max_sync_payload;
+    e.type = "RequestTooLargeException";
+    e.message = "Request must be smaller than " + std::to_string(limit) + " bytes for the InvokeFunction operation";
+    break;
+  }
+  case 431:
+    e.type = "RequestHeaderFieldsTooLarge";
+    e.message = "Request header fields too large";
+    break;
+  case 400:
+    e.type = "InvalidRequestContentException";
+    e.message = "Could not read the request: malformed HTTP";
+    break;
+  case 501:
+    e.type = "ServiceException";
+    e.message = "Unsupported transfer encoding";
+    break;
+  default:
+    e.type = "ServiceException";
+    e.message = "Internal server error";
+    break;
+  }
+  return error_response(e, "");
+}
+
+api_error cancelled() {
+  return {503, "ServiceException", "lemu stopped before the invocation finished (a second Ctrl-C): it was cancelled", {}};
 }
 
 api_error too_many_requests() {

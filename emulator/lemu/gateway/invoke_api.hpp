@@ -61,6 +61,14 @@ struct invoke_request {
 // InvalidRequestContentException), payload JSON (400 InvalidRequestContentException).
 std::variant<invoke_request, api_error> parse_request(const http_request& req, std::size_t body_bytes);
 
+// What the Invoke API answers when the HTTP server itself refuses a request, in the API's REST-JSON shape:
+// 413 RequestTooLargeException (the Event or synchronous limit, from the request's X-Amz-Invocation-Type),
+// 431 RequestHeaderFieldsTooLarge, 400 InvalidRequestContentException, 501 and 500 ServiceException.
+http_response server_error_page(unsigned status, const http_request* head);
+
+// lemu stopped (a second Ctrl-C) before the invocation finished: 503 ServiceException.
+api_error cancelled();
+
 // "Function not found: arn:aws:lambda:<region>:<account>:function:<name>:<qualifier or $LATEST>" (404).
 api_error function_not_found(std::string_view function_arn, std::string_view qualifier);
 

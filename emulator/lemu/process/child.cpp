@@ -1,112 +1,179 @@
 #include <lemu/process/child.hpp>
 
+#include <lemu/process/bootstrap.hpp>
+
 #include <boost/asio/buffer.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <system_error>
 
 namespace lemu::process {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 namespace {
 
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-// RAII for the spawn attribute objects.
-struct spawn_setup {
-  posix_spawn_file_actions_t actions{};
-  posix_spawnattr_t attr{};
-  spawn_setup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
+// A descriptor moved to 3 or above (so that dup2 onto 0, 1, 2 in the child never meets it), close-on-exec.
+int above_stdio(int fd) {
+  if (fd >= 3) return fd;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  ::close(fd);
+  return moved;
+}
+
+struct descriptors {
+  int null = -1, out_read = -1, out_write = -1, err_read = -1, err_write = -1;
+  ~descriptors() {
+    for (int fd : {null, out_read, out_write, err_read, err_write}) {
+      if (fd >= 0) ::close(fd);
+    }
   }
-  ~spawn_setup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  spawn_setup(const spawn_setup&) = delete;
-  spawn_setup& operator=(const spawn_setup&) = delete;
 };
+
+// What the vfork child tells its parent (they share memory until exec).
+struct exec_report {
+  int exec_errno = 0;
+  int join_errno = 0; // could not join the cgroup (the runtime runs anyway, watched instead)
+};
+
+// Everything the child needs, prepared by the parent: the child only makes system calls.
+struct exec_plan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int null, out, err;
+  const int* join;
+  std::size_t joins;
+  pid_t parent;
+};
+
+// The vfork child: never returns. Only async-signal-safe system calls; it writes nothing of the parent's
+// but the report.
+[[noreturn]] void exec_child(const exec_plan& plan, exec_report& report) {
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127); // lemu died before the death signal was armed
+  for (std::size_t i = 0; i < plan.joins; ++i) {
+    if (::write(plan.join[i], "0", 1) != 1) report.join_errno = errno;
+  }
+  ::dup2(plan.null, 0);
+  ::dup2(plan.out, 1);
+  ::dup2(plan.err, 2);
+  ::close_range(3, ~0u, 0); // nothing of lemu's leaks into the runtime
+  if (::chdir(plan.cwd) != 0) {
+    report.exec_errno = errno;
+    ::_exit(127);
+  }
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr); // lemu ignores SIGPIPE: the runtime must not
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(plan.path, plan.argv, plan.envp);
+  report.exec_errno = errno;
+  ::_exit(127);
+}
+
+// Runs exec_child in a vfork child; the parent resumes once the child has exec'd or exited.
+pid_t vfork_exec(const exec_plan& plan, exec_report& report) {
+  // No signal handler may run in the child before it resets them: block all until vfork returns.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::vfork();
+  if (pid == 0) exec_child(plan, report);
+  const int err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return pid;
+}
 
 } // namespace
 
-child::child(net::any_io_executor ex, line_sink sink)
-    : m_sink(std::move(sink)), m_out(ex), m_err(ex), m_pidfd(ex), m_kill_timer(ex), m_poll_timer(ex) {}
+child::child(asio::any_io_executor ex, line_sink sink, std::unique_ptr<process::containment> c)
+    : m_sink(std::move(sink)), m_containment(std::move(c)), m_out(ex), m_err(ex), m_pidfd(ex), m_kill_timer(ex),
+      m_poll_timer(ex) {}
 
-std::shared_ptr<child> child::spawn(net::any_io_executor ex, const spawn_request& req, line_sink sink) {
-  auto c = std::make_shared<child>(ex, std::move(sink));
+std::shared_ptr<child> child::spawn(asio::any_io_executor ex, const spawn_request& req, line_sink sink) {
   const std::string exe = req.executable.string();
+  auto c = std::make_shared<child>(
+      ex, std::move(sink), std::make_unique<process::containment>(next_containment_name(), req.memory_limit_bytes));
 
+  descriptors d;
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw_errno(errno, "pipe");
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    const int e = errno;
-    ::close(out[0]);
-    ::close(out[1]);
-    throw_errno(e, "pipe");
+  if (::pipe2(out, O_CLOEXEC) != 0) throw spawn_error(errno, "cannot start " + exe + ": pipe: " + std::strerror(errno));
+  d.out_read = out[0];
+  d.out_write = above_stdio(out[1]);
+  if (::pipe2(err, O_CLOEXEC) != 0) throw spawn_error(errno, "cannot start " + exe + ": pipe: " + std::strerror(errno));
+  d.err_read = err[0];
+  d.err_write = above_stdio(err[1]);
+  d.null = above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (d.out_write < 0 || d.err_write < 0 || d.null < 0) {
+    throw spawn_error(errno, "cannot start " + exe + ": " + std::strerror(errno));
   }
-  c->m_out.pipe.assign(out[0]);
-  c->m_err.pipe.assign(err[0]);
-  c->m_out.pipe.non_blocking(true); // drain() reads what is there without waiting
-  c->m_err.pipe.non_blocking(true);
 
-  spawn_setup s;
-  posix_spawn_file_actions_addopen(&s.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&s.actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&s.actions, err[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(&s.actions, 3); // nothing of lemu's leaks into the runtime
-  const std::string cwd = req.working_directory.string();
-  posix_spawn_file_actions_addchdir_np(&s.actions, cwd.c_str());
-
-  // Own process group (pgid = pid), default signal dispositions and an empty mask: lemu ignores SIGPIPE.
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setpgroup(&s.attr, 0);
-  posix_spawnattr_setsigdefault(&s.attr, &all);
-  posix_spawnattr_setsigmask(&s.attr, &none);
-  posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+  for (const auto& a : req.arguments) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   std::vector<char*> envp;
   envp.reserve(req.envp.size() + 1);
   for (const auto& e : req.envp) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>(exe.c_str()), nullptr};
+  const std::string cwd = req.working_directory.string();
+  const std::vector<int> joins = c->m_containment->join_descriptors();
+  const exec_plan plan{exe.c_str(), argv.data(), envp.data(), cwd.c_str(), d.null, d.out_write, d.err_write,
+                       joins.data(), joins.size(), ::getpid()};
+  exec_report report;
 
   c->m_started_at = std::chrono::steady_clock::now();
-  const int rc = ::posix_spawn(&c->m_pid, exe.c_str(), &s.actions, &s.attr, argv, envp.data());
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
+  const pid_t pid = vfork_exec(plan, report);
+  if (pid < 0) throw spawn_error(errno, "cannot start " + exe + ": " + std::strerror(errno));
+  if (report.exec_errno != 0) {
+    ::waitpid(pid, nullptr, 0); // it has already exited
     c->m_exited = true;
-    throw_errno(rc, "cannot start " + exe);
+    const bool chdir_failed = report.exec_errno != 0 && ::access(cwd.c_str(), X_OK) != 0;
+    throw spawn_error(report.exec_errno, chdir_failed ? "cannot enter the task root " + cwd + ": " + std::strerror(report.exec_errno)
+                                                      : exec_failure_reason(req.executable, report.exec_errno));
   }
+  c->m_pid = pid;
+  ++s_running;
+  c->m_containment->attach(pid, report.join_errno == 0);
+
+  ::close(d.out_write);
+  ::close(d.err_write);
+  d.out_write = d.err_write = -1;
+  c->m_out.pipe.assign(d.out_read);
+  c->m_err.pipe.assign(d.err_read);
+  d.out_read = d.err_read = -1;
+  c->m_out.pipe.non_blocking(true); // drain() reads what is there without waiting
+  c->m_err.pipe.non_blocking(true);
 
   // A pidfd says when the child exits. Kernels before 5.3, and valgrind, have none (ENOSYS): then the
   // exit is polled instead (LEMU_NO_PIDFD=1 forces that, for tests and to compare).
   const char* no_pidfd = std::getenv("LEMU_NO_PIDFD");
-  const int pidfd = no_pidfd && *no_pidfd == '1' ? -1 : pidfd_open(c->m_pid);
+  const int pidfd = no_pidfd && *no_pidfd == '1' ? -1 : pidfd_open(pid);
   if (pidfd >= 0) {
     c->m_pidfd.assign(pidfd);
   } else if (no_pidfd == nullptr && errno != ENOSYS) {
     const int e = errno;
-    ::kill(-c->m_pid, SIGKILL);
-    ::waitpid(c->m_pid, nullptr, 0);
+    c->kill();
+    ::waitpid(pid, nullptr, 0);
     c->m_exited = true;
-    throw_errno(e, "pidfd_open");
+    --s_running;
+    throw spawn_error(e, std::string("cannot watch the runtime: pidfd_open: ") + std::strerror(e));
   }
 
   c->start_reading(c->m_out, stream::out);
@@ -117,31 +184,36 @@ std::shared_ptr<child> child::spawn(net::any_io_executor ex, const spawn_request
 
 child::~child() {
   if (!m_exited && m_pid > 0) {
-    ::kill(-m_pid, SIGKILL);
+    // Kill everything before reaping the runtime, so that its pid (the group's id) cannot be reused meanwhile.
+    m_containment->kill_all();
     ::waitpid(m_pid, nullptr, 0);
+    --s_running;
   }
 }
 
-void child::signal_group(int sig) {
-  if (m_pid > 0 && !m_exited) ::kill(-m_pid, sig);
+void child::kill() {
+  if (m_pid > 0) m_containment->kill_all();
 }
 
 void child::terminate(std::chrono::milliseconds grace) {
-  if (m_exited) return;
-  signal_group(SIGTERM);
+  if (m_exited) {
+    kill(); // the runtime is gone; whatever it left is killed at once
+    return;
+  }
+  m_containment->terminate_group();
   m_kill_timer.expires_after(grace);
   m_kill_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (!ec && self) self->signal_group(SIGKILL);
+    if (!ec && self) self->kill();
   });
 }
 
 void child::start_reading(pump& p, stream s) {
   // Wait for readiness and read ourselves (rather than async_read_some, whose data would sit in the
   // buffer until its handler runs): drain() can then read at any moment without reordering lines.
-  p.pipe.async_wait(net::posix::stream_descriptor::wait_read, [self = shared_from_this(), &p, s](boost::system::error_code ec) {
+  p.pipe.async_wait(asio::posix::stream_descriptor::wait_read, [self = shared_from_this(), &p, s](boost::system::error_code ec) {
     if (ec) return; // the descriptor was closed
-    if (self->drain(p, s)) self->start_reading(p, s);
+    if (self->read_available(p, s)) self->start_reading(p, s);
   });
 }
 
@@ -172,17 +244,19 @@ void child::flush_partial(pump& p, stream s) {
 }
 
 void child::drain() {
-  drain(m_out, stream::out);
-  drain(m_err, stream::err);
+  read_available(m_out, stream::out);
+  read_available(m_err, stream::err);
+  flush_partial(m_out, stream::out);
+  flush_partial(m_err, stream::err);
 }
 
-bool child::drain(pump& p, stream s) {
+bool child::read_available(pump& p, stream s) {
   if (!p.pipe.is_open()) return false;
   boost::system::error_code ec;
   for (;;) {
-    const std::size_t n = p.pipe.read_some(net::buffer(p.buffer), ec); // non-blocking: would_block when empty
+    const std::size_t n = p.pipe.read_some(asio::buffer(p.buffer), ec); // non-blocking: would_block when empty
     if (n > 0) consume(p, s, n);
-    if (ec == net::error::would_block || ec == net::error::try_again) return true;
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
     if (ec) break; // end of file (every writer closed) or a read error
   }
   flush_partial(p, s);
@@ -191,43 +265,53 @@ bool child::drain(pump& p, stream s) {
   return false;
 }
 
+void child::close_pipes() {
+  boost::system::error_code ignored;
+  m_out.pipe.close(ignored);
+  m_err.pipe.close(ignored);
+}
+
 void child::wait_for_exit() {
   if (!m_pidfd.is_open()) {
     // No pidfd: look again every poll_interval (only the exit's detection is delayed, by that much at most).
     m_poll_timer.expires_after(poll_interval);
     m_poll_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->m_exited) return;
-      int status = 0;
-      if (::waitpid(self->m_pid, &status, WNOHANG) == self->m_pid) {
-        self->reaped(status);
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(self->m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0) {
+        self->exited();
       } else {
         self->wait_for_exit();
       }
     });
     return;
   }
-  m_pidfd.async_wait(net::posix::stream_descriptor::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return; // closed: the child object is going away
-    int status = 0;
-    const pid_t r = ::waitpid(self->m_pid, &status, WNOHANG);
-    if (r == 0) {
+  m_pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->m_exited) return; // closed: the child object is going away
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(self->m_pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
       self->wait_for_exit();
       return;
     }
-    self->reaped(status);
+    self->exited();
   });
 }
 
-void child::reaped(int status) {
+void child::exited() {
+  // The runtime is a zombie, its pid still reserved: kill whatever it left (group, cgroup) first.
+  m_containment->kill_all();
+  int status = 0;
+  ::waitpid(m_pid, &status, 0);
   m_exited = true;
-  ::kill(-m_pid, SIGKILL); // whatever else is left in the runtime's process group
+  --s_running;
   m_kill_timer.cancel();
   m_poll_timer.cancel();
   boost::system::error_code ignored;
   m_pidfd.close(ignored);
-  // Deliver what the runtime wrote before it died, then say it is gone. Pipes that a grandchild still
-  // holds open keep being read until it is killed above.
+  // Deliver what the runtime wrote before it died, then stop reading: what an escaped descendant still
+  // holds open is not lemu's to wait for.
   drain();
+  close_pipes();
 
   core::process_exit e;
   if (WIFSIGNALED(status)) {

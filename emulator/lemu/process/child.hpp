@@ -1,14 +1,23 @@
 #pragma once
-// A runtime process: started with posix_spawn in a process group of its own, stdin from /dev/null,
-// stdout and stderr on pipes that are read asynchronously and split into lines, and its exit observed
-// through a pidfd on the io_context (polled every 2 ms where the kernel, or valgrind, has no pidfd). Nothing here blocks the io_context's thread, and a slow or flooding
-// child never blocks lemu: lines longer than max_line are cut into pieces.
+// A runtime process, started the way Lambda starts one and held so that nothing it does can hang lemu:
 //
-// posix_spawn rather than Boost.Process: the process group, closing every inherited descriptor and the
-// working directory are one call each (POSIX_SPAWN_SETPGROUP, addclosefrom_np, addchdir_np), and spawning
-// costs what the cold-start baseline costs, with no fork of lemu's address space.
+// - started with vfork + execve (no copy of lemu's address space: a cold start costs what posix_spawn
+//   costs) in a process group of its own, in its containment (a cgroup where one can be made, joined
+//   before exec so that not even its first fork escapes), with PR_SET_PDEATHSIG=SIGKILL (if lemu dies,
+//   even by SIGKILL, so does the runtime), stdin from /dev/null, default signal dispositions, an empty
+//   signal mask, and no descriptor of lemu's;
+// - stdout and stderr on pipes read by readiness and split into lines (a line longer than max_line is cut
+//   into pieces; a flood never blocks lemu);
+// - its exit seen on a pidfd (polled every 2 ms where the kernel, or valgrind, has none) without reaping
+//   at first, so that everything left of the runtime's (its group, its cgroup) is killed while the pid
+//   is still reserved; then it is reaped, what it wrote is delivered, a pending partial line included,
+//   and the pipes are closed: a descendant that keeps them open (a setsid() daemon) holds nothing of lemu's.
+//
+// Nothing here blocks the io_context's thread, except the destructor of a child that is still running
+// (it kills, then reaps: a SIGKILLed process exits at once).
 
 #include <lemu/core/errors.hpp>
+#include <lemu/process/containment.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -17,11 +26,14 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace lemu::process {
@@ -34,36 +46,50 @@ using line_sink = std::function<void(stream, std::string_view)>;
 struct spawn_request {
   std::filesystem::path executable;
   std::filesystem::path working_directory;
-  std::vector<std::string> envp; // NAME=VALUE
+  std::vector<std::string> envp;      // NAME=VALUE
+  std::vector<std::string> arguments; // after argv[0] (the executable)
+  std::uint64_t memory_limit_bytes = std::uint64_t{128} << 20; // for the cgroup, where there is one
+};
+
+// The runtime could not be started: `reason` says why in words (naming a missing #! interpreter).
+struct spawn_error : std::system_error {
+  spawn_error(int err, const std::string& what) : std::system_error(err, std::generic_category(), what) {}
 };
 
 class child : public std::enable_shared_from_this<child> {
 public:
   static constexpr std::size_t max_line = 256 * 1024;
 
-  // Starts the process. Throws std::system_error (naming the executable) if it cannot be started.
+  // Starts the process. Throws spawn_error naming the executable (and why) when it cannot be started.
   static std::shared_ptr<child> spawn(boost::asio::any_io_executor ex, const spawn_request& req, line_sink sink);
 
-  ~child(); // kills the process group if still running, and reaps
+  ~child();
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+
+  // Runtimes started and not yet reaped, in this process (what a command waits for before it ends).
+  static std::size_t running_count() { return s_running; }
 
   pid_t pid() const { return m_pid; }
   bool running() const { return !m_exited; }
   std::chrono::steady_clock::time_point started_at() const { return m_started_at; }
+  process::containment& containment() { return *m_containment; }
 
-  // `cb` runs once, after the process exited, was reaped, and what it wrote so far was delivered.
-  // Every process left in its group is then killed (SIGKILL): nothing outlives the runtime.
+  // `cb` runs once, after the process exited, everything left of it was killed, it was reaped and what it
+  // wrote was delivered.
   void on_exit(std::function<void(core::process_exit)> cb) { m_on_exit = std::move(cb); }
 
-  // Delivers, now, every complete line already written to the pipes (non-blocking reads). Called before
-  // an invocation's END/REPORT so that what the runtime printed before answering comes first.
+  // Delivers, now, every line already written to the pipes (non-blocking reads), and a pending partial
+  // line too: called at the end of each invocation, so what the runtime printed comes before its END.
   void drain();
 
-  // Sends `sig` to the whole process group.
-  void signal_group(int sig);
-  // SIGTERM to the group, then SIGKILL when it has not exited after `grace`.
+  // SIGTERM to the runtime's group, then SIGKILL to everything it started when it has not exited after
+  // `grace`.
   void terminate(std::chrono::milliseconds grace);
+  // SIGKILL to everything it started, now.
+  void kill();
 
-  child(boost::asio::any_io_executor ex, line_sink sink);
+  child(boost::asio::any_io_executor ex, line_sink sink, std::unique_ptr<process::containment> c);
 
 private:
   struct pump {
@@ -76,21 +102,24 @@ private:
   void start_reading(pump& p, stream s);
   void consume(pump& p, stream s, std::size_t n);
   // Non-blocking read of what is already in the pipe; false when the pipe reached its end (and is closed).
-  bool drain(pump& p, stream s);
+  bool read_available(pump& p, stream s);
   void flush_partial(pump& p, stream s);
+  void close_pipes();
   void wait_for_exit();
-  void reaped(int status);
+  void exited(); // the runtime is a zombie: kill the rest, reap, deliver, report
 
   pid_t m_pid = -1;
   bool m_exited = false;
   std::chrono::steady_clock::time_point m_started_at;
   line_sink m_sink;
+  std::unique_ptr<process::containment> m_containment;
   pump m_out, m_err;
   boost::asio::posix::stream_descriptor m_pidfd;
   boost::asio::steady_timer m_kill_timer;
   boost::asio::steady_timer m_poll_timer; // exit polling where there is no pidfd
   static constexpr auto poll_interval = std::chrono::milliseconds(2);
   std::function<void(core::process_exit)> m_on_exit;
+  static inline std::size_t s_running = 0;
 };
 
 } // namespace lemu::process

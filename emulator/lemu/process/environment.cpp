@@ -2,7 +2,9 @@
 
 #include <lemu/util/text.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -11,8 +13,10 @@ namespace lemu::process {
 
 namespace {
 
-// Variables Lambda reserves and sets itself (docs configuration-envvars, "reserved"). The AWS credentials
-// are reserved in Lambda too, but lemu lets the user set them: locally they are the user's own.
+// Variables Lambda reserves and sets itself (its documentation's list of reserved keys), plus the two lemu
+// controls (_LAMBDA_SERVER_PORT is not a valid key anyway). The AWS credentials (AWS_ACCESS_KEY,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) are reserved in Lambda too, but lemu lets the
+// user set them: locally they are the user's own.
 constexpr std::array reserved = {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
@@ -30,11 +34,17 @@ std::optional<std::string> get(const char* name) {
 } // namespace
 
 void check_user_variable(const std::string& name) {
-  if (name.empty() || name.find('=') != std::string::npos) {
-    throw reserved_variable_error("invalid environment variable name '" + name + "'");
-  }
   for (const char* r : reserved) {
     if (name == r) throw reserved_variable_error(name + " is reserved by Lambda and cannot be set");
+  }
+  // Lambda's rule for keys: a letter, then letters, digits and underscores, two characters at least.
+  const bool well_formed = name.size() >= 2 && std::isalpha(static_cast<unsigned char>(name[0])) &&
+                           std::all_of(name.begin(), name.end(), [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                           });
+  if (!well_formed) {
+    throw reserved_variable_error("invalid environment variable name '" + name +
+                                  "': Lambda allows a letter, then letters, digits and _ (two characters at least)");
   }
 }
 

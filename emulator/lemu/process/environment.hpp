@@ -17,7 +17,8 @@ struct reserved_variable_error : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// Throws reserved_variable_error when `name` cannot be set by the user.
+// Throws reserved_variable_error when `name` cannot be set by the user: a name Lambda reserves, or one Lambda
+// refuses as a key (it must be a letter, then letters, digits and _, two characters at least).
 void check_user_variable(const std::string& name);
 
 // What to take from lemu's own environment: PATH, LD_LIBRARY_PATH and the AWS credentials.

@@ -115,7 +115,7 @@ void broker::complete(core::outcome o) {
 }
 
 reply broker::response(std::string_view request_id, std::string body, std::string content_type,
-                       std::size_t body_bytes) {
+                       std::uint64_t body_bytes) {
   if (auto refused = check_request_id(request_id)) return *refused;
   if (body_bytes > core::max_response_bytes) {
     complete(core::response_too_large_outcome());
@@ -125,14 +125,23 @@ reply broker::response(std::string_view request_id, std::string body, std::strin
   return replies::accepted();
 }
 
-reply broker::error(std::string_view request_id, std::string body, std::string_view error_type_header) {
+reply broker::error(std::string_view request_id, std::string body, std::string_view error_type_header,
+                    std::uint64_t body_bytes) {
   if (auto refused = check_request_id(request_id)) return *refused;
+  if (body_bytes > core::max_response_bytes) {
+    complete(core::response_too_large_outcome());
+    return replies::too_large();
+  }
   complete(core::function_error_outcome(core::outcome_kind::function_error, std::move(body), error_type_header));
   return replies::accepted();
 }
 
-reply broker::init_error(std::string body, std::string_view error_type_header) {
+reply broker::init_error(std::string body, std::string_view error_type_header, std::uint64_t body_bytes) {
   if (m_state != state::initializing) return replies::invalid_state(state_name(m_state), "InitError");
+  if (body_bytes > core::max_response_bytes) {
+    if (m_listener.init_error) m_listener.init_error(core::response_too_large_outcome());
+    return replies::too_large();
+  }
   if (m_listener.init_error) {
     m_listener.init_error(core::function_error_outcome(core::outcome_kind::init_error, std::move(body),
                                                        error_type_header));

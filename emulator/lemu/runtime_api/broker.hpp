@@ -69,13 +69,14 @@ public:
   // The connection of the parked GET /next went away: forget its waiter (without calling it).
   void cancel_next() { m_waiter = nullptr; }
 
-  // POST /invocation/{id}/response. body_bytes is the full size of the body received (the body itself may
-  // have been capped when it went over the limit).
-  reply response(std::string_view request_id, std::string body, std::string content_type, std::size_t body_bytes);
-  // POST /invocation/{id}/error
-  reply error(std::string_view request_id, std::string body, std::string_view error_type_header);
-  // POST /init/error
-  reply init_error(std::string body, std::string_view error_type_header);
+  // POST /invocation/{id}/response, /invocation/{id}/error and /init/error. body_bytes is the full size of
+  // the body received or announced (the body itself is capped at core::max_response_bytes). A body over
+  // that limit gets 413 and the invocation ends as Function.ResponseSizeTooLarge: an error payload is
+  // returned to the Invoke caller like a response and has the same limit (for /init/error that ends the
+  // init, with the same outcome).
+  reply response(std::string_view request_id, std::string body, std::string content_type, std::uint64_t body_bytes);
+  reply error(std::string_view request_id, std::string body, std::string_view error_type_header, std::uint64_t body_bytes);
+  reply init_error(std::string body, std::string_view error_type_header, std::uint64_t body_bytes);
 
   // The environment is going away: a parked /next is released and every later call is refused.
   void close();

@@ -5,11 +5,11 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include <lemu/core/errors.hpp>
-#include <lemu/runtime_api/capped_body.hpp>
+#include <lemu/net/listener.hpp>
+#include <lemu/net/response_head.hpp>
 #include <lemu/runtime_api/headers.hpp>
+#include <lemu/runtime_api/request_parser.hpp>
 #include <lemu/runtime_api/routes.hpp>
-
-#include <lemu/runtime_api/listener.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,114 +17,89 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/status.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
 #include <array>
+#include <charconv>
 #include <cerrno>
 #include <system_error>
 
 namespace lemu::runtime_api {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-// Bodies beyond the 413 limit are read and dropped up to this size, then the connection is closed.
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Bodies beyond the 413 limit are read and dropped up to this size, so the runtime sees the answer; a body
+// announced (or sent) beyond it is answered at once and the connection closed.
 constexpr std::uint64_t drain_limit = std::uint64_t{1} << 30;
 
-// The request parser: Beast's, except that it keeps only the two header (or trailer) fields the server
-// reads. That saves an allocation per header on every request, and a value longer than Beast 1.81 can
-// store (65533 bytes: it keeps field lengths in 16 bits and throws beyond) never reaches it: Go sends
-// Lambda-Runtime-Function-Xray-Error-Cause values up to 1 MiB. Keep-alive and framing are tracked by the
-// parser itself, not through the stored fields.
-class request_parser : public http::request_parser<capped_body> {
-  static constexpr std::size_t max_value = 65533;
-
-  void on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
-                     boost::beast::error_code& ec) override {
-    ec = {};
-    if (name == http::field::content_type || boost::beast::iequals(name_string, headers::function_error_type)) {
-      get().insert(name, name_string, value.substr(0, max_value));
-    }
-  }
-};
-
-// "HTTP/1.1 <status> <reason>\r\n" + extra header lines + Content-Type, Content-Length and, when the
-// connection ends, Connection: close; into `out`, whose capacity is reused from response to response.
-void format_head(std::string& out, unsigned status, bool keep_alive, std::size_t content_length) {
-  out.clear();
-  out += "HTTP/1.1 ";
-  out += std::to_string(status);
-  out += ' ';
-  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
-  out.append(reason.data(), reason.size());
-  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-  out += std::to_string(content_length);
-  if (!keep_alive) out += "\r\nConnection: close";
-  out += "\r\n";
-}
-
-void add_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out += ": ";
-  out.append(value);
-  out += "\r\n";
-}
-
 // A head and a body, sent with one gathered write.
-std::array<net::const_buffer, 2> message(const std::string& head, std::string_view body) {
-  return {net::buffer(head), net::buffer(body.data(), body.size())};
+std::array<asio::const_buffer, 2> message(const std::string& head, std::string_view body) {
+  return {asio::buffer(head), asio::buffer(body.data(), body.size())};
 }
 
 // Formats the head of a reply (the body is r.body).
 void prepare_reply(std::string& head, const reply& r, bool keep_alive) {
-  format_head(head, r.status, keep_alive, r.body.size());
-  head += "\r\n";
+  net::begin_head(head, r.status);
+  net::add_header(head, "Content-Type", "application/json");
+  net::end_head(head, r.body.size(), keep_alive);
 }
 
 // Formats the head of the answer to GET /next, with the invocation's headers (PROTOCOL.md §1.2); the
 // body is the payload itself, not a copy.
 void prepare_delivery(std::string& head, const delivery& d, bool keep_alive) {
   const core::invocation& inv = *d.inv;
-  format_head(head, 200, keep_alive, inv.payload.size());
-  add_header(head, headers::request_id, inv.request_id);
-  add_header(head, headers::deadline_ms, std::to_string(d.deadline_ms));
-  add_header(head, headers::invoked_function_arn, inv.function_arn);
-  if (!inv.trace_id.empty()) add_header(head, headers::trace_id, inv.trace_id);
-  if (!inv.client_context.empty()) add_header(head, headers::client_context, inv.client_context);
-  if (!inv.cognito_identity.empty()) add_header(head, headers::cognito_identity, inv.cognito_identity);
-  head += "\r\n";
+  net::begin_head(head, 200);
+  net::add_header(head, "Content-Type", "application/json");
+  net::add_header(head, headers::request_id, inv.request_id);
+  char deadline[24];
+  const auto [end, ec] = std::to_chars(deadline, deadline + sizeof deadline, d.deadline_ms);
+  net::add_header(head, headers::deadline_ms, std::string_view(deadline, static_cast<std::size_t>(end - deadline)));
+  net::add_header(head, headers::invoked_function_arn, inv.function_arn);
+  if (!inv.trace_id.empty()) net::add_header(head, headers::trace_id, inv.trace_id);
+  if (!inv.client_context.empty()) net::add_header(head, headers::client_context, inv.client_context);
+  if (!inv.cognito_identity.empty()) net::add_header(head, headers::cognito_identity, inv.cognito_identity);
+  net::end_head(head, inv.payload.size(), keep_alive);
 }
+
+bool ends_quietly(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::eof || ec == asio::error::bad_descriptor;
+}
+
+// A request whose body the broker takes (and limits).
+bool posts_a_body(route_kind k) { return k == route_kind::response || k == route_kind::error || k == route_kind::init_error; }
 
 } // namespace
 
-std::shared_ptr<server> server::create(net::any_io_executor ex, broker::listener l, const server_options& options) {
+std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::listener l, const server_options& options) {
   return std::make_shared<server>(std::move(ex), std::move(l), options);
 }
 
-server::server(net::any_io_executor ex, broker::listener l, const server_options& options)
-    : m_broker(std::move(l)), m_acceptor(runtime_api::listen_on(ex, options.host, options.port)), m_options(options) {
+server::server(asio::any_io_executor ex, broker::listener l, const server_options& options)
+    : m_broker(std::move(l)), m_acceptor(net::listen_on(ex, options.host, options.port)), m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
 }
 
 void server::start() {
-  net::co_spawn(m_acceptor.get_executor(), [self = shared_from_this()] {
-        return runtime_api::accept_connections(self->m_acceptor, self->m_stopped, "runtime api",
-                                               [self](tcp::socket s) { return self->session(std::move(s)); });
+  asio::co_spawn(
+      m_acceptor.get_executor(),
+      [self = shared_from_this()] {
+        return net::accept_connections(self->m_acceptor, self->m_stopped, net::accept_options{"runtime api", 0},
+                                       [self](tcp::socket s) { return self->session(std::move(s)); });
       },
-                net::detached);
+      asio::detached);
 }
 
 void server::stop() {
@@ -136,7 +111,18 @@ void server::stop() {
   for (auto* s : m_sockets) s->close(ignored);
 }
 
-net::awaitable<void> server::session(tcp::socket socket) {
+reply server::dispatch(const route& rt, request_parser& parser, std::uint64_t body_bytes) {
+  switch (rt.kind) {
+  case route_kind::response:
+    return m_broker.response(rt.request_id, std::move(parser.body()), parser.content_type(), body_bytes);
+  case route_kind::error: return m_broker.error(rt.request_id, std::move(parser.body()), parser.error_type(), body_bytes);
+  case route_kind::init_error: return m_broker.init_error(std::move(parser.body()), parser.error_type(), body_bytes);
+  case route_kind::method_not_allowed: return replies::method_not_allowed();
+  default: return replies::not_found();
+  }
+}
+
+asio::awaitable<void> server::session(tcp::socket socket) {
   if (m_stopped) co_return;
   m_sockets.insert(&socket);
   struct unregister {
@@ -149,38 +135,65 @@ net::awaitable<void> server::session(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   boost::beast::flat_buffer buffer;
   buffer.reserve(64 * 1024);
-  std::string head; // response heads, formatted in place
+  std::string head;   // response heads, formatted in place
   head.reserve(1024); // Beast reads into what is free (512 bytes at first): a request in one recv
 
+  const auto answer_and_close = [&](const reply& r) -> asio::awaitable<void> {
+    prepare_reply(head, r, false);
+    co_await asio::async_write(socket, message(head, r.body), use_tuple);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+  };
+
   for (;;) {
-    request_parser parser;
+    request_parser parser(core::max_response_bytes);
     parser.header_limit(m_options.header_limit);
     parser.body_limit(drain_limit);
-    parser.get().body().cap = core::max_response_bytes;
 
-    auto [read_ec, read_n] = co_await http::async_read(socket, buffer, parser, use_tuple);
-    if (read_ec) {
-      if (read_ec == http::error::end_of_stream || read_ec == net::error::operation_aborted ||
-          read_ec == net::error::connection_reset || read_ec == net::error::eof || m_stopped) {
-        co_return;
-      }
-      // Malformed HTTP (or a body beyond the drain limit): answer 400/413 and close this connection only.
-      const reply r = read_ec == http::error::body_limit ? replies::too_large() : replies::bad_request(read_ec.message());
-      spdlog::debug("runtime api: bad request: {}", read_ec.message());
-      prepare_reply(head, r, false);
-      co_await net::async_write(socket, message(head, r.body), use_tuple);
+    auto [header_ec, header_n] = co_await http::async_read_header(socket, buffer, parser, use_tuple);
+    if (header_ec) {
+      if (ends_quietly(header_ec) || m_stopped) co_return;
+      // Malformed HTTP: answer 400 and close this connection only.
+      spdlog::debug("runtime api: bad request: {}", header_ec.message());
+      co_await answer_and_close(replies::bad_request(header_ec.message()));
+      co_return;
+    }
+    if (parser.transfer_encoding() && !net::supported_transfer_encoding(*parser.transfer_encoding())) {
+      spdlog::debug("runtime api: unsupported Transfer-Encoding: {}", *parser.transfer_encoding());
+      const std::string answer = net::unsupported_transfer_encoding_response();
+      co_await asio::async_write(socket, asio::buffer(answer), use_tuple);
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
+    const bool keep_alive = parser.keep_alive();
+    const route rt = match_route(parser.method(), parser.target());
 
-    auto& req = parser.get();
-    const bool keep_alive = parser.keep_alive(); // from the parser: the message keeps no Connection field
-    const route rt = match_route(req.method_string(), req.target());
+    // A body announced beyond what lemu drains is over the limit already: the broker ends the invocation
+    // with Function.ResponseSizeTooLarge and the runtime gets its 413 now.
+    const auto length = parser.content_length();
+    const bool over_drain_limit = length && *length > drain_limit;
+    if (!over_drain_limit && !parser.is_done()) {
+      auto [body_ec, body_n] = co_await http::async_read(socket, buffer, parser, use_tuple);
+      if (body_ec && body_ec != http::error::body_limit) {
+        if (ends_quietly(body_ec) || m_stopped) co_return;
+        spdlog::debug("runtime api: bad request body: {}", body_ec.message());
+        co_await answer_and_close(replies::bad_request(body_ec.message()));
+        co_return;
+      }
+      if (body_ec == http::error::body_limit) {
+        // A chunked body past the drain limit: too large whatever comes next.
+        co_await answer_and_close(posts_a_body(rt.kind) ? dispatch(rt, parser, parser.body_bytes()) : replies::too_large());
+        co_return;
+      }
+    }
+    if (over_drain_limit) {
+      co_await answer_and_close(posts_a_body(rt.kind) ? dispatch(rt, parser, *length) : replies::too_large());
+      co_return;
+    }
 
     if (rt.kind == route_kind::next) {
       std::optional<reply> refused;
       delivery parked;
-      net::steady_timer wake(socket.get_executor(), net::steady_timer::time_point::max());
+      asio::steady_timer wake(socket.get_executor(), asio::steady_timer::time_point::max());
       auto now = m_broker.next(
           [&parked, &wake](delivery d) {
             parked = d;
@@ -189,7 +202,7 @@ net::awaitable<void> server::session(tcp::socket socket) {
           refused);
       if (refused) {
         prepare_reply(head, *refused, keep_alive);
-        auto [ec, n] = co_await net::async_write(socket, message(head, refused->body), use_tuple);
+        auto [ec, n] = co_await asio::async_write(socket, message(head, refused->body), use_tuple);
         if (ec || !keep_alive) co_return;
         continue;
       }
@@ -218,30 +231,15 @@ net::awaitable<void> server::session(tcp::socket socket) {
       }
       const delivery out = std::move(*now); // holds the payload until the write is done
       prepare_delivery(head, out, keep_alive);
-      auto [ec, n] = co_await net::async_write(socket, message(head, out.inv->payload), use_tuple);
+      auto [ec, n] = co_await asio::async_write(socket, message(head, out.inv->payload), use_tuple);
       if (ec) {
         m_broker.delivery_failed(out.inv->request_id);
         co_return;
       }
     } else {
-      reply r;
-      auto& body = req.body();
-      switch (rt.kind) {
-      case route_kind::response:
-        r = m_broker.response(rt.request_id, std::move(body.data), std::string(req[http::field::content_type]),
-                              body.total);
-        break;
-      case route_kind::error:
-        r = m_broker.error(rt.request_id, std::move(body.data), req[headers::function_error_type]);
-        break;
-      case route_kind::init_error:
-        r = m_broker.init_error(std::move(body.data), req[headers::function_error_type]);
-        break;
-      case route_kind::method_not_allowed: r = replies::method_not_allowed(); break;
-      default: r = replies::not_found(); break;
-      }
+      const reply r = dispatch(rt, parser, parser.body_bytes());
       prepare_reply(head, r, keep_alive);
-      auto [ec, n] = co_await net::async_write(socket, message(head, r.body), use_tuple);
+      auto [ec, n] = co_await asio::async_write(socket, message(head, r.body), use_tuple);
       if (ec) co_return;
     }
     if (!keep_alive) {

@@ -2,13 +2,16 @@
 // The Runtime API HTTP/1.1 server of one execution environment (PROTOCOL.md §1, §8): a listener on
 // 127.0.0.1 and one coroutine per connection, answering through the broker it owns.
 //
-// Per request: a fresh parser; headers up to 4 MiB (Go sends X-Ray causes up to 1 MiB in one header
-// line); bodies read whole, Content-Length or chunked with trailers, kept up to 6291556 bytes and drained
-// beyond (413). Keep-alive on any number of connections (aws-lambda-ric keeps a pool). TCP_NODELAY, and
-// each response goes out as one gathered write. A parked GET /next has no read timeout: Lambda's clients
-// set none either. Everything runs on the io_context's one thread.
+// Per request: a fresh parser; the header first (up to 4 MiB: Go sends X-Ray causes up to 1 MiB in one
+// header line), then the body, Content-Length or chunked with trailers, kept up to 6291556 bytes and
+// drained beyond, up to 1 GiB, so the runtime reads its 413 (a body announced beyond 1 GiB is answered at
+// once, and the connection closed). A transfer coding other than `chunked` gets Go's 501. Keep-alive on
+// any number of connections (aws-lambda-ric keeps a pool). TCP_NODELAY, and each response goes out as one
+// gathered write. No timeouts: a parked GET /next waits as long as it takes (Lambda's clients set none),
+// and the only client is the environment's own runtime. Everything runs on the io_context's one thread.
 
 #include <lemu/runtime_api/broker.hpp>
+#include <lemu/runtime_api/routes.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +22,8 @@
 #include <string>
 
 namespace lemu::runtime_api {
+
+class request_parser;
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -45,6 +50,8 @@ public:
 
 private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // The broker's answer to a request that posts a body, of `body_bytes` in all.
+  reply dispatch(const route& rt, request_parser& parser, std::uint64_t body_bytes);
 
   runtime_api::broker m_broker;
   boost::asio::ip::tcp::acceptor m_acceptor;

@@ -201,8 +201,13 @@ std::string run_summary::render_table() const {
   out += sep;
   out += "crashes " + std::to_string(m_crashes);
   out += sep;
-  out += "max memory used " + std::to_string(m_max_memory_used_mb) + " MB of " + std::to_string(m_memory_size_mb) +
-         " MB\n";
+  if (m_cancelled > 0) {
+    out += "cancelled " + std::to_string(m_cancelled);
+    out += sep;
+  }
+  out += "max memory used " + std::to_string(m_max_memory_used_mb) + " MB of " + std::to_string(m_memory_size_mb) + " MB";
+  if (!m_memory_method.empty()) out += " (" + m_memory_method + ")";
+  out += '\n';
   if (m_sqs_events > 0) {
     out += "sqs messages " + std::to_string(m_sqs_messages) + sep + "succeeded " +
            std::to_string(m_sqs_messages - m_sqs_failed) + sep + "failed " + std::to_string(m_sqs_failed) + "\n";
@@ -217,6 +222,7 @@ nlohmann::json run_summary::to_json() const {
   j["errors"] = m_errors;
   j["timeouts"] = m_timeouts;
   j["crashes"] = m_crashes;
+  j["cancelled"] = m_cancelled;
   j["memory_size_mb"] = m_memory_size_mb;
   j["max_memory_used_mb"] = m_max_memory_used_mb;
   j["init"] = samples_json(m_init);

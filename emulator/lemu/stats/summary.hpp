@@ -49,12 +49,17 @@ public:
   explicit run_summary(std::uint32_t memory_size_mb) : m_memory_size_mb(memory_size_mb) {}
 
   void add(const invocation_record& r);
+  // An invocation lemu stopped (Ctrl-C) before it finished: counted apart, in no other figure.
+  void add_cancelled() { ++m_cancelled; }
+  // How Max Memory Used was measured ("cgroup v1", "watcher", ...), shown after it.
+  void set_memory_method(std::string method) { m_memory_method = std::move(method); }
 
   std::size_t invocations() const { return m_invocations; }
   std::size_t succeeded() const { return m_succeeded; }
   std::size_t errors() const { return m_errors; }
   std::size_t timeouts() const { return m_timeouts; }
   std::size_t crashes() const { return m_crashes; }
+  std::size_t cancelled() const { return m_cancelled; }
   std::uint32_t max_memory_used_mb() const { return m_max_memory_used_mb; }
   std::size_t sqs_messages() const { return m_sqs_messages; }
   std::size_t sqs_failed() const { return m_sqs_failed; }
@@ -67,12 +72,14 @@ public:
   //   init (cold)       4   12.31ms   14.02ms   14.90ms   14.90ms
   //   invoke cold       4    1.20ms    1.41ms    1.52ms    1.52ms
   //   invoke warm     396    0.05ms    0.07ms    0.11ms    0.30ms
-  //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB
+  //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB (cgroup v1)
+  // ("· cancelled N" before the memory when an interrupted run cancelled invocations; the method in
+  // parentheses when one was set).
   // A row with no samples shows "-" in each duration column. When SQS events were run, one more line:
   //   sqs messages 30 · succeeded 28 · failed 2 A column widens only if a value does not fit.
   std::string render_table() const;
 
-  // {"invocations":N,"succeeded":N,"errors":N,"timeouts":N,"crashes":N,"memory_size_mb":N,"max_memory_used_mb":N,
+  // {"invocations":N,"succeeded":N,"errors":N,"timeouts":N,"crashes":N,"cancelled":N,"memory_size_mb":N,"max_memory_used_mb":N,
   //  "init":{"count":N,"p50_ms":x,"p90_ms":x,"p99_ms":x,"max_ms":x},"invoke_cold":{...},"invoke_warm":{...}}
   // The four durations are null when count is 0. Every record adds its duration to invoke cold or warm,
   // whatever its status; init_ms, when set, to init.
@@ -81,7 +88,8 @@ public:
 private:
   std::uint32_t m_memory_size_mb;
   std::uint32_t m_max_memory_used_mb = 0;
-  std::size_t m_invocations = 0, m_succeeded = 0, m_errors = 0, m_timeouts = 0, m_crashes = 0;
+  std::size_t m_invocations = 0, m_succeeded = 0, m_errors = 0, m_timeouts = 0, m_crashes = 0, m_cancelled = 0;
+  std::string m_memory_method;
   std::size_t m_sqs_events = 0, m_sqs_messages = 0, m_sqs_failed = 0;
   duration_samples m_init, m_invoke_cold, m_invoke_warm;
 };

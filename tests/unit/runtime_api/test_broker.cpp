@@ -227,7 +227,7 @@ TEST_F(broker_test, second_response_for_answered_id_is_400) {
   const reply r = b.response("id-1", "b", "", 1);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.body, invalid_id_body);
-  const reply e = b.error("id-1", "{}", "");
+  const reply e = b.error("id-1", "{}", "", 2);
   EXPECT_EQ(e.status, 400u);
   EXPECT_EQ(e.body, invalid_id_body);
   EXPECT_EQ(rec.completed.size(), 1u);
@@ -260,7 +260,7 @@ TEST_F(broker_test, response_and_error_during_init_are_403) {
   const reply r = b.response("id-1", "x", "", 1);
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(r.body, invalid_state_body("Initializing", "ResponseSent"));
-  const reply e = b.error("id-1", "{}", "");
+  const reply e = b.error("id-1", "{}", "", 2);
   EXPECT_EQ(e.status, 403u);
   EXPECT_EQ(e.body, invalid_state_body("Initializing", "ResponseSent"));
   EXPECT_EQ(b.current_state(), broker::state::initializing);
@@ -304,7 +304,7 @@ TEST_F(broker_test, error_takes_the_type_from_the_body) {
   b.submit(make_invocation("e"));
   next_now();
   const std::string body = "{\"errorMessage\":\"boom\",\"errorType\":\"MyError\",\"stackTrace\":[]}";
-  const reply r = b.error("e", body, "Runtime.FromHeader");
+  const reply r = b.error("e", body, "Runtime.FromHeader", body.size());
   EXPECT_EQ(r.status, 202u);
   EXPECT_EQ(r.body, accepted_body);
   ASSERT_EQ(rec.completed.size(), 1u);
@@ -319,10 +319,10 @@ TEST_F(broker_test, error_takes_the_type_from_the_body) {
 TEST_F(broker_test, error_type_falls_back_to_the_header_then_unhandled) {
   b.submit(make_invocation("e1"));
   next_now();
-  ASSERT_EQ(b.error("e1", "{\"errorMessage\":\"no type\"}", "Runtime.Custom").status, 202u);
+  ASSERT_EQ(b.error("e1", "{\"errorMessage\":\"no type\"}", "Runtime.Custom", 26).status, 202u);
   b.submit(make_invocation("e2"));
   next_now();
-  ASSERT_EQ(b.error("e2", "not json at all", "").status, 202u);
+  ASSERT_EQ(b.error("e2", "not json at all", "", 15).status, 202u);
   ASSERT_EQ(rec.completed.size(), 2u);
   EXPECT_EQ(rec.completed[0].error_type, "Runtime.Custom");
   EXPECT_EQ(rec.completed[0].payload, "{\"errorMessage\":\"no type\"}");
@@ -334,7 +334,7 @@ TEST_F(broker_test, error_type_falls_back_to_the_header_then_unhandled) {
 TEST_F(broker_test, error_for_unknown_id_is_400) {
   b.submit(make_invocation("e"));
   next_now();
-  const reply r = b.error("zzz", "{}", "");
+  const reply r = b.error("zzz", "{}", "", 2);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.body, invalid_id_body);
   EXPECT_EQ(b.current_state(), broker::state::invoking);
@@ -342,7 +342,7 @@ TEST_F(broker_test, error_for_unknown_id_is_400) {
 
 TEST_F(broker_test, init_error_during_init_is_202_and_reported) {
   const std::string body = "{\"errorType\":\"Runtime.ImportModuleError\",\"errorMessage\":\"x\",\"trace\":[]}";
-  const reply r = b.init_error(body, "Runtime.ImportModuleError");
+  const reply r = b.init_error(body, "Runtime.ImportModuleError", body.size());
   EXPECT_EQ(r.status, 202u);
   EXPECT_EQ(r.body, accepted_body);
   ASSERT_EQ(rec.init_errors.size(), 1u);
@@ -353,7 +353,7 @@ TEST_F(broker_test, init_error_during_init_is_202_and_reported) {
 }
 
 TEST_F(broker_test, init_error_type_from_header_when_body_has_none) {
-  ASSERT_EQ(b.init_error("", "Runtime.Crash").status, 202u);
+  ASSERT_EQ(b.init_error("", "Runtime.Crash", 0).status, 202u);
   ASSERT_EQ(rec.init_errors.size(), 1u);
   EXPECT_EQ(rec.init_errors[0].error_type, "Runtime.Crash");
   EXPECT_EQ(rec.init_errors[0].payload, "");
@@ -362,11 +362,11 @@ TEST_F(broker_test, init_error_type_from_header_when_body_has_none) {
 TEST_F(broker_test, init_error_after_init_is_403) {
   waiter_probe w;
   park(w);
-  reply r = b.init_error("{}", "");
+  reply r = b.init_error("{}", "", 2);
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(r.body, invalid_state_body("Ready", "InitError"));
   b.submit(make_invocation("i"));
-  r = b.init_error("{}", "");
+  r = b.init_error("{}", "", 2);
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(r.body, invalid_state_body("Running", "InitError"));
   EXPECT_TRUE(rec.init_errors.empty());
@@ -445,9 +445,9 @@ TEST_F(broker_test, everything_after_close_is_refused_and_the_listener_hears_not
   const reply r = b.response("in-flight", "x", "", 1);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.body, invalid_id_body);
-  const reply e = b.error("in-flight", "{}", "");
+  const reply e = b.error("in-flight", "{}", "", 2);
   EXPECT_EQ(e.status, 400u);
-  const reply i = b.init_error("{}", "");
+  const reply i = b.init_error("{}", "", 2);
   EXPECT_EQ(i.status, 403u);
   EXPECT_EQ(i.body, invalid_state_body("Closed", "InitError"));
   b.submit(make_invocation("late"));
@@ -462,7 +462,7 @@ TEST_F(broker_test, everything_after_close_is_refused_and_the_listener_hears_not
 TEST_F(broker_test, close_during_init_refuses_init_error_and_next) {
   b.submit(make_invocation("queued"));
   b.close();
-  EXPECT_EQ(b.init_error("{}", "").status, 403u);
+  EXPECT_EQ(b.init_error("{}", "", 2).status, 403u);
   EXPECT_EQ(next_refused().status, 403u);
   EXPECT_TRUE(rec.events.empty());
 }
@@ -499,7 +499,7 @@ TEST(broker_reentrancy, listener_may_close_the_broker_from_init_error) {
   l.init_error = [guard = capture_guard{}, &b](core::outcome) { close_from_callback(*b); };
   b = std::make_unique<broker>(std::move(l));
   g_destroyed_during_call = false;
-  const reply r = b->init_error("{}", "");
+  const reply r = b->init_error("{}", "", 2);
   EXPECT_EQ(r.status, 202u);
   EXPECT_EQ(r.body, accepted_body);
   EXPECT_EQ(b->current_state(), broker::state::closed);

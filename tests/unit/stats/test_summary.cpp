@@ -216,13 +216,14 @@ TEST(run_summary, to_json) {
   EXPECT_EQ(j["errors"], 1);
   EXPECT_EQ(j["timeouts"], 1);
   EXPECT_EQ(j["crashes"], 1);
+  EXPECT_EQ(j["cancelled"], 0);
   EXPECT_EQ(j["memory_size_mb"], 128);
   EXPECT_EQ(j["max_memory_used_mb"], 40);
   EXPECT_EQ(j["init"], nlohmann::json::parse(R"({"count":2,"p50_ms":12.31,"p90_ms":20.5,"p99_ms":20.5,"max_ms":20.5})"));
   EXPECT_EQ(j["invoke_cold"], nlohmann::json::parse(R"({"count":2,"p50_ms":1.2,"p90_ms":2.5,"p99_ms":2.5,"max_ms":2.5})"));
   EXPECT_EQ(j["invoke_warm"],
             nlohmann::json::parse(R"({"count":3,"p50_ms":0.07,"p90_ms":300.0,"p99_ms":300.0,"max_ms":300.0})"));
-  EXPECT_EQ(j.size(), 10u);
+  EXPECT_EQ(j.size(), 11u);
 }
 
 TEST(run_summary, to_json_without_samples_has_null_durations) {

@@ -1,8 +1,9 @@
 #pragma once
 // A Beast request body that keeps at most `cap` bytes but counts (and drains) everything the client sends.
-// It lets the server answer an oversized /response with 413 after reading the whole body, so the client
-// sees the answer instead of a reset connection, without holding more than `cap` bytes in memory.
-// Works for Content-Length and chunked bodies alike.
+// It lets a server answer an oversized body with 413 after reading it whole, so the client sees the answer
+// instead of a reset connection, without holding more than `cap` bytes in memory. Works for Content-Length
+// and chunked bodies alike. Nothing is reserved up front beyond `initial_reserve`: a slow client that
+// announces 6 MB and sends nothing costs nothing.
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
@@ -13,9 +14,11 @@
 #include <optional>
 #include <string>
 
-namespace lemu::runtime_api {
+namespace lemu::net {
 
 struct capped_body {
+  static constexpr std::size_t initial_reserve = 64 * 1024;
+
   struct value_type {
     std::string data;      // the first `cap` bytes of the body
     std::size_t total = 0; // every byte received
@@ -31,7 +34,9 @@ struct capped_body {
 
     void init(const boost::optional<std::uint64_t>& length, boost::beast::error_code& ec) {
       ec = {};
-      if (length) m_value.data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, m_value.cap)));
+      if (length) {
+        m_value.data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>({*length, m_value.cap, initial_reserve})));
+      }
     }
 
     template <class ConstBufferSequence>
@@ -40,11 +45,9 @@ struct capped_body {
       std::size_t n = 0;
       for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
         const boost::asio::const_buffer b = *it;
-        const std::size_t room = m_value.cap - std::min(m_value.cap, m_value.data.size());
-        m_value.data.append(static_cast<const char*>(b.data()), std::min(room, b.size()));
+        append_capped(m_value, static_cast<const char*>(b.data()), b.size());
         n += b.size();
       }
-      m_value.total += n;
       return n;
     }
 
@@ -53,6 +56,13 @@ struct capped_body {
   private:
     value_type& m_value;
   };
+
+  // Appends what fits under the cap and counts everything.
+  static void append_capped(value_type& v, const char* data, std::size_t n) {
+    const std::size_t room = v.cap - std::min(v.cap, v.data.size());
+    v.data.append(data, std::min(room, n));
+    v.total += n;
+  }
 };
 
-} // namespace lemu::runtime_api
+} // namespace lemu::net

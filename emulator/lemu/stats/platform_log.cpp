@@ -1,6 +1,8 @@
-#include <lemu/stats/report.hpp>
+#include <lemu/stats/platform_log.hpp>
 
 #include <lemu/util/text.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <limits>
@@ -36,6 +38,22 @@ std::string end_line(std::string_view request_id) {
   std::string out = "END RequestId: ";
   out += request_id;
   return out;
+}
+
+std::string init_report_line(double init_ms, std::string_view phase, std::string_view status, std::string_view error_type) {
+  std::string line = "INIT_REPORT Init Duration: " + util::fixed2(init_ms) + " ms\tPhase: " + std::string(phase) +
+                     "\tStatus: " + std::string(status);
+  if (!error_type.empty()) line += "\tError Type: " + std::string(error_type);
+  return line;
+}
+
+std::string fault_line(const core::outcome& o) {
+  const auto body = nlohmann::json::parse(o.payload, nullptr, false);
+  std::string message;
+  if (body.is_object() && body.contains("errorMessage") && body["errorMessage"].is_string()) {
+    message = body["errorMessage"].get<std::string>();
+  }
+  return message + "\n" + o.error_type;
 }
 
 std::string report_line(const invocation_record& r) {

@@ -1,7 +1,9 @@
 #pragma once
-// Lambda's platform log lines (PROTOCOL.md §4.2), rendered as strings without the trailing newline.
-// Pure functions: the caller prints.
+// Lambda's platform log lines, rendered as strings without the trailing newline: the one place their
+// formats live (START, END, REPORT, INIT_REPORT and the fault line). Pure functions: app::environment_log
+// prints them.
 
+#include <lemu/core/invocation.hpp>
 #include <lemu/stats/record.hpp>
 
 #include <cstdint>
@@ -20,6 +22,12 @@ std::string start_line(std::string_view request_id, std::string_view version);
 
 // "END RequestId: <id>"
 std::string end_line(std::string_view request_id);
+
+// "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout[\tError Type: <type>]"
+std::string init_report_line(double init_ms, std::string_view phase, std::string_view status, std::string_view error_type);
+
+// The log line Lambda writes for a platform error (RIE's FaultData): "<errorMessage>\n<errorType>" — two lines.
+std::string fault_line(const core::outcome& o);
 
 // "REPORT RequestId: <id>\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\t"
 // then "Init Duration: 110.10 ms\t" when init_ms is set (after Max Memory Used, as AWS prints it),

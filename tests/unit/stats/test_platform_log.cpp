@@ -1,6 +1,6 @@
 // START / END / REPORT lines (PROTOCOL.md §4.2) and Billed Duration (§4.1).
 #include <lemu/stats/record.hpp>
-#include <lemu/stats/report.hpp>
+#include <lemu/stats/platform_log.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,111 @@
+#include <lemu/app/function_scheduler.hpp>
+
+#include <lemu/core/errors.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace lemu::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void post_cancelled(const asio::any_io_executor& ex, core::invocation inv, execution_environment::completion done) {
+  invoke_result r;
+  r.request_id = inv.request_id;
+  r.outcome = core::cancelled_outcome(inv.request_id);
+  asio::post(ex, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+}
+
+} // namespace
+
+function_scheduler::function_scheduler(asio::any_io_executor ex, const core::function_config& fn, output& out,
+                                       scheduler_options options)
+    : m_ex(std::move(ex)), m_fn(fn), m_out(out), m_options(options) {}
+
+function_scheduler::~function_scheduler() {
+  for (const auto& e : m_envs) e->stop();
+}
+
+bool function_scheduler::can_start_now() const {
+  if (m_stopped || !m_queue.empty()) return false;
+  return m_envs.size() < m_options.concurrency || std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
+}
+
+bool function_scheduler::submit(core::invocation inv, completion done) {
+  if (m_stopped) {
+    post_cancelled(m_ex, std::move(inv), std::move(done));
+    return true;
+  }
+  if (!can_start_now()) {
+    if (m_queue.size() >= m_options.max_queue) return false;
+    m_queue.push_back({std::move(inv), std::move(done)});
+    return true;
+  }
+  start(std::move(inv), std::move(done));
+  return true;
+}
+
+void function_scheduler::start(core::invocation inv, completion done) {
+  std::shared_ptr<execution_environment> env;
+  for (const auto& e : m_envs) {
+    if (e->idle()) {
+      env = e;
+      break;
+    }
+  }
+  if (!env) {
+    env = std::make_shared<execution_environment>(m_ex, m_fn, ++m_started, m_out, m_options.environment);
+    m_envs.push_back(env);
+    env->start(); // never throws: an environment that cannot start fails this invocation
+  }
+  ++m_in_flight;
+  env->invoke(std::move(inv), [this, env, done = std::move(done)](invoke_result r) {
+    --m_in_flight;
+    finished(env);
+    done(std::move(r));
+    pump();
+  });
+}
+
+void function_scheduler::finished(const std::shared_ptr<execution_environment>& env) {
+  if (m_options.one_invocation_per_environment && env->alive()) env->stop();
+  if (!env->alive()) std::erase(m_envs, env);
+}
+
+void function_scheduler::pump() {
+  while (!m_queue.empty() && !m_stopped) {
+    const bool room = m_envs.size() < m_options.concurrency ||
+                      std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
+    if (!room) return;
+    waiting w = std::move(m_queue.front());
+    m_queue.pop_front();
+    start(std::move(w.inv), std::move(w.done));
+  }
+}
+
+void function_scheduler::cancel_queued() {
+  while (!m_queue.empty()) {
+    waiting w = std::move(m_queue.front());
+    m_queue.pop_front();
+    post_cancelled(m_ex, std::move(w.inv), std::move(w.done));
+  }
+}
+
+void function_scheduler::stop_all() {
+  m_stopped = true;
+  cancel_queued();
+  for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) e->stop();
+  std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
+}
+
+void function_scheduler::stop_idle() {
+  for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) {
+    if (e->idle()) e->stop();
+  }
+  std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
+}
+
+} // namespace lemu::app

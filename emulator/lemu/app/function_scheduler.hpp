@@ -1,0 +1,75 @@
+#pragma once
+// The one scheduler of every command (lemu run, replay and serve): it decides which execution environment
+// of a function runs each invocation, as Lambda does:
+//
+//   an idle warm environment  ->  else a new one (a cold start) while fewer than `concurrency` are alive
+//                             ->  else the invocation waits in a queue of at most `max_queue`
+//                             ->  else it is refused (submit() returns false: serve answers 429)
+//
+// `lemu run` asks can_start_now() before reading the next event, so nothing queues there (events are
+// streamed); `lemu serve` queues. Every submitted invocation gets exactly one result, through its
+// completion: its outcome, or a cancelled one when the scheduler is stopped first.
+
+#include <lemu/app/execution_environment.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace lemu::app {
+
+struct scheduler_options {
+  std::size_t concurrency = 1;  // environments alive at once, at most
+  std::size_t max_queue = 0;    // invocations waiting for an environment, at most
+  bool one_invocation_per_environment = false; // --cold: every environment serves one invocation
+  environment_options environment;
+};
+
+class function_scheduler {
+public:
+  using completion = execution_environment::completion;
+
+  function_scheduler(boost::asio::any_io_executor ex, const core::function_config& fn, output& out, scheduler_options options);
+  ~function_scheduler();
+  function_scheduler(const function_scheduler&) = delete;
+  function_scheduler& operator=(const function_scheduler&) = delete;
+
+  // Starts the invocation now or queues it. False when the queue is full: `done` is dropped unused.
+  bool submit(core::invocation inv, completion done);
+  // An invocation submitted now would start at once (an environment is idle, or another may start).
+  bool can_start_now() const;
+
+  std::size_t in_flight() const { return m_in_flight; }
+  std::size_t queued() const { return m_queue.size(); }
+  std::uint32_t environments_started() const { return m_started; }
+
+  // Every queued invocation ends now, cancelled (each `done` is posted a cancelled result), oldest first.
+  void cancel_queued();
+  // Stops every environment: invocations in flight end cancelled, queued ones too; nothing starts after.
+  void stop_all();
+  // Stops the environments that are idle (the end of a run: nothing more will come).
+  void stop_idle();
+
+private:
+  struct waiting {
+    core::invocation inv;
+    completion done;
+  };
+  void start(core::invocation inv, completion done);
+  void finished(const std::shared_ptr<execution_environment>& env);
+  void pump();
+
+  boost::asio::any_io_executor m_ex;
+  const core::function_config& m_fn;
+  output& m_out;
+  scheduler_options m_options;
+  std::vector<std::shared_ptr<execution_environment>> m_envs; // alive
+  std::deque<waiting> m_queue;
+  std::size_t m_in_flight = 0;
+  std::uint32_t m_started = 0; // environments ever started (their ids)
+  bool m_stopped = false;
+};
+
+} // namespace lemu::app

@@ -1,0 +1,75 @@
+#include <lemu/process/bootstrap.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+namespace lemu::process {
+
+namespace {
+
+// The first bytes of a file ("" when it cannot be read).
+std::string head_of(const std::filesystem::path& p, std::size_t n) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out(n, '\0');
+  const ssize_t got = ::read(fd, out.data(), n);
+  ::close(fd);
+  out.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  return out;
+}
+
+// The interpreter a "#!" line names, or "" when the file has none.
+std::string shebang_interpreter(const std::filesystem::path& p) {
+  const std::string head = head_of(p, 256);
+  if (head.rfind("#!", 0) != 0) return {};
+  std::string_view line(head);
+  line.remove_prefix(2);
+  line = line.substr(0, line.find('\n'));
+  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  const auto end = line.find_first_of(" \t\r");
+  return std::string(line.substr(0, end));
+}
+
+bool is_elf(const std::filesystem::path& p) { return head_of(p, 4) == "\x7f" "ELF"; }
+
+// The reason for an ENOENT from execve when the file itself exists.
+std::string missing_interpreter(const std::filesystem::path& p) {
+  const std::string interpreter = shebang_interpreter(p);
+  if (!interpreter.empty()) {
+    if (::access(interpreter.c_str(), F_OK) != 0) return "its interpreter " + interpreter + " (from its #! line) does not exist";
+    if (::access(interpreter.c_str(), X_OK) != 0) return "its interpreter " + interpreter + " (from its #! line) is not executable";
+    return "its interpreter " + interpreter + " (from its #! line) cannot be started";
+  }
+  if (is_elf(p)) return "the dynamic loader it was linked for is missing (built for another system or architecture?)";
+  return "no such file";
+}
+
+} // namespace
+
+std::optional<std::string> bootstrap_problem(const std::filesystem::path& bootstrap) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(bootstrap, ec);
+  if (!std::filesystem::exists(st)) return "no such file";
+  if (std::filesystem::is_directory(st)) return "is a directory";
+  if (::access(bootstrap.c_str(), X_OK) != 0) return "not executable (chmod +x it)";
+  const std::string interpreter = shebang_interpreter(bootstrap);
+  if (!interpreter.empty() && ::access(interpreter.c_str(), X_OK) != 0) return missing_interpreter(bootstrap);
+  return std::nullopt;
+}
+
+std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err) {
+  switch (err) {
+  case ENOENT: return ::access(bootstrap.c_str(), F_OK) == 0 ? missing_interpreter(bootstrap) : "no such file";
+  case EACCES: return ::access(bootstrap.c_str(), F_OK) == 0 ? "not executable (chmod +x it)" : "permission denied";
+  case ENOEXEC: return "not an executable this machine can run (no #! line, and not a binary for this system)";
+  case EISDIR: return "is a directory";
+  default: return std::strerror(err);
+  }
+}
+
+} // namespace lemu::process

@@ -1,0 +1,20 @@
+#pragma once
+// What can be wrong with a bootstrap, in words a user can act on (PROTOCOL: Lambda reports these as
+// Runtime.InvalidEntrypoint, "Couldn't find valid bootstrap(s)").
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace lemu::process {
+
+// Why `bootstrap` cannot be started, found without starting it: "no such file", "is a directory", "not
+// executable (chmod +x it)", "its interpreter /usr/bin/python9 (from its #! line) does not exist".
+// nullopt when it looks startable.
+std::optional<std::string> bootstrap_problem(const std::filesystem::path& bootstrap);
+
+// Why execve(bootstrap) failed with `err`, in the same words (the interpreter named when a script's is
+// missing, which the kernel reports as ENOENT about the script itself).
+std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err);
+
+} // namespace lemu::process

@@ -1,0 +1,327 @@
+#include <lemu/process/cgroup.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace lemu::process {
+
+namespace {
+
+// ---- small file helpers ---------------------------------------------------------------------------------
+
+std::optional<std::string> read_small(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > (1u << 20)) break;
+  }
+  ::close(fd);
+  return out;
+}
+
+bool write_small(const std::string& path, std::string_view value) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::write(fd, value.data(), value.size());
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return n == static_cast<ssize_t>(value.size());
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+std::uint64_t to_number(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  std::uint64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+std::uint64_t read_number(const std::string& path) { return to_number(read_small(path).value_or("")); }
+
+// The value of `key` in a "key value" per line file (memory.events, memory.oom_control).
+std::uint64_t keyed_value(const std::string& text, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    const std::string_view line(text.data() + pos, end - pos);
+    if (line.substr(0, key.size()) == key && line.size() > key.size() && line[key.size()] == ' ') {
+      return to_number(line.substr(key.size() + 1));
+    }
+    pos = end + 1;
+  }
+  return 0;
+}
+
+std::vector<pid_t> read_pids(const std::string& path) {
+  std::vector<pid_t> out;
+  const std::string text = read_small(path).value_or("");
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    pid_t pid = 0;
+    const auto [next, ec] = std::from_chars(p, end, pid);
+    if (ec == std::errc() && pid > 0) out.push_back(pid);
+    p = next + 1;
+  }
+  return out;
+}
+
+// ---- where lemu may make cgroups ------------------------------------------------------------------------
+
+struct hierarchies {
+  std::optional<std::string> v2;             // lemu's own cgroup in the unified hierarchy
+  bool v2_memory = false;                    // its children get the memory controller
+  std::optional<std::string> v1_memory;      // lemu's own memory cgroup (v1)
+  std::optional<std::string> v1_freezer;     // lemu's own freezer cgroup (v1)
+  bool v2_usable = true, v1_usable = true;   // cleared when making or joining one failed
+};
+
+// Mount point of each cgroup filesystem, from /proc/self/mountinfo, with its root.
+struct mount {
+  std::string point, root;
+};
+
+std::string own_directory(const mount& m, const std::string& path) {
+  std::string rel = path;
+  if (m.root != "/" && rel.rfind(m.root, 0) == 0) rel = rel.substr(m.root.size());
+  std::string dir = m.point + (rel == "/" ? std::string() : rel);
+  if (!exists(dir)) dir = m.point; // lemu's own group is not visible here: use the mount's root
+  return dir;
+}
+
+hierarchies probe() {
+  hierarchies h;
+  std::optional<mount> v2_mount, memory_mount, freezer_mount;
+  std::istringstream mounts(read_small("/proc/self/mountinfo").value_or(""));
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string x; fields >> x;) f.push_back(x);
+    std::size_t dash = 0;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 3 >= f.size()) continue; // ... mount-point ... - fstype source super-options
+    const std::string& type = f[dash + 1];
+    const std::string options = "," + f[dash + 3] + ",";
+    const mount m{f[4], f[3]};
+    if (type == "cgroup2" && !v2_mount) v2_mount = m;
+    if (type == "cgroup" && options.find(",memory,") != std::string::npos && !memory_mount) memory_mount = m;
+    if (type == "cgroup" && options.find(",freezer,") != std::string::npos && !freezer_mount) freezer_mount = m;
+  }
+  std::istringstream groups(read_small("/proc/self/cgroup").value_or(""));
+  for (std::string line; std::getline(groups, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",";
+    const std::string path = line.substr(b + 1);
+    if (line.substr(0, a) == "0" && controllers == ",," && v2_mount) h.v2 = own_directory(*v2_mount, path);
+    if (controllers.find(",memory,") != std::string::npos && memory_mount) h.v1_memory = own_directory(*memory_mount, path);
+    if (controllers.find(",freezer,") != std::string::npos && freezer_mount) h.v1_freezer = own_directory(*freezer_mount, path);
+  }
+  if (h.v2) {
+    const std::string control = " " + read_small(*h.v2 + "/cgroup.subtree_control").value_or("") + " ";
+    h.v2_memory = control.find(" memory ") != std::string::npos || control.find(" memory\n") != std::string::npos;
+  }
+  return h;
+}
+
+hierarchies& known() {
+  static hierarchies h = probe();
+  return h;
+}
+
+bool disabled() {
+  const char* v = std::getenv("LEMU_NO_CGROUP");
+  return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+}
+
+// Directories that could not be removed yet (their last processes were still exiting): retried later.
+std::vector<std::string>& leftovers() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+void remove_leftovers() {
+  auto& dirs = leftovers();
+  std::erase_if(dirs, [](const std::string& d) { return ::rmdir(d.c_str()) == 0 || errno == ENOENT; });
+}
+
+// At exit, what is left gets a last chance, waiting a little for killed processes to go.
+struct leftover_sweeper {
+  ~leftover_sweeper() {
+    for (int i = 0; i < 100 && !leftovers().empty(); ++i) {
+      remove_leftovers();
+      if (!leftovers().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+} sweeper_at_exit;
+
+std::optional<std::string> make_dir(const std::string& parent, std::string_view name) {
+  const std::string dir = parent + "/" + std::string(name);
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    spdlog::debug("cgroup: cannot create {}: {}", dir, std::strerror(errno));
+    return std::nullopt;
+  }
+  return dir;
+}
+
+void remove_dir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) leftovers().push_back(dir);
+}
+
+std::unique_ptr<cgroup> try_v2(std::string_view name, std::uint64_t limit, bool with_memory) {
+  hierarchies& h = known();
+  if (!h.v2 || !h.v2_usable || (with_memory && !h.v2_memory)) return nullptr;
+  auto dir = make_dir(*h.v2, name);
+  if (!dir) {
+    h.v2_usable = false;
+    return nullptr;
+  }
+  if (with_memory) {
+    if (!write_small(*dir + "/memory.max", std::to_string(limit))) {
+      remove_dir(*dir);
+      return nullptr;
+    }
+    write_small(*dir + "/memory.swap.max", "0"); // where swap is accounted: none, as in Lambda
+  }
+  return std::make_unique<cgroup>(with_memory ? cgroup_kind::v2 : cgroup_kind::v2_tracking, std::vector<std::string>{*dir});
+}
+
+std::unique_ptr<cgroup> try_v1(std::string_view name, std::uint64_t limit) {
+  hierarchies& h = known();
+  if (!h.v1_memory || !h.v1_usable) return nullptr;
+  auto dir = make_dir(*h.v1_memory, name);
+  if (!dir) {
+    h.v1_usable = false;
+    return nullptr;
+  }
+  if (!write_small(*dir + "/memory.limit_in_bytes", std::to_string(limit))) {
+    remove_dir(*dir);
+    h.v1_usable = false;
+    return nullptr;
+  }
+  if (exists(*dir + "/memory.memsw.limit_in_bytes")) write_small(*dir + "/memory.memsw.limit_in_bytes", std::to_string(limit));
+  std::vector<std::string> dirs{*dir};
+  if (h.v1_freezer) {
+    if (auto freezer = make_dir(*h.v1_freezer, name)) dirs.push_back(*freezer);
+  }
+  return std::make_unique<cgroup>(cgroup_kind::v1, std::move(dirs));
+}
+
+} // namespace
+
+cgroup::cgroup(cgroup_kind kind, std::vector<std::string> dirs) : m_kind(kind), m_dirs(std::move(dirs)) {
+  for (const auto& d : m_dirs) {
+    const int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) m_join.push_back(fd);
+  }
+}
+
+std::unique_ptr<cgroup> cgroup::create(std::string_view name, std::uint64_t memory_limit_bytes) {
+  if (disabled()) return nullptr;
+  remove_leftovers();
+  std::unique_ptr<cgroup> g = try_v2(name, memory_limit_bytes, true);
+  if (!g) g = try_v1(name, memory_limit_bytes);
+  if (!g) g = try_v2(name, memory_limit_bytes, false);
+  if (g && g->m_join.size() != g->m_dirs.size()) {
+    spdlog::debug("cgroup: cannot open {}/cgroup.procs", g->m_dirs.front());
+    (g->m_kind == cgroup_kind::v1 ? known().v1_usable : known().v2_usable) = false;
+    return nullptr;
+  }
+  return g;
+}
+
+cgroup::~cgroup() {
+  for (int fd : m_join) ::close(fd);
+  kill_all();
+  for (const auto& d : m_dirs) remove_dir(d);
+}
+
+cgroup::usage cgroup::read_usage() {
+  usage u;
+  switch (m_kind) {
+  case cgroup_kind::v2:
+    u.current_bytes = read_number(memory_file("memory.current"));
+    if (const auto peak = read_small(memory_file("memory.peak"))) {
+      u.peak_bytes = to_number(*peak);
+    } else {
+      m_peak_seen = std::max(m_peak_seen, u.current_bytes);
+      u.peak_bytes = m_peak_seen;
+    }
+    u.oom_kills = keyed_value(read_small(memory_file("memory.events")).value_or(""), "oom_kill");
+    break;
+  case cgroup_kind::v1:
+    u.current_bytes = read_number(memory_file("memory.usage_in_bytes"));
+    u.peak_bytes = read_number(memory_file("memory.max_usage_in_bytes"));
+    u.oom_kills = keyed_value(read_small(memory_file("memory.oom_control")).value_or(""), "oom_kill");
+    break;
+  case cgroup_kind::v2_tracking: break;
+  }
+  return u;
+}
+
+std::vector<pid_t> cgroup::members() const { return read_pids(m_dirs.front() + "/cgroup.procs"); }
+
+bool cgroup::has_member(pid_t pid) const {
+  for (pid_t p : members()) {
+    if (p == pid) return true;
+  }
+  return false;
+}
+
+void cgroup::kill_all() {
+  if (m_kind != cgroup_kind::v1) {
+    if (write_small(m_dirs.front() + "/cgroup.kill", "1")) return; // the kernel kills every member at once
+  }
+  const bool freezer = m_kind == cgroup_kind::v1 && m_dirs.size() > 1;
+  const std::string freezer_state = freezer ? m_dirs[1] + "/freezer.state" : std::string();
+  if (freezer && write_small(freezer_state, "FROZEN")) {
+    // Frozen members cannot fork: one pass kills them all. Freezing completes quickly; bounded wait.
+    for (int i = 0; i < 1000; ++i) {
+      const auto state = read_small(freezer_state).value_or("");
+      if (state.rfind("FROZEN", 0) == 0) break;
+      std::this_thread::yield();
+    }
+    for (pid_t p : read_pids(m_dirs[1] + "/cgroup.procs")) ::kill(p, SIGKILL);
+    write_small(freezer_state, "THAWED");
+  }
+  // Without a freezer (or to catch what joined the memory group only): kill until no member is left.
+  for (int round = 0; round < 50; ++round) {
+    const auto pids = members();
+    if (pids.empty()) break;
+    for (pid_t p : pids) ::kill(p, SIGKILL);
+    if (round > 0) std::this_thread::yield();
+  }
+}
+
+std::string describe_containment() {
+  if (disabled()) return "process group and tree watcher (LEMU_NO_CGROUP)";
+  const hierarchies& h = known();
+  if (h.v2 && h.v2_usable && h.v2_memory) return "cgroup v2 (memory.max, memory.peak)";
+  if (h.v1_memory && h.v1_usable) return "cgroup v1 (memory.limit_in_bytes, memory.max_usage_in_bytes)";
+  if (h.v2 && h.v2_usable) return "cgroup v2 without the memory controller, and the tree watcher for memory";
+  return "process group and tree watcher (no cgroup can be created here)";
+}
+
+} // namespace lemu::process

@@ -1,0 +1,126 @@
+#include <lemu/process/containment.hpp>
+
+#include <lemu/process/watchdog.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <charconv>
+
+namespace lemu::process {
+
+namespace {
+
+// VmHWM and VmRSS of one process, in bytes.
+std::pair<std::uint64_t, std::uint64_t> process_memory(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/status";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {0, 0};
+  char buf[4096];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return {0, 0};
+  const std::string_view text(buf, static_cast<std::size_t>(n));
+  const auto field = [&](std::string_view name) -> std::uint64_t {
+    const auto at = text.find(name);
+    if (at == std::string_view::npos) return 0;
+    std::size_t i = at + name.size();
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    std::uint64_t kb = 0;
+    std::from_chars(text.data() + i, text.data() + text.size(), kb);
+    return kb * 1024;
+  };
+  return {field("VmHWM:"), field("VmRSS:")};
+}
+
+} // namespace
+
+std::string next_containment_name() {
+  static unsigned counter = 0;
+  return "lemu-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+containment::containment(std::string_view name, std::uint64_t memory_limit_bytes)
+    : m_limit(memory_limit_bytes), m_cgroup(cgroup::create(name, memory_limit_bytes)) {
+  if (m_cgroup) {
+    m_oom_kills_at_start = m_cgroup->read_usage().oom_kills;
+    for (const auto& d : m_cgroup->directories()) watchdog::track_cgroup(d);
+  }
+}
+
+containment::~containment() {
+  kill_all();
+  if (m_root > 0) watchdog::untrack_group(m_root);
+  if (m_cgroup) {
+    const auto dirs = m_cgroup->directories();
+    m_cgroup.reset(); // kills what is left and removes the directories
+    for (const auto& d : dirs) watchdog::untrack_cgroup(d);
+  }
+}
+
+std::vector<int> containment::join_descriptors() const {
+  return m_cgroup ? m_cgroup->join_descriptors() : std::vector<int>{};
+}
+
+void containment::attach(pid_t runtime, bool joined) {
+  m_root = runtime;
+  watchdog::track_group(runtime);
+  if (m_cgroup && !joined) {
+    spdlog::warn("the runtime could not join its cgroup {}: watching its process tree instead",
+                 m_cgroup->directories().front());
+    m_cgroup.reset();
+  }
+  if (!m_cgroup) m_watch.emplace(runtime);
+}
+
+containment::reading containment::sample() {
+  reading r;
+  if (m_cgroup && m_cgroup->has_memory()) {
+    const auto u = m_cgroup->read_usage();
+    r.peak_bytes = u.peak_bytes;
+    r.current_bytes = u.current_bytes;
+    r.over_limit = u.oom_kills > m_oom_kills_at_start;
+    return r;
+  }
+  if (m_cgroup) {
+    // A cgroup without the memory controller holds every process: sum their own figures.
+    for (pid_t p : m_cgroup->members()) {
+      const auto [hwm, rss] = process_memory(p);
+      r.peak_bytes += hwm;
+      r.current_bytes += rss;
+    }
+  } else if (m_watch) {
+    const auto s = m_watch->take();
+    r.peak_bytes = s.peak_bytes;
+    r.current_bytes = s.current_bytes;
+  }
+  r.over_limit = r.current_bytes > m_limit;
+  return r;
+}
+
+void containment::kill_all() {
+  if (m_root <= 0) return;
+  ::kill(-m_root, SIGKILL);
+  if (m_cgroup) m_cgroup->kill_all();
+  if (m_watch) m_watch->kill_all();
+}
+
+void containment::terminate_group() {
+  if (m_root > 0) ::kill(-m_root, SIGTERM);
+}
+
+const char* containment::method() const {
+  if (!m_cgroup) return "watcher";
+  switch (m_cgroup->kind()) {
+  case cgroup_kind::v2: return "cgroup v2";
+  case cgroup_kind::v1: return "cgroup v1";
+  case cgroup_kind::v2_tracking: return "cgroup v2 + watcher";
+  }
+  return "watcher";
+}
+
+} // namespace lemu::process

@@ -1,0 +1,148 @@
+#include <lemu/process/tree_watch.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+namespace lemu::process {
+
+namespace {
+
+// Reads a small /proc file whole; "" when it cannot.
+std::string read_proc(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// The value in kB of `field` ("VmHWM:") in a /proc/<pid>/status text, in bytes; 0 when absent.
+std::uint64_t status_field_bytes(const std::string& status, std::string_view field) {
+  const auto at = status.find(field);
+  if (at == std::string::npos) return 0;
+  std::size_t i = at + field.size();
+  while (i < status.size() && (status[i] == ' ' || status[i] == '\t')) ++i;
+  std::uint64_t kb = 0;
+  std::from_chars(status.data() + i, status.data() + status.size(), kb);
+  return kb * 1024;
+}
+
+// Children of every thread of `pid` (/proc/<pid>/task/<tid>/children lists those a thread forked).
+void children_of(pid_t pid, std::vector<pid_t>& out) {
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(task_dir.c_str());
+  if (!dir) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string list = read_proc(task_dir + "/" + entry->d_name + "/children");
+    const char* p = list.data();
+    const char* end = p + list.size();
+    while (p < end) {
+      pid_t child = 0;
+      const auto [next, ec] = std::from_chars(p, end, child);
+      if (ec != std::errc()) {
+        ++p;
+        continue;
+      }
+      out.push_back(child);
+      p = next;
+    }
+  }
+  ::closedir(dir);
+}
+
+} // namespace
+
+proc_stat read_proc_stat(pid_t pid) {
+  const std::string text = read_proc("/proc/" + std::to_string(pid) + "/stat");
+  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+  //  priority nice threads itrealvalue starttime ..."; comm may hold spaces and parentheses: split after the last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return {};
+  std::string_view rest(text);
+  rest.remove_prefix(close + 1);
+  proc_stat s;
+  std::from_chars(text.data(), text.data() + text.size(), s.pid);
+  std::size_t field = 2; // the next field is the 3rd (state)
+  while (!rest.empty() && field < 22) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const auto end = std::min(rest.find(' '), rest.size());
+    const std::string_view value = rest.substr(0, end);
+    ++field;
+    if (field == 4) std::from_chars(value.data(), value.data() + value.size(), s.ppid);
+    if (field == 5) std::from_chars(value.data(), value.data() + value.size(), s.pgrp);
+    if (field == 22) std::from_chars(value.data(), value.data() + value.size(), s.start_time);
+    rest.remove_prefix(end);
+  }
+  if (text.size() > 0 && text.find(" Z ") == close + 1) return {}; // a zombie holds no memory and cannot be killed
+  return s;
+}
+
+void tree_watch::remember(pid_t pid, std::uint64_t start_time) {
+  for (const auto& k : m_known) {
+    if (k.pid == pid && k.start_time == start_time) return;
+  }
+  if (m_known.size() < max_known) m_known.push_back({pid, start_time});
+}
+
+bool tree_watch::alive(const process_id& p) const {
+  const proc_stat s = read_proc_stat(p.pid);
+  return s.pid == p.pid && s.start_time == p.start_time;
+}
+
+void tree_watch::scan_group() {
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    pid_t pid = 0;
+    const std::string_view name(entry->d_name);
+    if (std::from_chars(name.data(), name.data() + name.size(), pid).ec != std::errc() || pid <= 0) continue;
+    const proc_stat s = read_proc_stat(pid);
+    if (s.pid == pid && s.pgrp == m_root) remember(pid, s.start_time);
+  }
+  ::closedir(dir);
+}
+
+tree_watch::sample tree_watch::take() {
+  std::vector<pid_t> tree{m_root};
+  for (std::size_t i = 0; i < tree.size() && i < max_known; ++i) children_of(tree[i], tree);
+  for (pid_t pid : tree) {
+    const proc_stat s = read_proc_stat(pid);
+    if (s.pid == pid) remember(pid, s.start_time);
+  }
+  if (m_samples++ % group_scan_every == 0) scan_group();
+
+  sample total;
+  std::erase_if(m_known, [&](const process_id& p) {
+    const std::string status = read_proc("/proc/" + std::to_string(p.pid) + "/status");
+    if (status.empty() || !alive(p)) return true; // gone: forgotten
+    total.peak_bytes += status_field_bytes(status, "VmHWM:");
+    total.current_bytes += status_field_bytes(status, "VmRSS:");
+    ++total.processes;
+    return false;
+  });
+  return total;
+}
+
+void tree_watch::kill_all() {
+  ::kill(-m_root, SIGKILL);
+  scan_group();
+  for (const auto& p : m_known) {
+    if (alive(p)) ::kill(p.pid, SIGKILL);
+  }
+}
+
+} // namespace lemu::process

@@ -1,0 +1,59 @@
+#include <lemu/runtime_api/request_parser.hpp>
+
+#include <lemu/runtime_api/headers.hpp>
+
+#include <boost/beast/core/string.hpp>
+
+#include <algorithm>
+
+namespace lemu::runtime_api {
+
+namespace http = boost::beast::http;
+using boost::beast::error_code;
+using boost::beast::string_view;
+
+void request_parser::on_request_impl(http::verb, string_view method, string_view target, int, error_code& ec) {
+  ec = {};
+  m_method.assign(method.data(), method.size());
+  m_target.assign(target.data(), target.size());
+}
+
+void request_parser::on_response_impl(int, string_view, int, error_code& ec) {
+  ec = http::error::bad_method; // a request parser never parses a response
+}
+
+void request_parser::on_field_impl(http::field name, string_view name_string, string_view value, error_code& ec) {
+  ec = {};
+  if (name == http::field::content_type) {
+    m_content_type.assign(value.data(), value.size());
+  } else if (name == http::field::transfer_encoding) {
+    if (m_transfer_encoding) {
+      *m_transfer_encoding += ", "; // a repeated field is one comma-separated list
+      m_transfer_encoding->append(value.data(), value.size());
+    } else {
+      m_transfer_encoding.emplace(value.data(), value.size());
+    }
+  } else if (boost::beast::iequals(name_string, headers::function_error_type)) {
+    m_error_type.assign(value.data(), std::min<std::size_t>(value.size(), 64 * 1024));
+  }
+}
+
+void request_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code& ec) {
+  ec = {};
+  if (content_length) {
+    m_body.data.reserve(static_cast<std::size_t>(
+        std::min<std::uint64_t>({*content_length, m_body.cap, net::capped_body::initial_reserve})));
+  }
+}
+
+std::size_t request_parser::on_body_impl(string_view body, error_code& ec) {
+  ec = {};
+  net::capped_body::append_capped(m_body, body.data(), body.size());
+  return body.size();
+}
+
+std::size_t request_parser::on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) {
+  return on_body_impl(body, ec);
+}
+
+} // namespace lemu::runtime_api

@@ -1,0 +1,51 @@
+#pragma once
+// The Runtime API's request parser: Beast's basic_parser (framing, chunked bodies and trailers, keep-alive)
+// with lemu's own storage. It keeps the request line, the few header (or trailer) fields the server reads,
+// and at most `body_cap` bytes of the body while counting all of it. Any other field, however long, is
+// skipped without being stored: Go sends Lambda-Runtime-Function-Xray-Error-Cause values up to 1 MiB in
+// one line, beyond what Beast's own field container can hold (65533 bytes).
+
+#include <lemu/net/capped_body.hpp>
+
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lemu::runtime_api {
+
+class request_parser : public boost::beast::http::basic_parser<true> {
+public:
+  explicit request_parser(std::size_t body_cap) { m_body.cap = body_cap; }
+
+  const std::string& method() const { return m_method; }
+  const std::string& target() const { return m_target; }
+  const std::string& content_type() const { return m_content_type; }
+  const std::string& error_type() const { return m_error_type; }   // Lambda-Runtime-Function-Error-Type
+  // Transfer-Encoding as sent, when the request has one.
+  const std::optional<std::string>& transfer_encoding() const { return m_transfer_encoding; }
+
+  std::string& body() { return m_body.data; }                // the first body_cap bytes
+  std::uint64_t body_bytes() const { return m_body.total; }  // every body byte received
+
+private:
+  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method, boost::beast::string_view target,
+                       int version, boost::beast::error_code& ec) override;
+  void on_response_impl(int, boost::beast::string_view, int, boost::beast::error_code& ec) override;
+  void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
+                     boost::beast::string_view value, boost::beast::error_code& ec) override;
+  void on_header_impl(boost::beast::error_code& ec) override { ec = {}; }
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, boost::beast::error_code& ec) override;
+  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code& ec) override { ec = {}; }
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, boost::beast::error_code& ec) override;
+  void on_finish_impl(boost::beast::error_code& ec) override { ec = {}; }
+
+  std::string m_method, m_target, m_content_type, m_error_type;
+  std::optional<std::string> m_transfer_encoding;
+  net::capped_body::value_type m_body;
+};
+
+} // namespace lemu::runtime_api
