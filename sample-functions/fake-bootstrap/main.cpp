@@ -13,6 +13,14 @@
 //   noisy          write FAKE_NOISE_LINES lines (default 1000) to stdout and as many to stderr, then echo
 //   alloc:MB       allocate and touch MB MiB (kept until the process ends), then echo
 //   flood:MB       write MB MiB to stdout in 1000-byte lines, then echo
+//   daemon:MS      start a daemon that calls setsid(), keeps stdout/stderr open and lives MS milliseconds
+//                  (it prints "fake-bootstrap: daemon <pid>"), wait 100 ms, then exit 0 without answering
+//   orphan-alloc:MB  fork a child that forks a grandchild and exits; the orphaned grandchild (same process
+//                  group, re-parented to init) prints "fake-bootstrap: orphan <pid>", allocates MB MiB and
+//                  waits forever; then sleep 2 s and echo
+//   daemon-hang:MS as daemon:MS, but then block forever instead of exiting
+//   partial        write "STDOUT-PARTIAL" and "STDERR-PARTIAL" with no newline, then echo
+//   raw            respond with the bytes FAKE_RAW_HEX spells in hexadecimal, application/octet-stream
 // Other modes:
 //   init-error       POST /runtime/init/error (Runtime.FakeInitError) before any /next, then exit 1
 //   init-exit:N      _exit(N) before the first /next, N in 0..255
@@ -47,6 +55,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -55,12 +64,13 @@ using lemu_runtime::invocation_request;
 using lemu_runtime::invocation_response;
 
 enum class action {
-  echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, fork_grandchild, env, headers, tagged, by_event
+  echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, daemon, daemon_hang, orphan_alloc, partial, raw,
+  fork_grandchild, env, headers, tagged, by_event
 };
 
 struct mode {
   action what = action::echo;
-  int arg = 0; // exit status of exit:N, milliseconds of sleep:MS, MiB of alloc:MB and flood:MB
+  int arg = 0; // exit status of exit:N, milliseconds of sleep:MS and daemon:MS, MiB of alloc:MB, flood:MB, orphan-alloc:MB
 };
 
 // Writes one line and flushes it: stdout is a pipe to lemu, so it is fully buffered otherwise.
@@ -116,6 +126,11 @@ std::optional<mode> parse_event_mode(std::string_view name) {
   if (const auto ms = number_after(name, "sleep:")) return mode{action::sleep, *ms};
   if (const auto mb = number_after(name, "alloc:")) return mode{action::alloc, *mb};
   if (const auto mb = number_after(name, "flood:")) return mode{action::flood, *mb};
+  if (const auto ms = number_after(name, "daemon:")) return mode{action::daemon, *ms};
+  if (const auto mb = number_after(name, "orphan-alloc:")) return mode{action::orphan_alloc, *mb};
+  if (const auto ms = number_after(name, "daemon-hang:")) return mode{action::daemon_hang, *ms};
+  if (name == "partial") return mode{action::partial};
+  if (name == "raw") return mode{action::raw};
   return std::nullopt;
 }
 
@@ -202,6 +217,55 @@ invocation_response fork_grandchild(const invocation_request& request) {
   return echo(request);
 }
 
+// A daemon, as Python's subprocess.Popen(..., start_new_session=True) or Node's spawn(..., {detached: true})
+// make one: its own session and process group, our stdout/stderr still open. Then we exit without answering.
+void start_daemon(int ms) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close_range(3, ~0U, 0);
+    setsid();
+    print_line(stderr, "fake-bootstrap: daemon " + std::to_string(getpid()));
+    sleep_ms(ms);
+    _exit(0);
+  }
+  sleep_ms(100); // long enough for a process-tree watcher to have seen it
+}
+
+// Bytes from hexadecimal ("ff00" -> "\xff\x00"); odd or bad digits are skipped.
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    unsigned value = 0;
+    if (std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16).ec == std::errc{}) out.push_back(static_cast<char>(value));
+  }
+  return out;
+}
+
+// An orphan in our process group that grows: a watcher of our process tree alone would not see it.
+invocation_response orphan_alloc(const invocation_request& request, int mb) {
+  const pid_t child = fork();
+  if (child == 0) {
+    if (fork() == 0) {
+      close_range(3, ~0U, 0);
+      print_line(stderr, "fake-bootstrap: orphan " + std::to_string(getpid()));
+      allocate(mb);
+      block_forever();
+    }
+    _exit(0);
+  }
+  waitpid(child, nullptr, 0);
+  sleep_ms(2000);
+  return echo(request);
+}
+
+invocation_response partial_lines(const invocation_request& request) {
+  std::fputs("STDOUT-PARTIAL", stdout);
+  std::fflush(stdout);
+  std::fputs("STDERR-PARTIAL", stderr);
+  std::fflush(stderr);
+  return echo(request);
+}
+
 invocation_response describe_process(const std::vector<std::string>& argv) {
   nlohmann::ordered_json env = nlohmann::ordered_json::object();
   for (char** entry = environ; *entry != nullptr; ++entry) {
@@ -263,6 +327,14 @@ private:
     case action::noisy: write_noise(); return echo(request);
     case action::alloc: allocate(m.arg); return echo(request);
     case action::flood: flood(m.arg); return echo(request);
+    case action::daemon: start_daemon(m.arg); _exit(0);
+    case action::daemon_hang: start_daemon(m.arg); block_forever();
+    case action::raw: {
+      const char* hex = std::getenv("FAKE_RAW_HEX");
+      return invocation_response::success(from_hex(hex ? hex : ""), "application/octet-stream");
+    }
+    case action::orphan_alloc: return orphan_alloc(request, m.arg);
+    case action::partial: return partial_lines(request);
     case action::fork_grandchild: return fork_grandchild(request);
     case action::env: return describe_process(m_argv);
     case action::headers: return describe_request(request);

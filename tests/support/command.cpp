@@ -15,12 +15,21 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <stdexcept>
 
 extern char** environ;
 
 namespace lemu::test {
+
+namespace {
+std::size_t numbers_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+} // namespace
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -143,7 +152,7 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
       } else if (r > 0) {
         target.append(buf, static_cast<std::size_t>(r));
         if (!signalled && !options.signal_when_stderr_has.empty() &&
-            result.err.find(options.signal_when_stderr_has) != std::string::npos) {
+            numbers_of(result.err, options.signal_when_stderr_has) >= options.signal_at_occurrence) {
           ::kill(pid, options.signal_to_send);
           signalled = true;
         }
@@ -185,6 +194,37 @@ std::vector<int> processes_in_group(int pgid) {
   }
   ::closedir(dir);
   return found;
+}
+
+bool process_alive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return false;
+  std::string content((std::istreambuf_iterator<char>(stat)), {});
+  const auto close_paren = content.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < content.size() && content[close_paren + 2] != 'Z';
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5)); // the polling period, not a wait for an event
+  }
+}
+
+std::vector<int> numbers_after(const std::string& text, const std::string& marker) {
+  std::vector<int> out;
+  for (std::size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
+    std::size_t i = at + marker.size(), n = 0;
+    int value = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && n < 9) {
+      value = value * 10 + (text[i++] - '0');
+      ++n;
+    }
+    if (n > 0) out.push_back(value);
+  }
+  return out;
 }
 
 scratch_dir::scratch_dir() {

@@ -3,6 +3,7 @@
 // stderr; kills it (and its process group) if it outlives the deadline. No shell involved.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct command_options {
   std::chrono::milliseconds deadline = std::chrono::seconds(60);
   // When stderr first contains this text, send `signal_to_send` to the command (not to its process group).
   std::string signal_when_stderr_has;
+  std::size_t signal_at_occurrence = 1; // ... once it has appeared this many times
   int signal_to_send = 0;
   bool discard_output = false; // count stdout/stderr bytes instead of keeping them
 };
@@ -62,6 +64,15 @@ std::size_t count_prefix(const std::vector<std::string>& lines, const std::strin
 
 // Process ids of the live processes in process group `pgid` (reads /proc).
 std::vector<int> processes_in_group(int pgid);
+
+// True while `pid` is a process that has not exited (a zombie counts as exited).
+bool process_alive(int pid);
+
+// Waits until `condition` holds, checking it every few milliseconds; false if `timeout` passes first.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The numbers that follow `marker` in `text`, each up to the end of its digits ("fake-bootstrap: pid " -> pids).
+std::vector<int> numbers_after(const std::string& text, const std::string& marker);
 
 // A fresh directory under the system temp folder, removed by the destructor unless the test failed.
 class scratch_dir {

@@ -182,7 +182,7 @@ void execution_environment::on_init_timer() {
   arm(m_timer, m_invoke_start + m_fn.timeout, &execution_environment::on_timeout);
   try {
     launch();
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) { // spawn_error, or the listener's std::system_error
     m_log.function_line(std::string("lemu: cannot restart the runtime: ") + e.what());
     fail(core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string()));
     return;

@@ -15,6 +15,7 @@
 #include <lemu/process/watchdog.hpp>
 #include <lemu/stats/environments.hpp>
 #include <lemu/stats/summary.hpp>
+#include <lemu/util/json_text.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -409,6 +410,7 @@ int run(const run_options& options) {
   input.display_names = options.event_names;
   if (options.replay) {
     input.max_event_bytes = max_capture_line_bytes;
+    input.max_depth = util::max_json_depth + 1; // an event at the limit, one level down in its line
     input.lines_only = true;             // a capture is JSON Lines whatever its name
     input.tolerate_cut_last_line = true; // a recorder killed mid-line leaves one
   }

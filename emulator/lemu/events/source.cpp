@@ -204,7 +204,7 @@ std::size_t validate_document(const input_file& f, const input_options& o) {
   const document d = read_document(f, o.max_event_bytes);
   if (d.oversize > 0) return 1;
   if (is_blank(d.text)) return 0;
-  if (const auto problem = util::check_json(d.text)) {
+  if (const auto problem = util::check_json(d.text, o.max_depth)) {
     const auto pos = util::position_of(d.text, problem->offset);
     throw_invalid(f.display_name, pos.line, pos.column, problem->message);
   }
@@ -224,7 +224,7 @@ std::size_t validate_lines(input_file& f, const input_options& o, std::vector<st
       continue;
     }
     if (is_blank(l.text)) continue;
-    if (const auto problem = util::check_json(l.text)) {
+    if (const auto problem = util::check_json(l.text, o.max_depth)) {
       if (o.tolerate_cut_last_line && !l.ended && lines.at_end()) {
         f.skip_line = lines.number();
         warnings.push_back(f.display_name + ":" + std::to_string(lines.number()) +
@@ -401,7 +401,7 @@ static void detect_spooled(input_file& f, const spool_result& s, const input_opt
       f.events = 0;
       return;
     }
-    if (!util::check_json(d.text)) {
+    if (!util::check_json(d.text, o.max_depth)) {
       f.format = file_format::document;
       f.events = 1;
       return;
@@ -418,7 +418,7 @@ static void detect_spooled(input_file& f, const spool_result& s, const input_opt
   line_source::line l;
   while (lines.next(l)) {
     if (l.bytes > o.max_event_bytes || is_blank(l.text)) continue;
-    if (!util::check_json(l.text)) {
+    if (!util::check_json(l.text, o.max_depth)) {
       f.events = validate_lines(f, o, warnings);
       return;
     }
@@ -426,7 +426,7 @@ static void detect_spooled(input_file& f, const spool_result& s, const input_opt
   }
   if (s.bytes <= o.max_event_bytes) {
     const document d = read_document(f, o.max_event_bytes);
-    const auto problem = util::check_json(d.text);
+    const auto problem = util::check_json(d.text, o.max_depth);
     const auto pos = util::position_of(d.text, problem ? problem->offset : 0);
     throw_invalid(f.display_name, pos.line, pos.column, problem ? problem->message : "invalid JSON");
   }

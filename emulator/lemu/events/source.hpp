@@ -58,6 +58,7 @@ struct input_file {
 
 struct input_options {
   std::uint64_t max_event_bytes = 6291456;  // larger events are `oversize`
+  std::size_t max_depth = 1000;             // util::max_json_depth; one more for captures (the event is inside)
   bool lines_only = false;                  // every file is JSON Lines whatever its name (capture files)
   // A last line that is not valid JSON and has no line end (a writer killed mid-line): skipped with a
   // warning instead of refused (captures). Other invalid lines are always refused.

@@ -51,9 +51,14 @@ struct spawn_request {
   std::uint64_t memory_limit_bytes = std::uint64_t{128} << 20; // for the cgroup, where there is one
 };
 
-// The runtime could not be started: `reason` says why in words (naming a missing #! interpreter).
-struct spawn_error : std::system_error {
-  spawn_error(int err, const std::string& what) : std::system_error(err, std::generic_category(), what) {}
+// The runtime could not be started: what() says why in words (naming a missing #! interpreter); error() is
+// the errno.
+struct spawn_error : std::runtime_error {
+  spawn_error(int err, const std::string& what) : std::runtime_error(what), m_errno(err) {}
+  int error() const { return m_errno; }
+
+private:
+  int m_errno;
 };
 
 class child : public std::enable_shared_from_this<child> {

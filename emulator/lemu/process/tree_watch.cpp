@@ -1,5 +1,7 @@
 #include <lemu/process/tree_watch.hpp>
 
+#include <lemu/process/watchdog.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -95,7 +97,10 @@ void tree_watch::remember(pid_t pid, std::uint64_t start_time) {
   for (const auto& k : m_known) {
     if (k.pid == pid && k.start_time == start_time) return;
   }
-  if (m_known.size() < max_known) m_known.push_back({pid, start_time});
+  if (m_known.size() < max_known) {
+    m_known.push_back({pid, start_time});
+    if (pid != m_root) watchdog::track_process(pid, start_time); // killed even if lemu is
+  }
 }
 
 bool tree_watch::alive(const process_id& p) const {
@@ -128,7 +133,10 @@ tree_watch::sample tree_watch::take() {
   sample total;
   std::erase_if(m_known, [&](const process_id& p) {
     const std::string status = read_proc("/proc/" + std::to_string(p.pid) + "/status");
-    if (status.empty() || !alive(p)) return true; // gone: forgotten
+    if (status.empty() || !alive(p)) { // gone: forgotten
+      if (p.pid != m_root) watchdog::untrack_process(p.pid, p.start_time);
+      return true;
+    }
     total.peak_bytes += status_field_bytes(status, "VmHWM:");
     total.current_bytes += status_field_bytes(status, "VmRSS:");
     ++total.processes;

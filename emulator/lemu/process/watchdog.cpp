@@ -1,5 +1,7 @@
 #include <lemu/process/watchdog.hpp>
 
+#include <lemu/process/tree_watch.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -91,6 +94,7 @@ void kill_cgroup(const std::string& dir) {
 [[noreturn]] void watch(int fd) {
   std::set<pid_t> groups;
   std::set<std::string> cgroups;
+  std::set<std::pair<pid_t, std::uint64_t>> processes;
   std::string pending;
   char buf[4096];
   for (;;) {
@@ -109,10 +113,22 @@ void kill_cgroup(const std::string& dir) {
         if (line[0] == '+') groups.insert(pgid); else groups.erase(pgid);
       } else if (line[1] == 'c') {
         if (line[0] == '+') cgroups.insert(value); else cgroups.erase(value);
+      } else if (line[1] == 'p') {
+        pid_t pid = 0;
+        std::uint64_t start = 0;
+        const auto space = value.find(' ');
+        if (space == std::string::npos) continue;
+        std::from_chars(value.data(), value.data() + space, pid);
+        std::from_chars(value.data() + space + 1, value.data() + value.size(), start);
+        if (pid <= 1) continue;
+        if (line[0] == '+') processes.insert({pid, start}); else processes.erase({pid, start});
       }
     }
   }
   for (pid_t g : groups) ::kill(-g, SIGKILL);
+  for (const auto& [pid, start] : processes) {
+    if (read_proc_stat(pid).start_time == start) ::kill(pid, SIGKILL); // the very process, not a reused pid
+  }
   for (const auto& dir : cgroups) kill_cgroup(dir);
   ::_exit(0);
 }
@@ -160,5 +176,11 @@ void track_group(pid_t pgid) { send('+', 'g', std::to_string(pgid)); }
 void untrack_group(pid_t pgid) { send('-', 'g', std::to_string(pgid)); }
 void track_cgroup(const std::string& dir) { send('+', 'c', dir); }
 void untrack_cgroup(const std::string& dir) { send('-', 'c', dir); }
+void track_process(pid_t pid, unsigned long long start_time) {
+  send('+', 'p', std::to_string(pid) + " " + std::to_string(start_time));
+}
+void untrack_process(pid_t pid, unsigned long long start_time) {
+  send('-', 'p', std::to_string(pid) + " " + std::to_string(start_time));
+}
 
 } // namespace lemu::process::watchdog

@@ -23,6 +23,9 @@ void track_group(pid_t pgid);
 void untrack_group(pid_t pgid);
 void track_cgroup(const std::string& dir);
 void untrack_cgroup(const std::string& dir);
+// A process the tree watcher saw (where no cgroup holds the runtime's processes), by pid and start time.
+void track_process(pid_t pid, unsigned long long start_time);
+void untrack_process(pid_t pid, unsigned long long start_time);
 
 // The watchdog's pid, for tests (0 when none).
 pid_t pid();

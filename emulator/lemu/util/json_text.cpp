@@ -13,6 +13,7 @@ using nlohmann::json;
 
 // A SAX handler that builds nothing: it counts nesting and records the first parse error.
 struct checker {
+  std::size_t limit = max_json_depth;
   std::size_t depth = 0;
   bool too_deep = false;
   std::optional<json_problem> error;
@@ -30,7 +31,7 @@ struct checker {
   bool end_object() { return leave(); }
   bool end_array() { return leave(); }
   bool enter() {
-    if (++depth > max_json_depth) {
+    if (++depth > limit) {
       too_deep = true;
       return false;
     }
@@ -52,7 +53,7 @@ struct checker {
 };
 
 // Where nesting first goes past the limit (the text is valid up to there): a scan that skips strings.
-std::size_t depth_offset(std::string_view text) {
+std::size_t depth_offset(std::string_view text, std::size_t limit) {
   std::size_t depth = 0;
   bool in_string = false, escaped = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -64,7 +65,7 @@ std::size_t depth_offset(std::string_view text) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_json_depth) return i;
+      if (++depth > limit) return i;
     } else if (c == ']' || c == '}') {
       --depth;
     }
@@ -85,16 +86,17 @@ bool simdjson_accepts(std::string_view text) {
 
 } // namespace
 
-std::optional<json_problem> check_json(std::string_view text) {
+std::optional<json_problem> check_json(std::string_view text, std::size_t max_depth) {
   if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
     return json_problem{static_cast<std::size_t>(static_cast<const char*>(nul) - text.data()),
                         "a NUL byte, which is never valid in JSON text"};
   }
-  if (simdjson_accepts(text)) return std::nullopt;
+  if (max_depth == max_json_depth && simdjson_accepts(text)) return std::nullopt;
   checker c;
+  c.limit = max_depth;
   json::sax_parse(text.data(), text.data() + text.size(), &c);
   if (c.too_deep) {
-    return json_problem{depth_offset(text), "nested deeper than " + std::to_string(max_json_depth) + " levels"};
+    return json_problem{depth_offset(text, max_depth), "nested deeper than " + std::to_string(max_depth) + " levels"};
   }
   return c.error;
 }

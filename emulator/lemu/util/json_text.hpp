@@ -24,8 +24,9 @@ struct json_problem {
   std::string message;    // "syntax error while parsing value - invalid literal; last read: 'x'", ...
 };
 
-// nullopt when `text` is valid JSON by the rules above, else where and why it is not.
-std::optional<json_problem> check_json(std::string_view text);
+// nullopt when `text` is valid JSON by the rules above, else where and why it is not. `max_depth` other than
+// max_json_depth is for a container of such values (a capture line holds an event one level down).
+std::optional<json_problem> check_json(std::string_view text, std::size_t max_depth = max_json_depth);
 
 // check_json(text) == nullopt, faster when you do not need the reason.
 bool is_valid_json(std::string_view text);
