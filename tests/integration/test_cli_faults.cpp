@@ -336,3 +336,100 @@ TEST(InterruptedRecords, ReplayOfACaptureCutByAKillSkipsTheCutLine) {
   EXPECT_EQ(r.out_lines().size(), 2u);
   EXPECT_THAT(r.err, HasSubstr("lemu: warning: " + cut + ":3: the last line is cut short (no line end, not valid JSON: the writer was probably killed): skipped"));
 }
+
+// ---- 10. smaller gaps -------------------------------------------------------------------------------------
+
+TEST(SmallerGaps, ARetriedInitThatTimesOutPrintsStartBeforeEnd) {
+  scratch_dir dir;
+  const auto r = fake_run("init-sleep:5000", {"--event", one_event(dir), "--init-timeout", "0.2", "--timeout", "0.5"});
+  EXPECT_EQ(r.exit_code, 1);
+  const auto lines = r.err_lines();
+  const auto at = [&](const std::string& prefix) {
+    return std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }) - lines.begin();
+  };
+  EXPECT_EQ(count_prefix(lines, "START RequestId: "), 1u) << r.err;
+  EXPECT_LT(at("INIT_REPORT Init Duration: "), at("START RequestId: "));
+  EXPECT_LT(at("START RequestId: "), at("END RequestId: "));
+  EXPECT_LT(at("END RequestId: "), at("REPORT RequestId: "));
+  EXPECT_THAT(r.out, HasSubstr("\"errorType\":\"Sandbox.Timedout\""));
+}
+
+TEST(SmallerGaps, EnvironmentNamesFollowLambdasRules) {
+  scratch_dir dir;
+  for (const std::string bad : {"1BAD=x", "A-B=x", "_X=1", "X=1"}) {
+    const auto r = fake_run("env", {"--event", one_event(dir), "--env", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_THAT(r.err, HasSubstr("Lambda allows a letter, then letters, digits and _ (two characters at least)")) << bad;
+  }
+  auto r = fake_run("env", {"--event", one_event(dir), "--env", "AWS_LAMBDA_FUNCTION_NAME=x"});
+  EXPECT_EQ(r.err, "lemu: error: AWS_LAMBDA_FUNCTION_NAME is reserved by Lambda and cannot be set\n");
+  // Not reserved, so Lambda lets a function set it (AWS_LAMBDA_EXEC_WRAPPER is the common one).
+  r = fake_run("env", {"--event", one_event(dir), "--env", "AWS_LAMBDA_RUNTIME_FOO=1", "--env", "AWS_LAMBDA_EXEC_WRAPPER=/w"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json env = json::parse(r.out)["env"];
+  EXPECT_EQ(env["AWS_LAMBDA_RUNTIME_FOO"], "1");
+  EXPECT_EQ(env["AWS_LAMBDA_EXEC_WRAPPER"], "/w");
+}
+
+TEST(SmallerGaps, ACaptureIsJsonLinesWhateverItsName) {
+  scratch_dir dir;
+  const std::string capture = dir.path() + "/golden.json";
+  ASSERT_EQ(lemu_run(echo_bootstrap, {"--event", sqs_event(), "--repeat", "2", "--record", capture}).exit_code, 0);
+  const auto r = run_command({lemu_bin, "replay", capture, "--bootstrap", echo_bootstrap});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out_lines().size(), 2u);
+}
+
+TEST(SmallerGaps, TheCaptureSchemaIsEnforcedOnRead) {
+  scratch_dir dir;
+  const std::string capture = dir.write("cap.jsonl", "{\"event\":{},\"response\":{},\"error\":{}}\n");
+  const auto r = run_command({lemu_bin, "replay", capture, "--bootstrap", echo_bootstrap});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "lemu: error: " + capture + ":1: not a capture record: both \"response\" and \"error\"\n");
+}
+
+TEST(SmallerGaps, ResponsesThatAreNotUtf8AreComparedByteForByte) {
+  scratch_dir dir;
+  const std::string capture = dir.path() + "/cap.jsonl";
+  ASSERT_EQ(fake_run("raw", {"--event", one_event(dir), "--env", "FAKE_RAW_HEX=ff00fe41", "--record", capture}).exit_code, 0);
+  EXPECT_THAT(read_file(capture), HasSubstr("\"encoding\":\"base64\""));
+  const auto replay = [&](const std::string& hex) {
+    return run_command({lemu_bin, "replay", capture, "--bootstrap", fake_bootstrap, "--handler", "raw", "--env", "FAKE_RAW_HEX=" + hex});
+  };
+  EXPECT_EQ(replay("ff00fe41").exit_code, 0);
+  EXPECT_EQ(replay("ff00fd41").exit_code, 1); // one byte differs, though both read as the same replacement text
+}
+
+TEST(SmallerGaps, IntegersBeyond64BitsCompareExactly) {
+  scratch_dir dir;
+  const std::string event = dir.write("big.json", "{\"id\":18446744073709551617}");
+  const std::string capture = dir.path() + "/cap.jsonl";
+  auto r = lemu_run(echo_bootstrap, {"--event", event, "--record", capture});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "{\"id\":18446744073709551617}\n");
+  EXPECT_EQ(run_command({lemu_bin, "replay", capture, "--bootstrap", echo_bootstrap}).exit_code, 0);
+  std::string text = read_file(capture);
+  const auto at = text.find("\"response\":{\"id\":18446744073709551617}");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at + 36, 1, "6"); // ...616: one less, the same as a double
+  std::ofstream(capture, std::ios::trunc) << text;
+  r = run_command({lemu_bin, "replay", capture, "--bootstrap", echo_bootstrap});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("- 18446744073709551616\n    + 18446744073709551617"));
+}
+
+TEST(SmallerGaps, UpdateKeepsTheCapturesModeAndItsSymlink) {
+  scratch_dir dir;
+  const std::string real = dir.path() + "/real.jsonl", link = dir.path() + "/link.jsonl";
+  ASSERT_EQ(fake_run("tagged", {"--event", sqs_event(), "--env", "FAKE_TAG=v1", "--record", real}).exit_code, 0);
+  ::chmod(real.c_str(), 0600);
+  std::filesystem::create_symlink(real, link);
+  const auto r = run_command({lemu_bin, "replay", link, "--bootstrap", fake_bootstrap, "--handler", "tagged", "--env",
+                              "FAKE_TAG=v2", "--update"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  struct stat st {};
+  ASSERT_EQ(::stat(real.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_THAT(read_file(real), HasSubstr("\"tag\":\"v2\""));
+}

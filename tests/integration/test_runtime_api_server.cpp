@@ -524,6 +524,46 @@ TEST_F(RuntimeApiServer, ChunkedResponseOverTheLimitIs413) {
   EXPECT_EQ(call(c, raw::request("GET", "/ping")).status, 404); // still in sync
 }
 
+TEST_F(RuntimeApiServer, ResponseAnnouncedBeyondOneGibibyteEndsTheInvocationAsTooLarge) {
+  auto c = connect();
+  next_with(c, make_invocation("huge-announced"));
+  // Only the head is sent: lemu does not read 2 GB to refuse them.
+  ASSERT_TRUE(c.send("POST " + response_path("huge-announced") + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\nxyz"));
+  const auto r = c.read_response();
+  ASSERT_TRUE(r.ok()) << r.error;
+  expect_json_reply(r.res, 413, too_large_body);
+  EXPECT_EQ(r.res.header("Connection").value_or(""), "close");
+  ASSERT_TRUE(m_rec.wait_completed(1));
+  EXPECT_EQ(m_rec.completed()[0].kind, core::outcome_kind::too_large);
+  // The invocation is over: a later answer for it is refused, as for any finished invocation.
+  auto d = connect();
+  expect_json_reply(call(d, post(response_path("huge-announced"), "{}")), 400, invalid_id_body);
+}
+
+TEST_F(RuntimeApiServer, ChunkSizeBeyondOneGibibyteEndsTheInvocationAsTooLarge) {
+  auto c = connect();
+  next_with(c, make_invocation("huge-chunk"));
+  ASSERT_TRUE(c.send("POST " + response_path("huge-chunk") +
+                     " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80000000\r\nabc"));
+  const auto r = c.read_response();
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.status, 413);
+  ASSERT_TRUE(m_rec.wait_completed(1));
+  EXPECT_EQ(m_rec.completed()[0].kind, core::outcome_kind::too_large);
+}
+
+TEST_F(RuntimeApiServer, TransferCodingsOtherThanChunkedAre501AsGoAnswers) {
+  auto c = connect();
+  next_with(c, make_invocation("gzip"));
+  ASSERT_TRUE(c.send("POST " + response_path("gzip") +
+                     " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  const auto r = c.read_response();
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.raw, "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+                       "Unsupported transfer encoding");
+  EXPECT_EQ(m_rec.completed().size(), 0u); // nothing was taken as the response
+}
+
 // --- POST /error and /init/error ----------------------------------------------------------------------------
 
 TEST_F(RuntimeApiServer, ErrorBodyIsVerbatimAndTypeComesFromTheBody) {
@@ -575,6 +615,16 @@ TEST_F(RuntimeApiServer, InitErrorDuringInitIs202AndReported) {
   EXPECT_EQ(errs[0].error_type, "Runtime.ImportModuleError");
   EXPECT_EQ(m_rec.init_done(), 0);
   EXPECT_EQ(m_rec.events(), (std::vector<std::string>{"init_error"}));
+}
+
+TEST_F(RuntimeApiServer, InitErrorOverTheLimitIs413AndEndsInitAsTooLarge) {
+  auto c = connect();
+  const std::string body = "{\"errorMessage\":\"" + std::string(7u << 20, 'e') + "\"}"; // 7 MB
+  expect_json_reply(call(c, post(init_error_path, body)), 413, too_large_body);
+  const auto errs = m_rec.init_errors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].kind, core::outcome_kind::too_large);
+  EXPECT_EQ(errs[0].error_type, "Function.ResponseSizeTooLarge");
 }
 
 TEST_F(RuntimeApiServer, InitErrorAfterInitIs403) {

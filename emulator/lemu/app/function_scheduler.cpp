@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace lemu::app {
@@ -42,6 +44,7 @@ bool function_scheduler::submit(core::invocation inv, completion done) {
   if (!can_start_now()) {
     if (m_queue.size() >= m_options.max_queue) return false;
     m_queue.push_back({std::move(inv), std::move(done)});
+    spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn.function_name, m_queue.size());
     return true;
   }
   start(std::move(inv), std::move(done));

@@ -150,11 +150,20 @@ asio::awaitable<void> server::session(tcp::socket socket) {
     parser.body_limit(drain_limit);
 
     auto [header_ec, header_n] = co_await http::async_read_header(socket, buffer, parser, use_tuple);
+    if (header_ec == http::error::body_limit) {
+      // The header announces a body beyond what lemu drains: too large already, whatever comes next. The
+      // broker ends the invocation with Function.ResponseSizeTooLarge, and the runtime gets its 413 now.
+      const route rt = match_route(parser.method(), parser.target());
+      const reply r = posts_a_body(rt.kind) ? dispatch(rt, parser, drain_limit + 1) : replies::too_large();
+      co_await answer_and_close(r); // (a named reply: GCC 12 destroys temporaries of a co_await expression twice)
+      co_return;
+    }
     if (header_ec) {
       if (ends_quietly(header_ec) || m_stopped) co_return;
       // Malformed HTTP: answer 400 and close this connection only.
       spdlog::debug("runtime api: bad request: {}", header_ec.message());
-      co_await answer_and_close(replies::bad_request(header_ec.message()));
+      const reply r = replies::bad_request(header_ec.message());
+      co_await answer_and_close(r);
       co_return;
     }
     if (parser.transfer_encoding() && !net::supported_transfer_encoding(*parser.transfer_encoding())) {
@@ -167,29 +176,22 @@ asio::awaitable<void> server::session(tcp::socket socket) {
     const bool keep_alive = parser.keep_alive();
     const route rt = match_route(parser.method(), parser.target());
 
-    // A body announced beyond what lemu drains is over the limit already: the broker ends the invocation
-    // with Function.ResponseSizeTooLarge and the runtime gets its 413 now.
-    const auto length = parser.content_length();
-    const bool over_drain_limit = length && *length > drain_limit;
-    if (!over_drain_limit && !parser.is_done()) {
+    if (!parser.is_done()) {
       auto [body_ec, body_n] = co_await http::async_read(socket, buffer, parser, use_tuple);
       if (body_ec && body_ec != http::error::body_limit) {
         if (ends_quietly(body_ec) || m_stopped) co_return;
         spdlog::debug("runtime api: bad request body: {}", body_ec.message());
-        co_await answer_and_close(replies::bad_request(body_ec.message()));
+        const reply r = replies::bad_request(body_ec.message());
+        co_await answer_and_close(r);
         co_return;
       }
       if (body_ec == http::error::body_limit) {
         // A chunked body past the drain limit: too large whatever comes next.
-        co_await answer_and_close(posts_a_body(rt.kind) ? dispatch(rt, parser, parser.body_bytes()) : replies::too_large());
+        const reply r = posts_a_body(rt.kind) ? dispatch(rt, parser, drain_limit + 1) : replies::too_large();
+        co_await answer_and_close(r);
         co_return;
       }
     }
-    if (over_drain_limit) {
-      co_await answer_and_close(posts_a_body(rt.kind) ? dispatch(rt, parser, *length) : replies::too_large());
-      co_return;
-    }
-
     if (rt.kind == route_kind::next) {
       std::optional<reply> refused;
       delivery parked;
