@@ -4,7 +4,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 LEMU := $(BUILD)/emulator/lemu
 
-.PHONY: setup build demo test test-unit bench install clean
+FUZZ_SECONDS ?= 60
+SOAK_MINUTES ?= 10
+
+.PHONY: setup build demo test test-unit test-sanitize fuzz soak bench install clean
 
 setup:
 	scripts/setup.sh
@@ -19,8 +22,22 @@ demo: build
 	@echo "The same, showing each response and the logs:"
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 3
 
+# Every test, then the unit and integration tests again under ASan + UBSan, then each fuzz target briefly.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	scripts/sanitize.sh --tests --fuzz 10
+
+# The unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang 14).
+test-sanitize: setup
+	scripts/sanitize.sh --tests
+
+# Every libFuzzer target for FUZZ_SECONDS seconds each (default 60).
+fuzz: setup
+	scripts/sanitize.sh --fuzz $(FUZZ_SECONDS)
+
+# lemu serve under mixed load for SOAK_MINUTES minutes (default 10): memory and descriptors must stay flat.
+soak: build
+	$(BUILD)/tests/soak/lemu_soak --lemu $(LEMU) --fake $(BUILD)/sample-functions/fake-bootstrap/bootstrap --minutes $(SOAK_MINUTES)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
@@ -32,4 +49,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-sanitize

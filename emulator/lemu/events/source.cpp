@@ -87,10 +87,14 @@ public:
     m_pos = m_end = 0;
     m_eof = false;
     m_number = 0;
+    // Room for the longest line kept, at once: growing by doubling would hold the old and the new copy
+    // together (1.5 x the limit). Untouched pages cost no memory.
+    if (m_line.capacity() < cap) m_line.reserve(static_cast<std::size_t>(cap));
   }
 
   bool next(line& out) {
     m_line.clear();
+    m_over = false;
     std::uint64_t bytes = 0;
     bool any = false;
     for (;;) {
@@ -115,7 +119,7 @@ public:
       if (nl) {
         ++m_pos;
         ++m_number;
-        if (bytes <= m_cap && !m_line.empty() && m_line.back() == '\r') {
+        if (!m_over && !m_line.empty() && m_line.back() == '\r') {
           m_line.pop_back();
           --bytes;
         }
@@ -141,9 +145,15 @@ public:
   }
 
 private:
+  // Keeps the line while it fits the cap; a longer line is kept as nothing (only its size matters).
   void keep(const char* p, std::size_t n) {
-    const std::size_t room = m_cap - std::min<std::uint64_t>(m_cap, m_line.size());
-    m_line.append(p, std::min(room, n));
+    if (m_over) return;
+    if (m_line.size() + n > m_cap) {
+      m_over = true;
+      m_line.clear();
+      return;
+    }
+    m_line.append(p, n);
   }
 
   int m_fd = -1;
@@ -153,6 +163,7 @@ private:
   std::size_t m_pos = 0, m_end = 0;
   bool m_eof = false;
   std::string m_line;
+  bool m_over = false;
   std::size_t m_number = 0;
 };
 

@@ -589,7 +589,8 @@ json front_door::make_event(const http_request& req, const route_match& m, std::
   bool has_forwarded_for = false;
   std::string host;
   for (const auto& [name, value] : req.headers) {
-    if (std::any_of(dropped.begin(), dropped.end(), [&](std::string_view d) { return iequals(name, d); })) continue;
+    const std::string_view header_name = name; // (clang 14 cannot capture a structured binding)
+    if (std::any_of(dropped.begin(), dropped.end(), [&](std::string_view d) { return iequals(header_name, d); })) continue;
     if (iequals(name, "X-Forwarded-For")) {
       // The gateway appends the address it got the request from to the client's own list.
       const std::string_view v = trim(value);

@@ -43,6 +43,12 @@ struct connection_gate {
   bool warned = false;
 };
 
+std::string peer_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
 } // namespace
 
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const bool& stopped, accept_options options,
@@ -66,11 +72,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const bool& st
       spdlog::debug("{}: accept failed: {}", name, ec.message());
       continue;
     }
-    spdlog::debug("{}: connection from {}", name, [&] {
-      boost::system::error_code ignored;
-      const auto peer = socket.remote_endpoint(ignored);
-      return ignored ? std::string("?") : peer.address().to_string() + ":" + std::to_string(peer.port());
-    }());
+    if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}: connection from {}", name, peer_of(socket));
     ++gate->open;
     asio::co_spawn(
         acceptor.get_executor(), [session, s = std::move(socket)]() mutable { return session(std::move(s)); },

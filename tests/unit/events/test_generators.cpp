@@ -439,12 +439,11 @@ TEST(ApigwHttpEvent, HeadersLowercasedJoinedCookiesAndQuery) {
   EXPECT_EQ(e["cookies"], json::array({"cookie1=a", "cookie2=b", "c3=x"}));
   EXPECT_EQ(e["headers"]["header2"], "value1,value2");
   EXPECT_FALSE(e["headers"].contains("cookie"));
-  for (const auto& [name, value] : e["headers"].items())
-    EXPECT_EQ(name, [&] {
-      std::string l = name;
-      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      return l;
-    }());
+  for (const auto& item : e["headers"].items()) {
+    std::string lower = item.key();
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    EXPECT_EQ(item.key(), lower);
+  }
   EXPECT_EQ(e["headers"]["content-length"], "18");
   EXPECT_EQ(e["queryStringParameters"], json::parse(R"({"parameter1":"value1,value2","parameter2":"v/w"})"));
   const json& ctx = e["requestContext"];

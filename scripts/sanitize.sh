@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds lemu and its tests with AddressSanitizer + UndefinedBehaviorSanitizer (clang 14, with libFuzzer
+# instrumentation) into build-sanitize/, then runs what is asked:
+#   scripts/sanitize.sh --tests            the unit and integration labels under the sanitizers
+#   scripts/sanitize.sh --fuzz SECONDS     every libFuzzer target for SECONDS each, from its seed corpus
+# Both may be given. `make test-sanitize`, `make fuzz` and `make test` call it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="$here/build-sanitize"
+run_tests=0
+fuzz_seconds=0
+while (($#)); do
+  case "$1" in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --tests) run_tests=1; shift ;;
+    --fuzz) fuzz_seconds=$2; shift 2 ;;
+    *) echo "sanitize.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+cmake -S "$here" -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DLEMU_SANITIZE=ON -DLEMU_FUZZ=ON >/dev/null
+targets=(lemu lemu_sample_echo lemu_fake_bootstrap lemu_sample_sqs_batch lemu_integration_tests fuzz_targets)
+for t in $(cd "$build_dir" && cmake --build . --target help | sed -n 's/^\.\.\. \(lemu_unit_[a-z_]*\).*/\1/p'); do
+  targets+=("$t")
+done
+cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}"
+
+# A sanitizer finding stops the process with a report; a leak is a finding. The runtimes lemu starts are
+# not instrumented (sample-functions/CMakeLists.txt).
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+if ((run_tests)); then
+  # The load tests measure throughput and memory growth, which the sanitizers change: they run in `make test`.
+  (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" -L 'unit|integration' -E '^ServeLoad\.')
+fi
+
+if ((fuzz_seconds > 0)); then
+  corpus_root="$here/tests/fuzz/corpus"
+  for target in "$build_dir"/tests/fuzz/fuzz_*; do
+    name=$(basename "$target")
+    [ -x "$target" ] || continue
+    work="$build_dir/fuzz-corpus/$name"
+    mkdir -p "$work"
+    echo "fuzz: $name for ${fuzz_seconds}s"
+    # New inputs go to the build's corpus; the seeds in the repository are only read. A crash leaves
+    # crash-* in $work and fails the run.
+    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="$work/" -max_len=65536 \
+      "$work" "$corpus_root/$name" 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==|SUMMARY|.*(cov|ft):)' | tail -6
+    status=${PIPESTATUS[0]}
+    if [ "$status" -ne 0 ]; then
+      echo "fuzz: $name failed (exit $status): see the crash input in $work" >&2
+      exit 1
+    fi
+  done
+fi
