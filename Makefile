@@ -37,7 +37,8 @@ fuzz: setup
 
 # lemu serve under mixed load for SOAK_MINUTES minutes (default 10): memory and descriptors must stay flat.
 soak: build
-	$(BUILD)/tests/soak/lemu_soak --lemu $(LEMU) --fake $(BUILD)/sample-functions/fake-bootstrap/bootstrap --minutes $(SOAK_MINUTES)
+	cmake --build $(BUILD) --target lemu_soak
+	$(BUILD)/tests/soak/lemu_soak --minutes $(SOAK_MINUTES)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
