@@ -4,6 +4,7 @@
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
 #include <lemu/core/exit_codes.hpp>
+#include <lemu/events/bundled.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/process/env_file.hpp>
 #include <lemu/process/environment.hpp>
@@ -264,9 +265,9 @@ int main(int argc, char** argv) {
   try {
     if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
     if (run_cmd->parsed()) {
-      const auto events_dir = bundled_events_dir(argv[0]);
+      const auto events_dir = events::bundled_events_dir(argv[0], LEMU_SOURCE_EVENTS_DIR);
       for (auto& spec : run.run.events) {
-        const std::string resolved = resolve_event_spec(spec, events_dir);
+        const std::string resolved = events::resolve_event_spec(spec, events_dir);
         run.run.event_names.push_back(resolved == spec ? std::string() : spec); // shown as the user named it
         spec = resolved;
       }

@@ -9,7 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static boost::asio::io_context ioc(1);
-  lemu::runtime_api::broker::listener quiet; // every callback optional
+  lemu::runtime_api::broker::callbacks quiet; // every callback optional
   auto server = lemu::runtime_api::server::create(ioc.get_executor(), quiet);
   server->start();
   lemu::core::invocation inv;

@@ -83,8 +83,8 @@ std::string post(const std::string& path, const std::string& body, raw::header_l
 // Everything the broker's listener reports (from the io thread), for the test thread to wait on.
 class recorder {
 public:
-  broker::listener listener() {
-    broker::listener l;
+  broker::callbacks listener() {
+    broker::callbacks l;
     l.init_done = [this](clock::time_point) { record("init_done", [&] { ++m_init_done; }); };
     l.delivered = [this](clock::time_point) { record("delivered", [&] { ++m_delivered; }); };
     l.completed = [this](core::outcome o, clock::time_point) {

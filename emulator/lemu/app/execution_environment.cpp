@@ -37,8 +37,8 @@ void execution_environment::arm(asio::steady_timer& timer, clock::time_point at,
 
 double execution_environment::ms_since_start(clock::time_point t) const { return ms_between(m_started_at, t); }
 
-runtime_api::broker::listener execution_environment::make_listener() {
-  runtime_api::broker::listener l;
+runtime_api::broker::callbacks execution_environment::make_callbacks() {
+  runtime_api::broker::callbacks l;
   l.init_done = [this](clock::time_point t) { on_init_done(t); };
   l.delivered = [this](clock::time_point t) { on_delivered(t); };
   l.completed = [this](core::outcome o, clock::time_point t) { on_answer(std::move(o), t); };
@@ -71,7 +71,7 @@ void execution_environment::launch() {
   // The listener is up before the runtime starts: clients give up at once when nothing listens.
   runtime_api::server_options server_options;
   server_options.port = m_options.runtime_api_port;
-  m_server = runtime_api::server::create(m_ex, make_listener(), server_options);
+  m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
   m_server->start();
 
   std::random_device rd;

@@ -77,7 +77,7 @@ public:
 private:
   void launch(); // a listener and a runtime; throws what they throw
   void stop_runtime(); // signal the runtime, close the listener; nothing reported
-  runtime_api::broker::listener make_listener();
+  runtime_api::broker::callbacks make_callbacks();
 
   // What the runtime and the timers do.
   void on_init_done(clock::time_point t);

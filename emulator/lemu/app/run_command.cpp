@@ -34,13 +34,6 @@ namespace lemu::app {
 
 namespace asio = boost::asio;
 
-void check_bootstrap(const core::function_config& fn) {
-  if (const auto problem = process::bootstrap_problem(fn.bootstrap)) {
-    throw core::usage_error("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [" + fn.bootstrap.string() +
-                            "]: " + *problem);
-  }
-}
-
 namespace {
 
 // Invocations that have finished ahead of an older one wait here (stdout stays in input order). Past
@@ -398,7 +391,7 @@ void check_files(const run_options& o, const events::event_plan& plan) {
 } // namespace
 
 int run(const run_options& options) {
-  check_bootstrap(options.function);
+  process::check_bootstrap(options.function);
   if (options.events.empty()) throw core::usage_error("no event given: pass --event FILE (a .json, .jsonl, a directory, or - for stdin)");
   if (options.repeat == 0) throw core::usage_error("--repeat must be at least 1");
   if (options.concurrency == 0) throw core::usage_error("--concurrency must be at least 1");

@@ -34,10 +34,6 @@ struct run_options {
   bool update = false;             // --update: rewrite the captures with the new outcomes
 };
 
-// Throws core::usage_error when the bootstrap cannot be started as it is: missing, not executable, a
-// directory, or a script whose #! interpreter is missing (Lambda: Runtime.InvalidEntrypoint).
-void check_bootstrap(const core::function_config& fn);
-
 // Runs everything and returns the exit code. Throws core::usage_error (or events::input_error) for bad
 // input. In replay mode the exit code is 1 when an outcome differs from its recording (or an event without
 // a recording fails), not when a recorded failure happens again.

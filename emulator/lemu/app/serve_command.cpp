@@ -5,12 +5,13 @@
 #include <lemu/app/function_scheduler.hpp>
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
-#include <lemu/app/run_command.hpp>
 #include <lemu/core/errors.hpp>
+#include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
 #include <lemu/gateway/redact.hpp>
+#include <lemu/process/bootstrap.hpp>
 #include <lemu/process/child.hpp>
 #include <lemu/process/watchdog.hpp>
 #include <lemu/stats/environments.hpp>
@@ -454,7 +455,7 @@ private:
 
 int serve(const serve_options& options) {
   if (options.functions.empty()) throw core::usage_error("no function given");
-  for (const auto& fn : options.functions) check_bootstrap(fn);
+  for (const auto& fn : options.functions) process::check_bootstrap(fn);
   std::vector<named_path> inputs;
   for (const auto& fn : options.functions) inputs.push_back({"the bootstrap of " + fn.function_name, fn.bootstrap.string()});
   if (!options.env_file.empty()) inputs.push_back({"--env-file", options.env_file});

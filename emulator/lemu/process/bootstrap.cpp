@@ -1,5 +1,7 @@
 #include <lemu/process/bootstrap.hpp>
 
+#include <lemu/core/exit_codes.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -69,6 +71,13 @@ std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err)
   case ENOEXEC: return "not an executable this machine can run (no #! line, and not a binary for this system)";
   case EISDIR: return "is a directory";
   default: return std::strerror(err);
+  }
+}
+
+void check_bootstrap(const core::function_config& fn) {
+  if (const auto problem = bootstrap_problem(fn.bootstrap)) {
+    throw core::usage_error("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [" + fn.bootstrap.string() +
+                            "]: " + *problem);
   }
 }
 

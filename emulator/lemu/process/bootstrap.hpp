@@ -2,6 +2,8 @@
 // What can be wrong with a bootstrap, in words a user can act on (PROTOCOL: Lambda reports these as
 // Runtime.InvalidEntrypoint, "Couldn't find valid bootstrap(s)").
 
+#include <lemu/core/function_config.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,5 +18,9 @@ std::optional<std::string> bootstrap_problem(const std::filesystem::path& bootst
 // Why execve(bootstrap) failed with `err`, in the same words (the interpreter named when a script's is
 // missing, which the kernel reports as ENOENT about the script itself).
 std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err);
+
+// Throws core::usage_error ("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [PATH]: why")
+// when the function's bootstrap cannot be started as it is.
+void check_bootstrap(const core::function_config& fn);
 
 } // namespace lemu::process

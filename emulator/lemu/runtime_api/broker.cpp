@@ -71,7 +71,7 @@ delivery broker::deliver() {
   m_state = state::invoking;
   const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(m_current->timeout).count();
   delivery d{m_current, epoch_ms_now() + timeout_ms};
-  if (m_listener.delivered) m_listener.delivered(clock::now());
+  if (m_callbacks.delivered) m_callbacks.delivered(clock::now());
   return d;
 }
 
@@ -83,7 +83,7 @@ std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& r
   }
   if (m_state == state::initializing) {
     m_state = state::ready;
-    if (m_listener.init_done) m_listener.init_done(clock::now());
+    if (m_callbacks.init_done) m_callbacks.init_done(clock::now());
     if (m_state != state::ready) { // the listener closed us
       refused = replies::invalid_state(state_name(m_state), "Ready");
       return std::nullopt;
@@ -111,7 +111,7 @@ void broker::complete(core::outcome o) {
   m_last_request_id = m_current->request_id;
   m_current.reset();
   m_state = state::ready;
-  if (m_listener.completed) m_listener.completed(std::move(o), clock::now());
+  if (m_callbacks.completed) m_callbacks.completed(std::move(o), clock::now());
 }
 
 reply broker::response(std::string_view request_id, std::string body, std::string content_type,
@@ -139,19 +139,19 @@ reply broker::error(std::string_view request_id, std::string body, std::string_v
 reply broker::init_error(std::string body, std::string_view error_type_header, std::uint64_t body_bytes) {
   if (m_state != state::initializing) return replies::invalid_state(state_name(m_state), "InitError");
   if (body_bytes > core::max_response_bytes) {
-    if (m_listener.init_error) m_listener.init_error(core::response_too_large_outcome());
+    if (m_callbacks.init_error) m_callbacks.init_error(core::response_too_large_outcome());
     return replies::too_large();
   }
-  if (m_listener.init_error) {
-    m_listener.init_error(core::function_error_outcome(core::outcome_kind::init_error, std::move(body),
+  if (m_callbacks.init_error) {
+    m_callbacks.init_error(core::function_error_outcome(core::outcome_kind::init_error, std::move(body),
                                                        error_type_header));
   }
   return replies::accepted();
 }
 
 void broker::close() {
-  // Nothing is reported after close(): every entry point refuses a closed broker. The listener itself is
-  // kept, since close() may be called from inside one of its callbacks.
+  // Nothing is reported after close(): every entry point refuses a closed broker. The callbacks are kept,
+  // since close() may be called from inside one of them.
   m_state = state::closed;
   if (m_waiter) {
     auto waiter = std::move(m_waiter);

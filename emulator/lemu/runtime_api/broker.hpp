@@ -41,7 +41,7 @@ public:
   enum class state { initializing, ready, invoking, closed };
 
   // What the environment hears from the broker. All optional.
-  struct listener {
+  struct callbacks {
     std::function<void(clock::time_point)> init_done;                  // first GET /next
     std::function<void(clock::time_point)> delivered;                  // the invocation went out
     std::function<void(core::outcome, clock::time_point)> completed;   // /response, /error, or too large
@@ -52,7 +52,7 @@ public:
   // the broker closes.
   using next_waiter = std::function<void(delivery)>;
 
-  explicit broker(listener l) : m_listener(std::move(l)) {}
+  explicit broker(callbacks c) : m_callbacks(std::move(c)) {}
 
   state current_state() const { return m_state; }
   bool has_parked_next() const { return static_cast<bool>(m_waiter); }
@@ -87,7 +87,7 @@ private:
   std::optional<reply> check_request_id(std::string_view request_id) const;
   void complete(core::outcome o);
 
-  listener m_listener;
+  callbacks m_callbacks;
   state m_state = state::initializing;
   std::shared_ptr<core::invocation> m_pending; // submitted, not yet delivered
   std::shared_ptr<core::invocation> m_current; // delivered, not yet answered

@@ -83,11 +83,11 @@ bool posts_a_body(route_kind k) { return k == route_kind::response || k == route
 
 } // namespace
 
-std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::listener l, const server_options& options) {
+std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::callbacks l, const server_options& options) {
   return std::make_shared<server>(std::move(ex), std::move(l), options);
 }
 
-server::server(asio::any_io_executor ex, broker::listener l, const server_options& options)
+server::server(asio::any_io_executor ex, broker::callbacks l, const server_options& options)
     : m_broker(std::move(l)), m_acceptor(net::listen_on(ex, options.host, options.port)), m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
 }

@@ -35,7 +35,7 @@ class server : public std::enable_shared_from_this<server> {
 public:
   // Binds and listens at once, so the port is ready before any runtime starts. Throws
   // std::system_error (e.g. address in use) with the address in the message.
-  static std::shared_ptr<server> create(boost::asio::any_io_executor ex, broker::listener l,
+  static std::shared_ptr<server> create(boost::asio::any_io_executor ex, broker::callbacks l,
                                         const server_options& options = {});
 
   std::uint16_t port() const { return m_port; }
@@ -46,7 +46,7 @@ public:
   // Closes the broker (releasing a parked /next), the listener and every connection.
   void stop();
 
-  server(boost::asio::any_io_executor ex, broker::listener l, const server_options& options);
+  server(boost::asio::any_io_executor ex, broker::callbacks l, const server_options& options);
 
 private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);

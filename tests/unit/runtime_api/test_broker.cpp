@@ -47,8 +47,8 @@ struct recorder {
   std::vector<core::outcome> completed;
   std::vector<core::outcome> init_errors;
 
-  broker::listener listener() {
-    broker::listener l;
+  broker::callbacks listener() {
+    broker::callbacks l;
     l.init_done = [this](clock::time_point) { events.push_back("init_done"); };
     l.delivered = [this](clock::time_point) { events.push_back("delivered"); };
     l.completed = [this](core::outcome o, clock::time_point) {
@@ -495,7 +495,7 @@ void close_from_callback(broker& b) {
 
 TEST(broker_reentrancy, listener_may_close_the_broker_from_init_error) {
   std::unique_ptr<broker> b;
-  broker::listener l;
+  broker::callbacks l;
   l.init_error = [guard = capture_guard{}, &b](core::outcome) { close_from_callback(*b); };
   b = std::make_unique<broker>(std::move(l));
   g_destroyed_during_call = false;
@@ -508,7 +508,7 @@ TEST(broker_reentrancy, listener_may_close_the_broker_from_init_error) {
 
 TEST(broker_reentrancy, listener_may_close_the_broker_from_init_done) {
   std::unique_ptr<broker> b;
-  broker::listener l;
+  broker::callbacks l;
   l.init_done = [guard = capture_guard{}, &b](clock::time_point) { close_from_callback(*b); };
   b = std::make_unique<broker>(std::move(l));
   g_destroyed_during_call = false;
@@ -527,7 +527,7 @@ TEST(broker_reentrancy, listener_may_close_the_broker_from_init_done) {
 TEST(broker_reentrancy, listener_may_close_the_broker_from_completed) {
   std::unique_ptr<broker> b;
   int completed = 0;
-  broker::listener l;
+  broker::callbacks l;
   l.completed = [guard = capture_guard{}, &b, &completed](core::outcome, clock::time_point) {
     ++completed;
     close_from_callback(*b);
