@@ -25,16 +25,18 @@ struct ran {
 };
 
 // Runs `/bin/sh -c script` until it exits (or `deadline`), collecting what it wrote.
+// `on_line` sees each line of stdout as it comes.
 ran run_shell(const std::string& script, std::chrono::milliseconds deadline = std::chrono::seconds(10),
-              const std::function<void(child&)>& started = {}) {
+              const std::function<void(child&, std::string_view)>& on_line = {}) {
   boost::asio::io_context ioc;
   ran r;
   spawn_request req{"/bin/sh", "/", {"PATH=/usr/bin:/bin"}, {"-c", script}, std::uint64_t{256} << 20};
-  auto c = child::spawn(ioc.get_executor(), req, [&](stream s, std::string_view line) {
+  std::shared_ptr<child> c;
+  c = child::spawn(ioc.get_executor(), req, [&](stream s, std::string_view line) {
     (s == stream::out ? r.out : r.err).emplace_back(line);
+    if (s == stream::out && on_line) on_line(*c, line);
   });
   c->on_exit([&](core::process_exit e) { r.exit = e; });
-  if (started) started(*c);
   boost::asio::steady_timer limit(ioc, deadline);
   limit.async_wait([&](boost::system::error_code ec) {
     if (!ec) ioc.stop();
@@ -86,8 +88,11 @@ TEST(child, a_missing_program_is_a_spawn_error_in_words) {
 }
 
 TEST(child, terminate_escalates_to_sigkill_for_a_runtime_that_ignores_sigterm) {
+  // Terminated once it ignores SIGTERM (it says so).
   const ran r = run_shell("trap '' TERM; echo ready; while :; do sleep 1; done", std::chrono::seconds(10),
-                          [](child& c) { c.terminate(std::chrono::milliseconds(100)); });
+                          [](child& c, std::string_view line) {
+                            if (line == "ready") c.terminate(std::chrono::milliseconds(100));
+                          });
   ASSERT_TRUE(r.exit);
   EXPECT_TRUE(r.exit->signaled);
   EXPECT_EQ(r.exit->signal, SIGKILL);
