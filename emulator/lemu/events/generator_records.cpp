@@ -1,5 +1,6 @@
 // Record-style events: SQS, SNS, S3, EventBridge, DynamoDB streams, Kinesis.
 #include <lemu/events/generator_common.hpp>
+#include <lemu/util/text.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,14 +15,6 @@ using detail::json;
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
-}
 
 // The data type without its custom suffix ("String.xyz" -> "String"), or "" when the type is not valid for SQS.
 std::string sqs_base_type(std::string_view type) {
@@ -66,7 +59,7 @@ void check_attribute_name(const std::string& name, std::string_view service) {
     if (!is_alnum(c) && c != '_' && c != '-' && c != '.') fail(where + ": may hold only A-Z a-z 0-9 _ - .");
   if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos)
     fail(where + ": must not start or end with '.' or hold '..'");
-  if (starts_with_ci(name, "AWS.") || starts_with_ci(name, "Amazon."))
+  if (util::istarts_with(name, "AWS.") || util::istarts_with(name, "Amazon."))
     fail(where + ": 'AWS.' and 'Amazon.' are reserved");
 }
 

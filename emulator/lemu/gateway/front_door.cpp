@@ -21,6 +21,7 @@
 #include <lemu/events/checksums.hpp>
 #include <lemu/events/generators.hpp>
 #include <lemu/util/text.hpp>
+#include <lemu/util/url.hpp>
 
 #include <algorithm>
 #include <array>

@@ -3,6 +3,7 @@
 #include <lemu/report/text.hpp>
 #include <lemu/stats/environments.hpp>
 #include <lemu/util/text.hpp>
+#include <lemu/util/utf8.hpp>
 
 #include <algorithm>
 #include <array>
@@ -487,7 +488,7 @@ void failures_section(std::string& out, const std::vector<test_case>& failures) 
     const double t = std::isfinite(c.time_s) && c.time_s > 0 ? c.time_s : 0;
     out += " \u00b7 " + (t < 1 ? util::fixed2(t * 1000) + " ms" : util::fixed2(t) + " s") + "</p>\n";
     if (!c.details.empty()) {
-      const std::string_view cut = utf8_prefix(c.details, details_cap);
+      const std::string_view cut = util::utf8_prefix(c.details, details_cap);
       out += "<pre>";
       out += html_escape(cut);
       out += "</pre>\n";
