@@ -140,49 +140,32 @@ void rect(std::string& out, double x, double y, double w, double h, std::string_
 
 // ---- summary -------------------------------------------------------------------------------------------
 
-void summary_section(std::string& out, const stats::run_summary& s) {
+void summary_section(std::string& out, const stats::summary_numbers& s) {
   out += "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"scroll\"><table class=\"summary\">\n";
   out += "<thead><tr><th>phase</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead>\n";
   out += "<tbody>\n";
-  const std::array<std::pair<const char*, const stats::duration_samples*>, 3> rows{{
-      {"init (cold)", &s.init()},
-      {"invoke cold", &s.invoke_cold()},
-      {"invoke warm", &s.invoke_warm()},
+  const std::array<std::pair<const char*, const stats::phase_numbers*>, 3> rows{{
+      {"init (cold)", &s.init},
+      {"invoke cold", &s.invoke_cold},
+      {"invoke warm", &s.invoke_warm},
   }};
-  for (const auto& [label, samples] : rows) {
+  for (const auto& [label, phase] : rows) {
     out += "<tr><th scope=\"row\">";
     out += label;
-    out += "</th><td>" + std::to_string(samples->count()) + "</td>";
-    for (const double p : {50.0, 90.0, 99.0, 100.0}) {
+    out += "</th><td>" + std::to_string(phase->count) + "</td>";
+    for (const double v : {phase->p50, phase->p90, phase->p99, phase->max}) {
       out += "<td>";
-      if (samples->count() == 0) out += "-";
-      else out += ms(p == 100.0 ? samples->max() : samples->percentile(p));
+      out += phase->count == 0 ? std::string("-") : ms(v);
       out += "</td>";
     }
     out += "</tr>\n";
   }
   out += "</tbody>\n</table></div>\n";
-  // The totals lines exactly as the CLI prints them: what follows the header and the three phase rows.
-  const std::string table = s.render_table();
-  std::size_t pos = 0;
-  for (int skipped = 0; skipped < 4 && pos != std::string::npos; ++skipped) {
-    pos = table.find('\n', pos);
-    if (pos != std::string::npos) ++pos;
-  }
-  if (pos != std::string::npos) {
-    std::string_view rest(table);
-    rest.remove_prefix(pos);
-    while (!rest.empty()) {
-      const auto nl = rest.find('\n');
-      const std::string_view one = rest.substr(0, nl);
-      if (!one.empty()) {
-        out += "<p class=\"totals\">";
-        out += html_escape(one);
-        out += "</p>\n";
-      }
-      if (nl == std::string_view::npos) break;
-      rest.remove_prefix(nl + 1);
-    }
+  // The totals lines exactly as the CLI prints them below its table.
+  for (const std::string& line : s.totals_lines()) {
+    out += "<p class=\"totals\">";
+    out += html_escape(line);
+    out += "</p>\n";
   }
   out += "</section>\n";
 }
@@ -190,17 +173,17 @@ void summary_section(std::string& out, const stats::run_summary& s) {
 // ---- histograms ----------------------------------------------------------------------------------------
 
 void histogram_figure(std::string& out, std::string_view id, std::string_view label, std::string_view axis_what,
-                      std::string_view color, const std::vector<double>& values, const stats::duration_samples& phase) {
+                      std::string_view color, const std::vector<double>& values, const stats::phase_numbers& phase) {
   using namespace chart;
   const histogram h = make_histogram(values);
   out += "<figure>\n<figcaption><strong>";
   out += html_escape(label);
   out += "</strong> <span>";
-  if (phase.count() == 0) {
+  if (phase.count == 0) {
     out += "no samples";
   } else {
-    out += "n=" + std::to_string(phase.count()) + " \u00b7 p50 " + ms(phase.percentile(50)) + " \u00b7 p99 " +
-           ms(phase.percentile(99)) + " \u00b7 max " + ms(phase.max());
+    out += "n=" + std::to_string(phase.count) + " \u00b7 p50 " + ms(phase.p50) + " \u00b7 p99 " + ms(phase.p99) +
+           " \u00b7 max " + ms(phase.max);
   }
   out += "</span></figcaption>\n";
   open_svg(out, "chart histogram", id, hist_width, hist_height, std::string(label) + " latency histogram");
@@ -225,7 +208,7 @@ void histogram_figure(std::string& out, std::string_view id, std::string_view la
 
   if (n == 0) {
     text(out, hist_left + plot_w / 2, hist_top + plot_h / 2, "middle",
-         values.empty() && phase.count() > 0 ? "no per-invocation records" : "no samples");
+         values.empty() && phase.count > 0 ? "no per-invocation records" : "no samples");
   } else {
     out += "<g class=\"bars\" fill=\"";
     out += color;
@@ -264,16 +247,17 @@ void histogram_figure(std::string& out, std::string_view id, std::string_view la
   out += "\n</svg>\n</figure>\n";
 }
 
-void latency_section(std::string& out, const stats::run_summary& s, const std::vector<const stats::invocation_record*>& recs) {
+void latency_section(std::string& out, const stats::summary_numbers& s,
+                     const std::vector<const stats::invocation_record*>& recs) {
   std::vector<double> init, cold, warm;
   for (const auto* r : recs) {
     if (r->init_ms) init.push_back(*r->init_ms);
     (r->cold ? cold : warm).push_back(r->duration_ms);
   }
   out += "<section id=\"latency\">\n<h2>Latency</h2>\n<div class=\"charts\">\n";
-  histogram_figure(out, "hist-init", "init (cold)", "Init Duration", color_init, init, s.init());
-  histogram_figure(out, "hist-cold", "invoke cold", "Duration", color_invoke, cold, s.invoke_cold());
-  histogram_figure(out, "hist-warm", "invoke warm", "Duration", color_invoke, warm, s.invoke_warm());
+  histogram_figure(out, "hist-init", "init (cold)", "Init Duration", color_init, init, s.init);
+  histogram_figure(out, "hist-cold", "invoke cold", "Duration", color_invoke, cold, s.invoke_cold);
+  histogram_figure(out, "hist-warm", "invoke warm", "Duration", color_invoke, warm, s.invoke_warm);
   out += "</div>\n</section>\n";
 }
 
@@ -589,12 +573,13 @@ std::string render_html(const html_input& in) {
   for (const auto& r : in.records) recs.push_back(&r);
   std::stable_sort(recs.begin(), recs.end(), [](const auto* a, const auto* b) { return a->index < b->index; });
 
-  std::optional<stats::run_summary> computed;
-  const stats::run_summary* summary = in.summary;
-  if (summary == nullptr) {
-    computed.emplace(in.records.empty() ? 128u : in.records.front().memory_size_mb);
-    for (const auto* r : recs) computed->add(*r);
-    summary = &*computed;
+  stats::summary_numbers summary;
+  if (in.summary) {
+    summary = *in.summary;
+  } else {
+    stats::run_summary computed(in.records.empty() ? 128u : in.records.front().memory_size_mb);
+    for (const auto* r : recs) computed.add(*r);
+    summary = computed.numbers();
   }
 
   std::string out;
@@ -611,12 +596,12 @@ std::string render_html(const html_input& in) {
   out += html_escape(title);
   out += "</h1>\n<p class=\"meta\">Generated";
   if (!in.generated_at.empty()) out += " " + html_escape(in.generated_at);
-  out += " by lemu \u00b7 " + std::to_string(summary->invocations()) + " invocations \u00b7 " +
-         std::to_string(summary->invocations() - summary->succeeded()) + " failed \u00b7 " +
+  out += " by lemu \u00b7 " + std::to_string(summary.invocations) + " invocations \u00b7 " +
+         std::to_string(summary.invocations - summary.succeeded) + " failed \u00b7 " +
          std::to_string(in.failures.size()) + (in.failures.size() == 1 ? " failure" : " failures") +
          " listed</p>\n</header>\n";
-  summary_section(out, *summary);
-  latency_section(out, *summary, recs);
+  summary_section(out, summary);
+  latency_section(out, summary, recs);
   timeline_section(out, recs);
   failures_section(out, in.failures);
   out += "</main>\n</body>\n</html>\n";
