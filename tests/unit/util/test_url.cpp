@@ -12,7 +12,9 @@ using params = std::vector<std::pair<std::string, std::string>>;
 
 TEST(PercentDecode, DecodesEscapesOnly) {
   EXPECT_EQ(percent_decode("arn%3Aaws%3alambda"), "arn:aws:lambda");
+  EXPECT_EQ(percent_decode("%24LATEST"), "$LATEST");
   EXPECT_EQ(percent_decode("a%20b%2Fc"), "a b/c");
+  EXPECT_EQ(percent_decode("%41"), "A");
   EXPECT_EQ(percent_decode("a+b"), "a+b"); // not a space
   EXPECT_EQ(percent_decode("%00x"), std::string("\0x", 2));
   EXPECT_EQ(percent_decode("%ff"), "\xff");
@@ -23,6 +25,7 @@ TEST(PercentDecode, DecodesEscapesOnly) {
 TEST(PercentDecode, KeepsAPercentThatStartsNoEscape) {
   EXPECT_EQ(percent_decode("%zz"), "%zz");
   EXPECT_EQ(percent_decode("a%4"), "a%4");
+  EXPECT_EQ(percent_decode("%4"), "%4");
   EXPECT_EQ(percent_decode("%"), "%");
   EXPECT_EQ(percent_decode("%%41"), "%A");
   EXPECT_EQ(percent_decode("%4g%41"), "%4gA");
