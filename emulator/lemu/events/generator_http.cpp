@@ -16,11 +16,6 @@ constexpr const char* default_user_agent = "curl/7.88.1";
 
 using util::iequals;
 
-bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 // The request as an HTTP client sent it: method, path, raw query, headers (user's, then defaults for what
 // the user did not set), and the body as it goes into the event.
 struct request {
@@ -54,7 +49,7 @@ request read_request(context& c, std::string_view kind) {
       fail(where + ": the path and query must not hold spaces, control characters or '#' (percent-encode them)");
 
   for (const header& h : o.headers) {
-    if (h.first.empty() || !std::all_of(h.first.begin(), h.first.end(), is_token_char))
+    if (!util::is_http_token(h.first))
       fail(where + ": bad header name '" + h.first + "'");
     if (h.second.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
       fail(where + ": the value of header '" + h.first + "' holds a line break or NUL");

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <stdexcept>
 
 namespace lemu::gateway {
@@ -20,13 +19,6 @@ using util::iequals;
 struct malformed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char); }
 
 http_response json_message(unsigned status, std::string_view message) {
   http_response r;
@@ -53,7 +45,7 @@ std::string header_value(const json& value, const std::string& where) {
 }
 
 void check_header(const std::string& name, const std::string& value) {
-  if (!is_token(name)) throw malformed("header name '" + name + "' is not a valid HTTP header name");
+  if (!util::is_http_token(name)) throw malformed("header name '" + name + "' is not a valid HTTP header name");
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
     throw malformed("the value of header '" + name + "' holds a line break or NUL");
 }

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lemu::util {
@@ -23,6 +24,14 @@ bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequ
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && boost::beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool is_http_token(std::string_view s) {
+  const auto tchar = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
+  return !s.empty() && std::all_of(s.begin(), s.end(), tchar);
 }
 
 std::string to_lower(std::string_view s) {

@@ -18,6 +18,9 @@ bool ends_with(std::string_view s, std::string_view suffix);
 bool iequals(std::string_view a, std::string_view b);
 // Whether `s` starts with `prefix`, ASCII case-insensitively.
 bool istarts_with(std::string_view s, std::string_view prefix);
+// Whether `s` is an HTTP token (RFC 9110 §5.6.2: one or more of letters, digits and !#$%&'*+-.^_`|~), as a
+// header name must be.
+bool is_http_token(std::string_view s);
 // Copies with ASCII letters in lower / upper case (other bytes unchanged; no locale).
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);

@@ -38,6 +38,15 @@ TEST(Text, CaseInsensitiveComparisonIsAscii) {
   EXPECT_EQ(to_upper("get /Items"), "GET /ITEMS");
 }
 
+TEST(Text, HttpTokens) {
+  EXPECT_TRUE(is_http_token("X-Amz-Date"));
+  EXPECT_TRUE(is_http_token("!#$%&'*+-.^_`|~09azAZ"));
+  EXPECT_FALSE(is_http_token(""));
+  EXPECT_FALSE(is_http_token("Bad Name"));
+  EXPECT_FALSE(is_http_token("a:b"));
+  EXPECT_FALSE(is_http_token("caf\xC3\xA9"));
+}
+
 TEST(Text, TrimAndEndsWith) {
   EXPECT_EQ(trim(" \t\r\n x y \n"), "x y");
   EXPECT_EQ(trim("   "), "");
