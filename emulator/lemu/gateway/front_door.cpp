@@ -32,4 +32,20 @@ front_door::front_door(front_door_options o) : m_options(std::move(o)) {
   m_api_id = core::id_generator().lower_alnum(m_options.kind == api_kind::url ? 32 : 10);
 }
 
+std::optional<route_match> front_door::match(std::string_view method, std::string_view path) const {
+  return match_route(m_options.routes, method, path);
+}
+
+nlohmann::ordered_json front_door::make_event(const http_request& req, const route_match& m, std::int64_t now_ms) const {
+  return make_request_event(m_options, m_api_id, req, m, now_ms);
+}
+
+front_door::mapped front_door::map_response(std::string_view payload) const {
+  return map_proxy_response(m_options.kind, payload);
+}
+
+http_response front_door::function_failed() const { return function_failed_response(); }
+
+http_response front_door::not_found() const { return not_found_response(m_options.kind); }
+
 } // namespace lemu::gateway

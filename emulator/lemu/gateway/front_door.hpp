@@ -39,20 +39,17 @@ public:
   const front_door_options& options() const { return m_options; }
 
   // match_route over this API's routes.
-  std::optional<route_match> match(std::string_view method, std::string_view path) const {
-    return match_route(m_options.routes, method, path);
-  }
+  std::optional<route_match> match(std::string_view method, std::string_view path) const;
 
   // make_request_event for this API.
-  nlohmann::ordered_json make_event(const http_request& req, const route_match& m, std::int64_t now_ms) const {
-    return make_request_event(m_options, m_api_id, req, m, now_ms);
-  }
+  nlohmann::ordered_json make_event(const http_request& req, const route_match& m, std::int64_t now_ms) const;
 
   using mapped = mapped_response;
   // map_proxy_response for this API's kind.
-  mapped map_response(std::string_view payload) const { return map_proxy_response(m_options.kind, payload); }
-  http_response function_failed() const { return function_failed_response(); }
-  http_response not_found() const { return not_found_response(m_options.kind); }
+  mapped map_response(std::string_view payload) const;
+  // function_failed_response() and not_found_response() for this API's kind.
+  http_response function_failed() const;
+  http_response not_found() const;
 
   // The API id in every event's requestContext.apiId (10 characters; 32 for a function URL).
   const std::string& api_id() const { return m_api_id; }
