@@ -10,7 +10,8 @@ namespace lemu::bench {
 
 struct lemu_run {
   double seconds = 0;    // wall clock, spawn to exit
-  double max_rss_mb = 0; // wait4 ru_maxrss of the lemu process
+  double max_rss_mb = 0; // wait4 ru_maxrss of the lemu process. Linux starts it from this process's RSS at the
+                         // spawn (posix_spawn shares our memory until exec), so lemu_bench keeps its own small.
 };
 
 // Runs `lemu run <echo> <args...>` with stdin, stdout and stderr on /dev/null; returns the wall-clock

@@ -4,17 +4,25 @@
 #include "bench/core.hpp"
 #include "bench/http_reader.hpp"
 
-#include "support/background.hpp"
-
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <thread>
+#include <utility>
+
+extern char** environ;
 
 namespace lemu::bench {
 
@@ -91,18 +99,80 @@ invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clie
   return r;
 }
 
-// `lemu serve <echo> --port 0 --api none --concurrency C ...` (tests/support's background_process: its own
-// process group, output collected by reader threads so lemu never blocks on it, killed by the destructor),
-// ready once it prints "lemu: ready"; the Invoke API port is read from its announcement.
+// `lemu serve <echo> --port 0 --api none --concurrency C ...`: stdin and stdout on /dev/null, stderr on a
+// pipe read until "lemu: ready", then drained by a thread that keeps only its tail (for error messages), so
+// lemu never blocks on it. stop() is Ctrl-C; the destructor SIGKILLs a lemu that was not stopped.
+// Not tests/support's background_process: that keeps all the output, and lemu serve's START/END/REPORT
+// lines are tens of MB a round; this process's RSS would grow by that, and Linux folds a posix_spawn()ing
+// parent's RSS into the child's ru_maxrss at exec (vfork), which is what the replay's peak RSS reads.
 class lemu_serve_process {
 public:
-  lemu_serve_process(const std::string& lemu, const std::string& echo, int concurrency)
-      : m_args{lemu,          "serve",     echo,       "--port", "0", "--api", "none", "--concurrency",
-               std::to_string(concurrency), "--function-name", std::string(serve_function_name), "--timeout", "10"},
-        m_process(m_args) {
-    if (!m_process.wait_for_stderr("lemu: ready", std::chrono::seconds(30)))
-      throw std::runtime_error("`" + command() + "` was not ready within 30 s (or exited):\n" + m_process.err());
-    const std::string text = m_process.err();
+  lemu_serve_process(const std::string& lemu, const std::string& echo, int concurrency) {
+    std::vector<std::string> args{lemu, "serve", echo, "--port", "0", "--api", "none", "--concurrency",
+                                  std::to_string(concurrency), "--function-name", std::string(serve_function_name),
+                                  "--timeout", "10"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+      m_command += (m_command.empty() ? "" : " ") + a;
+    }
+    argv.push_back(nullptr);
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) fail_errno("pipe2");
+    m_err = fd_guard(pipe_fds[0]);
+    fd_guard write_end(pipe_fds[1]);
+    fd_guard null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    fd_guard null_out(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (null_in.get() < 0 || null_out.get() < 0) fail_errno("open /dev/null");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, null_in.get(), STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, null_out.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+    // Ctrl-C must reach lemu even when this benchmark was started with SIGINT ignored (a background job).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    const int rc = ::posix_spawn(&m_child.pid, lemu.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+      m_child.pid = -1;
+      errno = rc;
+      fail_errno("posix_spawn " + lemu);
+    }
+    write_end.reset();
+
+    // Until "ready" (or 30 s, or lemu's end), then the Invoke API port from its announcement.
+    std::string text;
+    const auto deadline = clock_type::now() + std::chrono::seconds(30);
+    while (text.find("lemu: ready") == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count();
+      if (left <= 0) throw std::runtime_error("`" + m_command + "` was not ready within 30 s:\n" + text);
+      pollfd p{m_err.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("poll");
+      }
+      char buf[4096];
+      const ssize_t n = ::read(m_err.get(), buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        fail_errno("read(lemu stderr)");
+      }
+      if (n == 0) {
+        const int status = wait_child(std::exchange(m_child.pid, -1));
+        throw std::runtime_error("`" + m_command + "` exited with status " + std::to_string(status) +
+                                 " before it was ready:\n" + text);
+      }
+      text.append(buf, static_cast<std::size_t>(n));
+    }
     constexpr std::string_view announce = "lemu: Invoke API on http://";
     const std::size_t at = text.find(announce);
     const std::size_t colon = at == std::string::npos ? at : text.find(':', at + announce.size());
@@ -111,31 +181,55 @@ public:
       if (ec != std::errc{}) m_port = 0;
     }
     if (m_port == 0 || m_port > 65535) throw std::runtime_error("no Invoke API port in lemu serve's output:\n" + text);
+
+    m_drain = std::jthread([this] {
+      char buf[64 * 1024];
+      for (;;) {
+        const ssize_t n = ::read(m_err.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        m_tail.append(buf, static_cast<std::size_t>(n));
+        if (m_tail.size() > 16 * 1024) m_tail.erase(0, m_tail.size() - 4 * 1024);
+      }
+    });
+  }
+
+  lemu_serve_process(const lemu_serve_process&) = delete;
+  lemu_serve_process& operator=(const lemu_serve_process&) = delete;
+
+  ~lemu_serve_process() {
+    m_child.kill();
+    // m_drain is joined by its destructor: the pipe ends with lemu.
   }
 
   unsigned port() const { return m_port; }
 
   // Ctrl-C, then waits (at most 30 s) for lemu's exit; throws unless it exits 0.
   void stop() {
-    m_process.signal(SIGINT);
-    if (const int status = m_process.wait(std::chrono::seconds(30)); status != 0) {
-      const std::string err = m_process.err();
-      throw std::runtime_error("`" + command() + "` exited with status " + std::to_string(status) +
-                               " after SIGINT (-1: a signal, or not within 30 s); the end of its stderr:\n" +
-                               err.substr(err.size() > 4096 ? err.size() - 4096 : 0));
+    if (::kill(m_child.pid, SIGINT) != 0) fail_errno("kill(SIGINT)");
+    fd_guard pidfd(pidfd_open(m_child.pid));
+    if (pidfd.get() < 0) fail_errno("pidfd_open");
+    pollfd p{pidfd.get(), POLLIN, 0};
+    int ready = 0;
+    while ((ready = ::poll(&p, 1, 30000)) < 0) {
+      if (errno != EINTR) fail_errno("poll");
+    }
+    if (ready == 0) throw std::runtime_error("`" + m_command + "` did not exit within 30 s of SIGINT");
+    const int status = wait_child(std::exchange(m_child.pid, -1));
+    if (m_drain.joinable()) m_drain.join();
+    if (status != 0) {
+      throw std::runtime_error("`" + m_command + "` exited with status " + std::to_string(status) +
+                               " after SIGINT; the end of its stderr:\n" + m_tail);
     }
   }
 
 private:
-  std::string command() const {
-    std::string out;
-    for (const auto& a : m_args) out += (out.empty() ? "" : " ") + a;
-    return out;
-  }
-
-  std::vector<std::string> m_args;
-  test::background_process m_process;
+  std::string m_command;
+  child_guard m_child; // SIGKILLs and reaps a lemu that was not stopped, also when the constructor throws
+  fd_guard m_err;
   unsigned m_port = 0;
+  std::string m_tail; // written by m_drain only, read after it is joined
+  std::jthread m_drain;
 };
 
 // One round against a fresh lemu serve at one concurrency.
