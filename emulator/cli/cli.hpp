@@ -1,6 +1,7 @@
 #pragma once
-// lemu's command line: argv -> options -> a command of lemu_core, and the one place where errors become
-// "lemu: error: ..." and exit codes.
+// lemu's command line (CLI11): argv -> options -> one of the app module's commands (lemu_app: run, replay,
+// serve; `lemu event` is cli/event_command), and the one place where errors become "lemu: error: ..." and
+// exit codes.
 
 namespace lemu::cli {
 

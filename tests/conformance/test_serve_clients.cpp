@@ -7,6 +7,7 @@
 #include "support/serve_process.hpp"
 
 #include <lemu/events/checksums.hpp>
+#include <lemu/util/text.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -99,8 +100,7 @@ curl_response curl(const std::vector<std::string>& args) {
     }
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = lemu::util::to_lower(line.substr(0, colon));
     const auto value = line.find_first_not_of(' ', colon + 1);
     out.headers.emplace_back(name, value == std::string::npos ? std::string() : line.substr(value));
   }

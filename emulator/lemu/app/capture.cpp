@@ -6,6 +6,7 @@
 #include <lemu/util/json_text.hpp>
 
 #include <simdjson.h>
+#include <lemu/util/time.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -204,17 +205,6 @@ json normalize_request_ids(json v) {
   return v;
 }
 
-std::string iso8601_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
+std::string iso8601_now() { return util::iso8601_ms(util::epoch_ms()); }
 
 } // namespace lemu::app

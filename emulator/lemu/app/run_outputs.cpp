@@ -104,7 +104,7 @@ void run_outputs::write_reports(const stats::run_summary& summary) {
     report::html_input in;
     in.title = std::string(m_opt.replay ? "lemu replay " : "lemu run ") + m_opt.function.bootstrap.filename().string();
     in.generated_at = now;
-    in.summary = &summary;
+    in.summary = summary.numbers();
     in.records = std::move(m_html_records);
     in.failures = std::move(m_failures);
     if (!write_atomically(m_opt.html_file, report::render_html(in), why)) m_out.log_line("lemu: " + why);

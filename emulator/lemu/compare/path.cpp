@@ -1,5 +1,7 @@
 #include <lemu/compare/path.hpp>
 
+#include <lemu/util/utf8.hpp>
+
 #include <cstdint>
 #include <stdexcept>
 
@@ -27,24 +29,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // RFC 6901: "/a~1b/c~0d" -> {"a/b", "c~d"}; every token a literal name.
@@ -188,7 +172,7 @@ private:
       case 'n': out += '\n'; break;
       case 'r': out += '\r'; break;
       case 't': out += '\t'; break;
-      case 'u': append_utf8(out, code_point(escape)); break;
+      case 'u': util::append_utf8(out, code_point(escape)); break;
       default: fail(m_text, "unknown escape in a quoted name", escape);
       }
     }

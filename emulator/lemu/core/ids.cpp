@@ -5,7 +5,15 @@
 
 namespace lemu::core {
 
-id_generator::id_generator() : m_rng(std::random_device{}()) {}
+std::uint64_t random_seed() {
+  thread_local std::mt19937_64 seeds = [] {
+    std::random_device device;
+    return std::mt19937_64((static_cast<std::uint64_t>(device()) << 32U) ^ static_cast<std::uint64_t>(device()));
+  }();
+  return seeds();
+}
+
+id_generator::id_generator() : m_rng(random_seed()) {}
 
 std::string id_generator::request_id() {
   const std::uint64_t hi = (m_rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL; // version 4
@@ -38,5 +46,16 @@ std::string id_generator::trace_id() {
   s += ";Sampled=0";
   return s;
 }
+
+std::string id_generator::characters(std::string_view alphabet, std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(alphabet[below(alphabet.size())]);
+  return out;
+}
+
+std::string id_generator::hex(std::size_t n) { return characters("0123456789abcdef", n); }
+
+std::string id_generator::lower_alnum(std::size_t n) { return characters("abcdefghijklmnopqrstuvwxyz0123456789", n); }
 
 } // namespace lemu::core

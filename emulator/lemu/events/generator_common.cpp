@@ -1,9 +1,9 @@
 #include <lemu/events/generator_common.hpp>
 
+#include <lemu/util/text.hpp>
+#include <lemu/util/time.hpp>
+
 #include <algorithm>
-#include <array>
-#include <chrono>
-#include <cstdio>
 #include <stdexcept>
 
 namespace lemu::events::detail {
@@ -13,52 +13,17 @@ namespace {
 std::int64_t initial_clock(const generator_options& o) {
   if (o.now_ms) return *o.now_ms;
   if (o.seed) return seeded_clock_ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return util::epoch_ms();
 }
 
-std::uint64_t initial_seed(const generator_options& o) {
-  if (o.seed) return *o.seed;
-  // Seeds for unseeded events come from one generator per thread, seeded once from the system: opening
-  // std::random_device for every event cost more than building the event (lemu serve makes one per request).
-  thread_local std::mt19937_64 seeds = [] {
-    std::random_device device;
-    return std::mt19937_64((static_cast<std::uint64_t>(device()) << 32U) ^ static_cast<std::uint64_t>(device()));
-  }();
-  return seeds();
-}
-
-struct utc_parts {
-  int year;
-  unsigned month, day;
-  long long hour, minute, second, millisecond;
-};
-
-utc_parts split(std::int64_t ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds{ms}};
-  const auto day_start = floor<days>(t);
-  const year_month_day ymd{day_start};
-  const auto in_day = t - day_start;
-  const long long total = in_day.count();
-  return {static_cast<int>(ymd.year()),
-          static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()),
-          total / 3600000,
-          total / 60000 % 60,
-          total / 1000 % 60,
-          total % 1000};
-}
-
-constexpr std::array<const char*, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+std::uint64_t initial_seed(const generator_options& o) { return o.seed ? *o.seed : core::random_seed(); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 } // namespace
 
-context::context(const generator_options& o) : opt(o), m_rng(initial_seed(o)), m_now_ms(initial_clock(o)) {}
+context::context(const generator_options& o) : opt(o), m_ids(initial_seed(o)), m_now_ms(initial_clock(o)) {}
 
 std::string context::random_bytes(std::size_t n) {
   std::string out;
@@ -75,33 +40,10 @@ std::string context::uuid_v4() {
   return h.substr(0, 8) + '-' + h.substr(8, 4) + '-' + h.substr(12, 4) + '-' + h.substr(16, 4) + '-' + h.substr(20);
 }
 
-std::string context::hex(std::size_t n) {
-  static constexpr std::string_view digits_ = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(digits_[below(16)]);
-  return out;
-}
+std::string context::upper_hex(std::size_t n) { return m_ids.characters("0123456789ABCDEF", n); }
 
-std::string context::upper_hex(std::size_t n) {
-  static constexpr std::string_view digits_ = "0123456789ABCDEF";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(digits_[below(16)]);
-  return out;
-}
-
-std::string context::lower_alnum(std::size_t n) {
-  static constexpr std::string_view chars = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(chars[below(chars.size())]);
-  return out;
-}
-
-std::string context::upper_alnum(std::size_t n) {
-  static constexpr std::string_view chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"; // IAM unique ids: base32
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(chars[below(chars.size())]);
-  return out;
-}
+// IAM unique ids: base32.
+std::string context::upper_alnum(std::size_t n) { return m_ids.characters("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n); }
 
 std::string context::digits(std::size_t n) {
   std::string out;
@@ -123,37 +65,23 @@ std::string context::source_ip() {
 }
 
 std::string context::trace_root() {
-  char seconds[16];
-  std::snprintf(seconds, sizeof seconds, "%08llx", static_cast<unsigned long long>(m_now_ms / 1000) & 0xFFFFFFFFULL);
-  return std::string("Root=1-") + seconds + '-' + hex(24);
+  std::string root = "Root=1-";
+  util::append_hex(root, static_cast<unsigned long long>(m_now_ms / 1000) & 0xFFFFFFFFULL, 8);
+  return root + '-' + hex(24);
 }
 
 void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-std::string clf_time(std::int64_t ms) {
-  const utc_parts p = split(ms);
-  char out[40];
-  std::snprintf(out, sizeof out, "%02u/%s/%04d:%02lld:%02lld:%02lld +0000", p.day, month_names[p.month - 1], p.year,
-                p.hour, p.minute, p.second);
-  return out;
-}
+std::string clf_time(std::int64_t ms) { return util::utc_time(ms, "%d/%b/%Y:%H:%M:%S +0000"); }
 
-std::string iso_time_ms(std::int64_t ms) { return stream_label(ms) + 'Z'; }
+std::string iso_time_ms(std::int64_t ms) { return util::iso8601_ms(ms); }
 
-std::string iso_time_s(std::int64_t ms) {
-  const utc_parts p = split(ms);
-  char out[40];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", p.year, p.month, p.day, p.hour, p.minute,
-                p.second);
-  return out;
-}
+std::string iso_time_s(std::int64_t ms) { return util::utc_time(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string stream_label(std::int64_t ms) {
-  const utc_parts p = split(ms);
-  char out[40];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lld", p.year, p.month, p.day, p.hour, p.minute,
-                p.second, p.millisecond);
-  return out;
+  std::string label = util::iso8601_ms(ms);
+  label.pop_back(); // the 'Z'
+  return label;
 }
 
 void check_region_and_account(const generator_options& o) {

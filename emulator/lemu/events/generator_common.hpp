@@ -2,12 +2,12 @@
 // Internals shared by the event generators (not part of the public API): the per-event context (random
 // source and clock), id and time formats, option checks, and the per-kind builders.
 
+#include <lemu/core/ids.hpp>
 #include <lemu/events/generators.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,9 +20,8 @@ using json = nlohmann::ordered_json;
 // The clock used when only a seed is given: 2025-01-01T00:00:00Z.
 inline constexpr std::int64_t seeded_clock_ms = 1735689600000;
 
-// One event's random source and clock. Random draws map the 64-bit output of mt19937_64 with a modulo
-// (not std::uniform_int_distribution, whose output differs between standard libraries), so a seed gives the
-// same event everywhere.
+// One event's random source (core::id_generator: draws are a modulo of its 64-bit output, so a seed gives
+// the same event everywhere) and clock.
 class context {
 public:
   explicit context(const generator_options& o);
@@ -30,21 +29,21 @@ public:
   const generator_options& opt;
 
   std::int64_t now_ms() const { return m_now_ms; }
-  std::uint64_t next() { return m_rng(); }
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : m_rng() % n; }
+  std::uint64_t next() { return m_ids.next(); }
+  std::uint64_t below(std::uint64_t n) { return m_ids.below(n); }
 
   std::string uuid_v4();
   std::string random_bytes(std::size_t n);
-  std::string hex(std::size_t n);       // lowercase
+  std::string hex(std::size_t n) { return m_ids.hex(n); } // lowercase
   std::string upper_hex(std::size_t n); // uppercase
-  std::string lower_alnum(std::size_t n);
+  std::string lower_alnum(std::size_t n) { return m_ids.lower_alnum(n); }
   std::string upper_alnum(std::size_t n);
   std::string digits(std::size_t n); // first digit not 0
   std::string source_ip();           // opt.source_ip when set, else 203.0.113.x (TEST-NET-3, RFC 5737)
   std::string trace_root();          // Root=1-<8 hex epoch seconds>-<24 hex>
 
 private:
-  std::mt19937_64 m_rng;
+  core::id_generator m_ids;
   std::int64_t m_now_ms;
 };
 

@@ -1,6 +1,7 @@
 // HTTP-style events: API Gateway REST (payload 1.0), HTTP API (payload 2.0), function URLs, ALB targets.
 #include <lemu/events/generator_common.hpp>
 #include <lemu/util/text.hpp>
+#include <lemu/util/url.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -13,18 +14,7 @@ using header = std::pair<std::string, std::string>;
 
 constexpr const char* default_user_agent = "curl/7.88.1";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return a.size() == b.size() && lower(a) == lower(b); }
-
-bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using util::iequals;
 
 // The request as an HTTP client sent it: method, path, raw query, headers (user's, then defaults for what
 // the user did not set), and the body as it goes into the event.
@@ -40,8 +30,7 @@ request read_request(context& c, std::string_view kind) {
   const generator_options& o = c.opt;
   const std::string where(kind);
   request r;
-  r.method = o.method;
-  for (char& ch : r.method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  r.method = util::to_upper(o.method);
   static const std::vector<std::string> methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
   if (std::find(methods.begin(), methods.end(), r.method) == methods.end())
     fail(where + ": bad method '" + o.method + "': expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
@@ -60,7 +49,7 @@ request read_request(context& c, std::string_view kind) {
       fail(where + ": the path and query must not hold spaces, control characters or '#' (percent-encode them)");
 
   for (const header& h : o.headers) {
-    if (h.first.empty() || !std::all_of(h.first.begin(), h.first.end(), is_token_char))
+    if (!util::is_http_token(h.first))
       fail(where + ": bad header name '" + h.first + "'");
     if (h.second.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
       fail(where + ": the value of header '" + h.first + "' holds a line break or NUL");
@@ -108,7 +97,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> group_headers(cons
   for (const header& h : headers) {
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& g) { return iequals(g.first, h.first); });
     if (it == out.end()) {
-      out.emplace_back(lowercase ? lower(h.first) : h.first, std::vector<std::string>{});
+      out.emplace_back(lowercase ? util::to_lower(h.first) : h.first, std::vector<std::string>{});
       it = out.end() - 1;
     }
     it->second.push_back(h.second);
@@ -119,30 +108,13 @@ std::vector<std::pair<std::string, std::vector<std::string>>> group_headers(cons
 // Query parameters in order of first appearance, each with all its values.
 std::vector<std::pair<std::string, std::vector<std::string>>> parse_query(std::string_view query, bool decode) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    const auto amp = query.find('&', start);
-    const std::string_view part =
-        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
-    if (!part.empty()) {
-      const auto eq = part.find('=');
-      std::string name(part.substr(0, eq));
-      std::string value(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-      if (decode) {
-        name = util::percent_decode(name);
-        value = util::percent_decode(value);
-      }
-      if (!name.empty()) {
-        auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
-        if (it == out.end()) {
-          out.emplace_back(name, std::vector<std::string>{});
-          it = out.end() - 1;
-        }
-        it->second.push_back(std::move(value));
-      }
+  for (auto& [name, value] : util::parse_query(query, decode)) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
+    if (it == out.end()) {
+      out.emplace_back(std::move(name), std::vector<std::string>{});
+      it = out.end() - 1;
     }
-    if (amp == std::string_view::npos) break;
-    start = amp + 1;
+    it->second.push_back(std::move(value));
   }
   return out;
 }

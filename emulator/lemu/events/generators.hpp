@@ -7,8 +7,8 @@
 //   auto event = lemu::events::make_event("sqs", {.bodies = {"a", "b"}});
 //   std::cout << event.dump(2);
 //
-// Pure: no I/O. Random ids come from a PRNG seeded from std::random_device, or from `seed` (then every id
-// and, unless `now_ms` is set, every time is reproducible).
+// Pure: no I/O. Random ids come from core::id_generator, seeded from the system (core::random_seed) or from
+// `seed` (then every id and, unless `now_ms` is set, every time is reproducible).
 
 #include <lemu/events/checksums.hpp>
 

@@ -32,7 +32,7 @@ struct http_response {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
-// ASCII case-insensitive comparison of header names.
-bool iequals(std::string_view a, std::string_view b);
+// Whether `headers` has a header `name` (case-insensitive).
+bool has_header(const header_list& headers, std::string_view name);
 
 } // namespace lemu::gateway

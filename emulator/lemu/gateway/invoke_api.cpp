@@ -32,19 +32,6 @@ bool simple_name(std::string_view s) {
   });
 }
 
-// The value of query parameter `name` in a raw query string, percent-decoded.
-std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view part = query.substr(0, amp);
-    const auto eq = part.find('=');
-    if (part.substr(0, eq) == name) return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 api_error invalid_content(std::string message) { return {400, "InvalidRequestContentException", std::move(message), {}}; }
 
 } // namespace
@@ -104,7 +91,7 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
   if (auto* e = std::get_if<api_error>(&parsed)) return *e;
   invoke_request r;
   r.function = std::get<function_ref>(std::move(parsed));
-  if (const auto qualifier = query_parameter(query, "Qualifier")) {
+  if (const auto qualifier = util::query_parameter(query, "Qualifier")) {
     const bool valid = qualifier->size() <= 128 && std::all_of(qualifier->begin(), qualifier->end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '$' || c == '_' || c == '-';
     });

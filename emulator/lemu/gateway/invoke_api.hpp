@@ -6,7 +6,7 @@
 // Pure: the caller knows the functions and runs them.
 
 #include <lemu/gateway/http_message.hpp>
-#include <lemu/util/text.hpp>
+#include <lemu/util/url.hpp>
 
 #include <cstddef>
 #include <optional>

@@ -1,6 +1,6 @@
 #include <lemu/gateway/redact.hpp>
 
-#include <lemu/gateway/http_message.hpp>
+#include <lemu/util/text.hpp>
 
 #include <array>
 #include <string_view>
@@ -14,7 +14,7 @@ using json = nlohmann::ordered_json;
 bool is_secret_key(std::string_view key) {
   static constexpr std::array<std::string_view, 3> secrets = {"Authorization", "Cookie", "X-Amz-Security-Token"};
   for (const std::string_view s : secrets)
-    if (iequals(key, s)) return true;
+    if (util::iequals(key, s)) return true;
   return false;
 }
 

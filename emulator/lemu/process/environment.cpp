@@ -1,6 +1,7 @@
 #include <lemu/process/environment.hpp>
 
 #include <lemu/util/text.hpp>
+#include <lemu/util/time.hpp>
 
 #include <algorithm>
 #include <array>
@@ -54,12 +55,7 @@ host_environment host_environment::from_current_process() {
 }
 
 std::string make_log_stream_name(const std::string& version, std::uint64_t random_hi, std::uint64_t random_lo) {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char date[16];
-  std::strftime(date, sizeof date, "%Y/%m/%d", &utc);
-  std::string s = std::string(date) + "/[" + version + "]";
+  std::string s = util::utc_time(util::epoch_ms(), "%Y/%m/%d") + "/[" + version + "]";
   util::append_hex(s, random_hi, 16);
   util::append_hex(s, random_lo, 16);
   return s;

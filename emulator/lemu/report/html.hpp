@@ -10,6 +10,7 @@
 #include <lemu/stats/summary.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,13 +19,14 @@ namespace lemu::report {
 struct html_input {
   std::string title;                          // "lemu replay captured.jsonl"
   std::string generated_at;                   // ISO 8601
-  const stats::run_summary* summary = nullptr; // the summary table; when null it is computed from `records`
+  std::optional<stats::summary_numbers> summary; // the summary table (run_summary::numbers()); when absent
+                                                // it is computed from `records`
   std::vector<stats::invocation_record> records; // per invocation, any order (drawn in index order)
   std::vector<test_case> failures;            // mismatches and errors with their details
 };
 
 // The page (UTF-8, "<!DOCTYPE html>" first). Sections, in order, each a <section id=...>:
-//  - "summary": the CLI's table (phase, count, p50, p90, p99, max) and its totals lines, verbatim;
+//  - "summary": the CLI's table (phase, count, p50, p90, p99, max) and its totals lines as the CLI prints them;
 //  - "latency": three histograms, one <svg class="chart histogram" id="hist-init|hist-cold|hist-warm"> each
 //    (bars in <g class="bars">, one <rect> per bucket, empty buckets included, each with a <title>);
 //  - "timeline": one <svg class="chart timeline" id="timeline-chart">: a row per environment_id (ascending), a

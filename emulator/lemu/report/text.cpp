@@ -1,5 +1,7 @@
 #include <lemu/report/text.hpp>
 
+#include <lemu/util/utf8.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -11,24 +13,6 @@ namespace lemu::report {
 namespace {
 
 constexpr std::string_view replacement = "\xEF\xBF\xBD"; // U+FFFD
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 unsigned char byte_at(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
 
@@ -60,37 +44,7 @@ std::size_t escape_sequence_length(std::string_view s, std::size_t i) {
   return 0;
 }
 
-// Decodes the UTF-8 sequence at s[i] strictly (RFC 3629). Returns its length, or 0 when invalid.
-std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const unsigned char b0 = byte_at(s, i);
-  std::size_t len = 0;
-  unsigned lo = 0x80, hi = 0xBF; // range of the second byte
-  if (in(b0, 0xC2, 0xDF)) {
-    len = 2;
-    cp = b0 & 0x1Fu;
-  } else if (in(b0, 0xE0, 0xEF)) {
-    len = 3;
-    cp = b0 & 0x0Fu;
-    if (b0 == 0xE0) lo = 0xA0;      // no overlongs
-    else if (b0 == 0xED) hi = 0x9F; // no surrogates
-  } else if (in(b0, 0xF0, 0xF4)) {
-    len = 4;
-    cp = b0 & 0x07u;
-    if (b0 == 0xF0) lo = 0x90;      // no overlongs
-    else if (b0 == 0xF4) hi = 0x8F; // nothing beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned char b = byte_at(s, i + k);
-    if (k == 1 ? !in(b, lo, hi) : !in(b, 0x80, 0xBF)) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  return len;
-}
-
-bool is_noncharacter(std::uint32_t cp) { return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu; }
+bool is_noncharacter(char32_t cp) { return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu; }
 
 std::string trim_zeros(std::string s) {
   if (s.find('.') == std::string::npos) return s;
@@ -120,20 +74,20 @@ std::string clean_text(std::string_view raw) {
         i += n;
         continue;
       }
-      append_utf8(out, 0x241B); // ␛
+      util::append_utf8(out, 0x241B); // ␛
       ++i;
     } else if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7F)) {
       out.push_back(static_cast<char>(c));
       ++i;
     } else if (c < 0x20) {
-      append_utf8(out, 0x2400u + c);
+      util::append_utf8(out, 0x2400u + c);
       ++i;
     } else if (c == 0x7F) {
-      append_utf8(out, 0x2421); // ␡
+      util::append_utf8(out, 0x2421); // ␡
       ++i;
     } else {
-      std::uint32_t cp = 0;
-      const std::size_t n = decode_utf8(raw, i, cp);
+      char32_t cp = 0;
+      const std::size_t n = util::decode_utf8(raw, i, cp);
       if (n == 0) {
         out += replacement;
         ++i;
@@ -236,14 +190,6 @@ std::string short_number(double value) {
   const double magnitude = std::floor(std::log10(std::fabs(value)));
   const int digits = static_cast<int>(std::clamp(2.0 - magnitude, 0.0, 6.0));
   return trim_zeros(fixed(value, digits));
-}
-
-std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  std::size_t end = max_bytes;
-  // Step back over continuation bytes to the start of the sequence that would be cut, and drop it.
-  while (end > 0 && (byte_at(s, end) & 0xC0) == 0x80) --end;
-  return s.substr(0, end);
 }
 
 } // namespace lemu::report

@@ -44,7 +44,4 @@ std::string decimal(double value, int digits);
 // "250", "12000"); negatives keep their sign; NaN/inf give "0".
 std::string short_number(double value);
 
-// The longest prefix of `s` of at most `max_bytes` bytes that does not cut a UTF-8 sequence.
-std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
-
 } // namespace lemu::report

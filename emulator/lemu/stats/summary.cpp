@@ -38,20 +38,19 @@ std::string pad_right(std::string_view s, std::size_t width) {
   return out;
 }
 
-nlohmann::json samples_json(const duration_samples& s) {
+phase_numbers phase_of(const duration_samples& s) {
+  if (s.count() == 0) return {};
+  return {s.count(), s.percentile(50), s.percentile(90), s.percentile(99), s.max()};
+}
+
+nlohmann::ordered_json phase_json(const phase_numbers& p) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["count"] = s.count();
-  if (s.count() == 0) {
-    j["p50_ms"] = nullptr;
-    j["p90_ms"] = nullptr;
-    j["p99_ms"] = nullptr;
-    j["max_ms"] = nullptr;
-  } else {
-    j["p50_ms"] = s.percentile(50);
-    j["p90_ms"] = s.percentile(90);
-    j["p99_ms"] = s.percentile(99);
-    j["max_ms"] = s.max();
-  }
+  j["count"] = p.count;
+  const bool empty = p.count == 0;
+  j["p50_ms"] = empty ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.p50);
+  j["p90_ms"] = empty ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.p90);
+  j["p99_ms"] = empty ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.p99);
+  j["max_ms"] = empty ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.max);
   return j;
 }
 
@@ -150,28 +149,65 @@ void run_summary::add(const invocation_record& r) {
   (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
 }
 
+summary_numbers run_summary::numbers() const {
+  summary_numbers n;
+  n.memory_size_mb = m_memory_size_mb;
+  n.max_memory_used_mb = m_max_memory_used_mb;
+  n.invocations = m_invocations;
+  n.succeeded = m_succeeded;
+  n.errors = m_errors;
+  n.timeouts = m_timeouts;
+  n.crashes = m_crashes;
+  n.cancelled = m_cancelled;
+  n.memory_method = m_memory_method;
+  n.sqs_events = m_sqs_events;
+  n.sqs_messages = m_sqs_messages;
+  n.sqs_failed = m_sqs_failed;
+  n.init = phase_of(m_init);
+  n.invoke_cold = phase_of(m_invoke_cold);
+  n.invoke_warm = phase_of(m_invoke_warm);
+  return n;
+}
+
+std::vector<std::string> summary_numbers::totals_lines() const {
+  static constexpr const char* sep = " \u00b7 ";
+  std::vector<std::string> lines;
+  lines.push_back("invocations " + std::to_string(invocations) + sep + "succeeded " + std::to_string(succeeded) + sep +
+                  "errors " + std::to_string(errors) + sep + "timeouts " + std::to_string(timeouts) + sep +
+                  "crashes " + std::to_string(crashes) + sep +
+                  (cancelled > 0 ? "cancelled " + std::to_string(cancelled) + sep : std::string()) + "max memory used " +
+                  std::to_string(max_memory_used_mb) + " MB of " + std::to_string(memory_size_mb) + " MB" +
+                  (memory_method.empty() ? std::string() : " (" + memory_method + ")"));
+  if (sqs_events > 0) {
+    lines.push_back("sqs messages " + std::to_string(sqs_messages) + sep + "succeeded " +
+                    std::to_string(sqs_messages - sqs_failed) + sep + "failed " + std::to_string(sqs_failed));
+  }
+  return lines;
+}
+
 std::string run_summary::render_table() const {
   struct row {
     std::string label, count;
     std::array<std::string, 4> cells;
   };
-  const auto make_row = [](const char* label, const duration_samples& s) {
-    row r{label, std::to_string(s.count()), {}};
-    if (s.count() == 0) {
+  const auto make_row = [](const char* label, const phase_numbers& p) {
+    row r{label, std::to_string(p.count), {}};
+    if (p.count == 0) {
       r.cells.fill("-");
     } else {
-      r.cells[0] = util::fixed2(s.percentile(50)) + "ms";
-      r.cells[1] = util::fixed2(s.percentile(90)) + "ms";
-      r.cells[2] = util::fixed2(s.percentile(99)) + "ms";
-      r.cells[3] = util::fixed2(s.max()) + "ms";
+      r.cells[0] = util::fixed2(p.p50) + "ms";
+      r.cells[1] = util::fixed2(p.p90) + "ms";
+      r.cells[2] = util::fixed2(p.p99) + "ms";
+      r.cells[3] = util::fixed2(p.max) + "ms";
     }
     return r;
   };
+  const summary_numbers n = numbers();
   const std::array<row, 4> rows{
       row{"phase", "count", {"p50", "p90", "p99", "max"}},
-      make_row("init (cold)", m_init),
-      make_row("invoke cold", m_invoke_cold),
-      make_row("invoke warm", m_invoke_warm),
+      make_row("init (cold)", n.init),
+      make_row("invoke cold", n.invoke_cold),
+      make_row("invoke warm", n.invoke_warm),
   };
 
   // Fixed widths as in the documented layout; a column only grows when a value would not fit.
@@ -190,46 +226,26 @@ std::string run_summary::render_table() const {
     for (std::size_t i = 0; i < r.cells.size(); ++i) out += pad_left(r.cells[i], cell_width[i]);
     out += '\n';
   }
-  static constexpr const char* sep = " \u00b7 ";
-  out += "invocations " + std::to_string(m_invocations);
-  out += sep;
-  out += "succeeded " + std::to_string(m_succeeded);
-  out += sep;
-  out += "errors " + std::to_string(m_errors);
-  out += sep;
-  out += "timeouts " + std::to_string(m_timeouts);
-  out += sep;
-  out += "crashes " + std::to_string(m_crashes);
-  out += sep;
-  if (m_cancelled > 0) {
-    out += "cancelled " + std::to_string(m_cancelled);
-    out += sep;
-  }
-  out += "max memory used " + std::to_string(m_max_memory_used_mb) + " MB of " + std::to_string(m_memory_size_mb) + " MB";
-  if (!m_memory_method.empty()) out += " (" + m_memory_method + ")";
-  out += '\n';
-  if (m_sqs_events > 0) {
-    out += "sqs messages " + std::to_string(m_sqs_messages) + sep + "succeeded " +
-           std::to_string(m_sqs_messages - m_sqs_failed) + sep + "failed " + std::to_string(m_sqs_failed) + "\n";
-  }
+  for (const std::string& line : n.totals_lines()) out += line + '\n';
   return out;
 }
 
 nlohmann::json run_summary::to_json() const {
+  const summary_numbers n = numbers();
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["invocations"] = m_invocations;
-  j["succeeded"] = m_succeeded;
-  j["errors"] = m_errors;
-  j["timeouts"] = m_timeouts;
-  j["crashes"] = m_crashes;
-  j["cancelled"] = m_cancelled;
-  j["memory_size_mb"] = m_memory_size_mb;
-  j["max_memory_used_mb"] = m_max_memory_used_mb;
-  j["init"] = samples_json(m_init);
-  j["invoke_cold"] = samples_json(m_invoke_cold);
-  j["invoke_warm"] = samples_json(m_invoke_warm);
-  if (m_sqs_events > 0) {
-    j["sqs"] = {{"messages", m_sqs_messages}, {"succeeded", m_sqs_messages - m_sqs_failed}, {"failed", m_sqs_failed}};
+  j["invocations"] = n.invocations;
+  j["succeeded"] = n.succeeded;
+  j["errors"] = n.errors;
+  j["timeouts"] = n.timeouts;
+  j["crashes"] = n.crashes;
+  j["cancelled"] = n.cancelled;
+  j["memory_size_mb"] = n.memory_size_mb;
+  j["max_memory_used_mb"] = n.max_memory_used_mb;
+  j["init"] = phase_json(n.init);
+  j["invoke_cold"] = phase_json(n.invoke_cold);
+  j["invoke_warm"] = phase_json(n.invoke_warm);
+  if (n.sqs_events > 0) {
+    j["sqs"] = {{"messages", n.sqs_messages}, {"succeeded", n.sqs_messages - n.sqs_failed}, {"failed", n.sqs_failed}};
   }
   return j;
 }

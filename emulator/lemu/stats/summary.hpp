@@ -1,6 +1,7 @@
 #pragma once
-// Per-run aggregation: exact percentiles of init, cold-invoke and warm-invoke durations, outcome counts,
-// and the renderings of the summary (text table for stderr, JSON object). Pure; the caller prints.
+// Per-run aggregation: percentiles of init, cold-invoke and warm-invoke durations (exact up to 65,536
+// samples per phase, then from a histogram within 0.25%), outcome counts, and the renderings of the summary
+// (text table for stderr, JSON object; the numbers themselves for other renderers). Pure; the caller prints.
 
 #include <lemu/stats/record.hpp>
 
@@ -44,6 +45,28 @@ private:
   std::vector<std::uint64_t> m_buckets; // empty while exact
 };
 
+// One phase row of the summary: its sample count and durations in ms (all 0 when the count is 0).
+struct phase_numbers {
+  std::size_t count = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+
+// Everything the summary table shows, as numbers (run_summary::numbers()), for renderers other than the text
+// table (the HTML report).
+struct summary_numbers {
+  std::uint32_t memory_size_mb = 128, max_memory_used_mb = 0;
+  std::size_t invocations = 0, succeeded = 0, errors = 0, timeouts = 0, crashes = 0, cancelled = 0;
+  std::size_t sqs_events = 0, sqs_messages = 0, sqs_failed = 0;
+  std::string memory_method; // "cgroup v1", "watcher", ...; "" when unknown
+  phase_numbers init, invoke_cold, invoke_warm;
+
+  // The lines that follow the phase rows in the table, without '\n':
+  //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB (cgroup v1)
+  //   ("· cancelled N" before the memory when invocations were cancelled; the method when it is known)
+  //   sqs messages 30 · succeeded 28 · failed 2          (only when SQS events were run)
+  std::vector<std::string> totals_lines() const;
+};
+
 class run_summary {
 public:
   explicit run_summary(std::uint32_t memory_size_mb) : m_memory_size_mb(memory_size_mb) {}
@@ -67,6 +90,8 @@ public:
   const duration_samples& invoke_cold() const { return m_invoke_cold; }
   const duration_samples& invoke_warm() const { return m_invoke_warm; }
 
+  summary_numbers numbers() const;
+
   // The table printed at the end of a run (lines end with '\n'):
   //   phase         count       p50       p90       p99       max
   //   init (cold)       4   12.31ms   14.02ms   14.90ms   14.90ms
@@ -76,7 +101,8 @@ public:
   // ("· cancelled N" before the memory when an interrupted run cancelled invocations; the method in
   // parentheses when one was set).
   // A row with no samples shows "-" in each duration column. When SQS events were run, one more line:
-  //   sqs messages 30 · succeeded 28 · failed 2 A column widens only if a value does not fit.
+  //   sqs messages 30 · succeeded 28 · failed 2
+  // A column widens only if a value does not fit.
   std::string render_table() const;
 
   // {"invocations":N,"succeeded":N,"errors":N,"timeouts":N,"crashes":N,"cancelled":N,"memory_size_mb":N,"max_memory_used_mb":N,

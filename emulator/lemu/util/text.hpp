@@ -14,12 +14,21 @@ std::string fixed2(double value);
 
 bool ends_with(std::string_view s, std::string_view suffix);
 
-// URL percent-decoding of %XX only: '+' stays '+' (not a space in a path), and a '%' not followed by two
-// hex digits is kept as it is. The result may be any bytes (%FF), not necessarily UTF-8.
-std::string percent_decode(std::string_view s);
+// ASCII case-insensitive comparison (boost::beast::iequals), e.g. of HTTP header names and media types.
+bool iequals(std::string_view a, std::string_view b);
+// Whether `s` starts with `prefix`, ASCII case-insensitively.
+bool istarts_with(std::string_view s, std::string_view prefix);
+// Whether `s` is an HTTP token (RFC 9110 §5.6.2: one or more of letters, digits and !#$%&'*+-.^_`|~), as a
+// header name must be.
+bool is_http_token(std::string_view s);
+// Copies with ASCII letters in lower / upper case (other bytes unchanged; no locale).
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
 
 // The string with leading and trailing ASCII whitespace removed.
 std::string_view trim(std::string_view s);
+// The string without HTTP's optional whitespace (spaces and tabs) at either end.
+std::string_view trim_ows(std::string_view s);
 
 // Line and column (1-based, in bytes) of byte `offset` in `text`.
 struct text_position {

@@ -4,6 +4,7 @@
 // repeated header names, stop() (idle connections close, a pending answer is still delivered), and binding
 // errors. The server runs on an io_context on its own thread; every wait has a deadline.
 #include <lemu/gateway/http_server.hpp>
+#include <lemu/util/text.hpp>
 
 #include "support/http_raw.hpp"
 
@@ -254,7 +255,7 @@ TEST_F(HttpServerTest, RepeatedRequestHeaderNamesAreKeptInOrder) {
   const auto named = [&](std::string_view name) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& h : seen[0].request.headers) {
-      if (iequals(h.first, name)) out.push_back(h);
+      if (util::iequals(h.first, name)) out.push_back(h);
     }
     return out;
   };

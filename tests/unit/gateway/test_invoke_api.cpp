@@ -615,7 +615,7 @@ TEST(ErrorResponse, OfARealParseError) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// log_result and percent_decode
+// log_result (percent_decode is util's: tests/unit/util/test_url.cpp)
 
 TEST(LogResult, WholeLogUpTo4096Bytes) {
   EXPECT_EQ(log_result(""), "");
@@ -638,27 +638,6 @@ TEST(LogResult, LastExactly4096BytesOfALongerLog) {
 
   const std::string one_over = "X" + std::string(4096, 'y');
   EXPECT_EQ(log_result(one_over), events::base64_encode(std::string(4096, 'y')));
-}
-
-TEST(PercentDecode, Decodes) {
-  EXPECT_EQ(percent_decode("arn%3Aaws%3alambda"), "arn:aws:lambda");
-  EXPECT_EQ(percent_decode("%24LATEST"), "$LATEST");
-  EXPECT_EQ(percent_decode("a%20b%2Fc"), "a b/c");
-  EXPECT_EQ(percent_decode("%41"), "A");
-  EXPECT_EQ(percent_decode("a+b"), "a+b");
-  EXPECT_EQ(percent_decode("%00x"), std::string("\0x", 2));
-  EXPECT_EQ(percent_decode("%ff"), "\xff");
-  EXPECT_EQ(percent_decode(""), "");
-}
-
-TEST(PercentDecode, MalformedEscapesStayAsTheyAre) {
-  EXPECT_EQ(percent_decode("%zz"), "%zz");
-  EXPECT_EQ(percent_decode("a%4"), "a%4");
-  EXPECT_EQ(percent_decode("%4"), "%4");
-  EXPECT_EQ(percent_decode("%"), "%");
-  EXPECT_EQ(percent_decode("%%41"), "%A");
-  EXPECT_EQ(percent_decode("%4g%41"), "%4gA");
-  EXPECT_EQ(percent_decode("100%"), "100%");
 }
 
 } // namespace

@@ -126,7 +126,7 @@ html_input synthetic_run(stats::run_summary& summary) {
   in.title = "lemu replay captured.jsonl";
   in.generated_at = "2026-11-27T00:45:00Z";
   for (const auto& r : recs) summary.add(r);
-  in.summary = &summary;
+  in.summary = summary.numbers();
   in.records = recs;
   in.failures = {
       {"captured.jsonl:58", "lemu.replay.captured", recs[57].duration_ms / 1000, test_case::result::error, "Unhandled",
@@ -196,7 +196,7 @@ TEST(html, hostile_text_is_escaped) {
   html_input in;
   in.title = evil;
   in.generated_at = evil;
-  in.summary = &summary;
+  in.summary = summary.numbers();
   in.records = {r};
   in.failures = {{evil, evil, 1, test_case::result::failed, evil, evil + "</pre>]]>"}};
   const std::string page = render_html(in);
@@ -218,7 +218,7 @@ TEST(html, summary_table_as_the_cli_prints_it) {
   for (const auto& r : small_run()) summary.add(r);
   html_input in;
   in.title = "t";
-  in.summary = &summary;
+  in.summary = summary.numbers();
   in.records = small_run();
   const std::string page = render_html(in);
   const std::string table = between(page, "<table class=\"summary\">", "</table>");
@@ -235,7 +235,7 @@ TEST(html, summary_table_as_the_cli_prints_it) {
             std::string::npos);
 
   // Without a summary, it is computed from the records (Memory Size from them).
-  in.summary = nullptr;
+  in.summary = std::nullopt;
   const std::string computed = render_html(in);
   EXPECT_NE(computed.find("max memory used 12 MB of 128 MB"), std::string::npos);
   EXPECT_EQ(between(computed, "<table class=\"summary\">", "</table>"), table);

@@ -91,16 +91,5 @@ TEST(numbers, short_number) {
   EXPECT_EQ(short_number(std::nan("")), "0");
 }
 
-TEST(utf8_prefix, never_cuts_a_sequence) {
-  const std::string s = "ab\u00e9\U0001F600c"; // a b (2 bytes) (4 bytes) c = 9 bytes
-  EXPECT_EQ(utf8_prefix(s, 100), s);
-  EXPECT_EQ(utf8_prefix(s, 2), "ab");
-  EXPECT_EQ(utf8_prefix(s, 3), "ab");
-  EXPECT_EQ(utf8_prefix(s, 4), "ab\u00e9");
-  EXPECT_EQ(utf8_prefix(s, 7), "ab\u00e9");
-  EXPECT_EQ(utf8_prefix(s, 8), "ab\u00e9\U0001F600");
-  EXPECT_EQ(utf8_prefix(s, 0), "");
-}
-
 } // namespace
 } // namespace lemu::report

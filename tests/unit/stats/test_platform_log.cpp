@@ -1,6 +1,8 @@
-// START / END / REPORT lines (PROTOCOL.md §4.2) and Billed Duration (§4.1).
+// Lambda's platform lines (START, END, REPORT, INIT_REPORT, the fault line) and Billed Duration.
 #include <lemu/stats/record.hpp>
 #include <lemu/stats/platform_log.hpp>
+
+#include <lemu/core/errors.hpp>
 
 #include <gtest/gtest.h>
 
@@ -149,6 +151,19 @@ TEST(report_line, has_no_newline_and_every_field_ends_with_a_tab) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
   ASSERT_FALSE(line.empty());
   EXPECT_EQ(line.back(), '\t');
+}
+
+TEST(platform_log, fault_line_is_the_message_then_the_type) {
+  EXPECT_EQ(fault_line(core::timeout_outcome(request_id, std::chrono::seconds(1))),
+            std::string("RequestId: ") + request_id + " Error: Task timed out after 1.00 seconds\nSandbox.Timedout");
+  const core::outcome no_message{core::outcome_kind::runtime_exit, "not json", "text/plain", "Runtime.ExitError"};
+  EXPECT_EQ(fault_line(no_message), "\nRuntime.ExitError");
+}
+
+TEST(platform_log, init_report_line_has_lambdas_fields) {
+  EXPECT_EQ(init_report_line(10000, "init", "timeout", ""), "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout");
+  EXPECT_EQ(init_report_line(1.5, "invoke", "error", "Runtime.ExitError"),
+            "INIT_REPORT Init Duration: 1.50 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError");
 }
 
 } // namespace

@@ -159,6 +159,26 @@ TEST(run_summary, counts_and_samples) {
   EXPECT_EQ(s.invoke_warm().count(), 3u); // durations of failed invocations count too
 }
 
+TEST(run_summary, numbers_are_what_the_table_shows) {
+  const summary_numbers n = small_run().numbers();
+  EXPECT_EQ(n.invocations, 5u);
+  EXPECT_EQ(n.succeeded, 2u);
+  EXPECT_EQ(n.memory_size_mb, 128u);
+  EXPECT_EQ(n.max_memory_used_mb, 40u);
+  EXPECT_EQ(n.init.count, 2u);
+  EXPECT_NEAR(n.init.p50, 12.31, 1e-9);
+  EXPECT_NEAR(n.init.max, 20.5, 1e-9);
+  EXPECT_EQ(n.invoke_warm.count, 3u);
+  EXPECT_NEAR(n.invoke_warm.p90, 300.0, 1e-9);
+  EXPECT_EQ(n.totals_lines(),
+            (std::vector<std::string>{"invocations 5 \u00b7 succeeded 2 \u00b7 errors 1 \u00b7 timeouts 1 \u00b7 crashes 1 "
+                                      "\u00b7 max memory used 40 MB of 128 MB"}));
+  const summary_numbers empty = run_summary(256).numbers();
+  EXPECT_EQ(empty.init.count, 0u);
+  EXPECT_EQ(empty.init.p99, 0.0);
+  EXPECT_EQ(empty.memory_size_mb, 256u);
+}
+
 TEST(run_summary, table_header_matches_the_documented_layout) {
   const std::string table = run_summary(128).render_table();
   EXPECT_EQ(table.substr(0, table.find('\n')), "phase         count       p50       p90       p99       max");
