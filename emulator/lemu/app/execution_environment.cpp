@@ -2,11 +2,11 @@
 
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/core/errors.hpp>
+#include <lemu/core/ids.hpp>
 #include <lemu/process/environment.hpp>
 
 #include <boost/asio/post.hpp>
 
-#include <random>
 
 namespace lemu::app {
 
@@ -74,8 +74,8 @@ void execution_environment::launch() {
   m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
   m_server->start();
 
-  std::random_device rd;
-  const std::uint64_t hi = (std::uint64_t{rd()} << 32) | rd(), lo = (std::uint64_t{rd()} << 32) | rd();
+  thread_local core::id_generator ids;
+  const std::uint64_t hi = ids.next(), lo = ids.next();
   const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
                                               process::host_environment::from_current_process());
   process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env), m_fn.arguments,

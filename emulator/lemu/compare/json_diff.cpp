@@ -1,6 +1,7 @@
 #include <lemu/compare/json_diff.hpp>
 
 #include <lemu/compare/exact_json.hpp>
+#include <lemu/util/utf8.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -239,9 +240,7 @@ public:
   std::string write(const json& j) {
     value(j);
     if (m_cut || m_out.size() > value_width) {
-      std::size_t cut = std::min(m_out.size(), value_width);
-      while (cut > 0 && (static_cast<unsigned char>(m_out[cut]) & 0xC0) == 0x80) --cut; // UTF-8 boundary
-      m_out.resize(cut);
+      m_out.resize(util::utf8_prefix(m_out, value_width).size());
       m_out.append(ellipsis);
     }
     return std::move(m_out);
@@ -288,9 +287,7 @@ private:
       m_out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
       return;
     }
-    std::size_t cut = value_width;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    std::string text = json(s.substr(0, cut)).dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string text = json(std::string(util::utf8_prefix(s, value_width))).dump(-1, ' ', false, json::error_handler_t::replace);
     text.pop_back(); // the closing quote: the string goes on
     m_out += text;
     m_cut = true;
