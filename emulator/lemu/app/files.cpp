@@ -34,6 +34,21 @@ std::string absolute_normal(const std::string& path) {
 
 std::string describe(const named_path& p) { return p.option + " " + p.path; }
 
+// Writes all of `data` (retrying short writes and EINTR); false with errno set when it cannot.
+bool write_all(int fd, std::string_view data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 } // namespace
 
 void refuse_overlaps(const std::vector<named_path>& inputs, const std::vector<named_path>& outputs) {
@@ -76,19 +91,11 @@ bool line_file::write_line(std::string_view line) {
   if (m_fd < 0) return false;
   m_buffer.assign(line);
   m_buffer.push_back('\n');
-  std::size_t done = 0;
-  while (done < m_buffer.size()) {
-    const ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      m_error = m_path + ": cannot write: " + std::strerror(n < 0 ? errno : ENOSPC);
-      ::close(m_fd);
-      m_fd = -1;
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
+  if (write_all(m_fd, m_buffer)) return true;
+  m_error = m_path + ": cannot write: " + std::strerror(errno);
+  ::close(m_fd);
+  m_fd = -1;
+  return false;
 }
 
 bool write_atomically(const std::string& path, std::string_view content, std::string& error) {
@@ -99,17 +106,11 @@ bool write_atomically(const std::string& path, std::string_view content, std::st
     error = path + ": cannot write: " + std::strerror(errno);
     return false;
   }
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = path + ": cannot write: " + std::strerror(n < 0 ? errno : ENOSPC);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
+  if (!write_all(fd, content)) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
   }
   ::close(fd);
   if (::rename(tmp.c_str(), target.c_str()) != 0) {

@@ -83,27 +83,16 @@ public:
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
     if (!opt.record_file.empty()) m_record = std::make_unique<line_file>(opt.record_file, line_file::mode::append);
     if (!opt.json_report.empty()) m_json = std::make_unique<line_file>(opt.json_report, line_file::mode::truncate);
-    gateway::http_server_options invoke_options;
-    invoke_options.host = opt.host;
-    invoke_options.port = opt.port;
-    invoke_options.body_limit = api::max_sync_payload + 1;
-    invoke_options.max_connections = opt.max_connections;
-    invoke_options.timeouts = opt.timeouts;
+    gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
     invoke_options.error_page = api::server_error_page;
-    invoke_options.name = "serve: invoke api";
     m_invoke_server = gateway::http_server::create(
         ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
           on_invoke(std::move(in), std::move(respond));
         },
         invoke_options);
     if (m_front_door) {
-      gateway::http_server_options api_options;
-      api_options.host = opt.host;
-      api_options.port = opt.api_port;
-      api_options.body_limit = core::max_event_bytes + 1;
-      api_options.max_connections = opt.max_connections;
-      api_options.timeouts = opt.timeouts;
-      api_options.name = "serve: front door";
+      const gateway::http_server_options api_options =
+          listener_options(opt.api_port, core::max_event_bytes + 1, "serve: front door");
       m_api_server = gateway::http_server::create(
           ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
             on_api_request(std::move(in), std::move(respond));
@@ -124,6 +113,18 @@ public:
   }
 
 private:
+  // What both listeners share: the host, the connection cap and the timeouts.
+  gateway::http_server_options listener_options(std::uint16_t port, std::size_t body_limit, std::string name) const {
+    gateway::http_server_options o;
+    o.host = m_opt.host;
+    o.port = port;
+    o.body_limit = body_limit;
+    o.max_connections = m_opt.max_connections;
+    o.timeouts = m_opt.timeouts;
+    o.name = std::move(name);
+    return o;
+  }
+
   void announce() {
     for (const auto& f : m_functions) {
       m_out.log_line("lemu: function " + f->fn.function_name + ": " + f->fn.bootstrap.string() + " (" + f->arn +

@@ -1,5 +1,7 @@
 #include <lemu/process/cgroup.hpp>
 
+#include <lemu/process/proc_files.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -23,22 +25,6 @@ namespace {
 
 // ---- small file helpers ---------------------------------------------------------------------------------
 
-std::optional<std::string> read_small(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > (1u << 20)) break;
-  }
-  ::close(fd);
-  return out;
-}
-
 bool write_small(const std::string& path, std::string_view value) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -58,7 +44,7 @@ std::uint64_t to_number(std::string_view text) {
   return v;
 }
 
-std::uint64_t read_number(const std::string& path) { return to_number(read_small(path).value_or("")); }
+std::uint64_t read_number(const std::string& path) { return to_number(read_small_file(path).value_or("")); }
 
 // The value of `key` in a "key value" per line file (memory.events, memory.oom_control).
 std::uint64_t keyed_value(const std::string& text, std::string_view key) {
@@ -76,7 +62,7 @@ std::uint64_t keyed_value(const std::string& text, std::string_view key) {
 
 std::vector<pid_t> read_pids(const std::string& path) {
   std::vector<pid_t> out;
-  const std::string text = read_small(path).value_or("");
+  const std::string text = read_small_file(path).value_or("");
   const char* p = text.data();
   const char* end = p + text.size();
   while (p < end) {
@@ -114,7 +100,7 @@ std::string own_directory(const mount& m, const std::string& path) {
 hierarchies probe() {
   hierarchies h;
   std::optional<mount> v2_mount, memory_mount, freezer_mount;
-  std::istringstream mounts(read_small("/proc/self/mountinfo").value_or(""));
+  std::istringstream mounts(read_small_file("/proc/self/mountinfo").value_or(""));
   for (std::string line; std::getline(mounts, line);) {
     std::istringstream fields(line);
     std::vector<std::string> f;
@@ -129,7 +115,7 @@ hierarchies probe() {
     if (type == "cgroup" && options.find(",memory,") != std::string::npos && !memory_mount) memory_mount = m;
     if (type == "cgroup" && options.find(",freezer,") != std::string::npos && !freezer_mount) freezer_mount = m;
   }
-  std::istringstream groups(read_small("/proc/self/cgroup").value_or(""));
+  std::istringstream groups(read_small_file("/proc/self/cgroup").value_or(""));
   for (std::string line; std::getline(groups, line);) {
     const auto a = line.find(':'), b = line.find(':', a + 1);
     if (a == std::string::npos || b == std::string::npos) continue;
@@ -140,7 +126,7 @@ hierarchies probe() {
     if (controllers.find(",freezer,") != std::string::npos && freezer_mount) h.v1_freezer = own_directory(*freezer_mount, path);
   }
   if (h.v2) {
-    const std::string control = " " + read_small(*h.v2 + "/cgroup.subtree_control").value_or("") + " ";
+    const std::string control = " " + read_small_file(*h.v2 + "/cgroup.subtree_control").value_or("") + " ";
     h.v2_memory = control.find(" memory ") != std::string::npos || control.find(" memory\n") != std::string::npos;
   }
   return h;
@@ -263,18 +249,18 @@ cgroup::usage cgroup::read_usage() {
   switch (m_kind) {
   case cgroup_kind::v2:
     u.current_bytes = read_number(memory_file("memory.current"));
-    if (const auto peak = read_small(memory_file("memory.peak"))) {
+    if (const auto peak = read_small_file(memory_file("memory.peak"))) {
       u.peak_bytes = to_number(*peak);
     } else {
       m_peak_seen = std::max(m_peak_seen, u.current_bytes);
       u.peak_bytes = m_peak_seen;
     }
-    u.oom_kills = keyed_value(read_small(memory_file("memory.events")).value_or(""), "oom_kill");
+    u.oom_kills = keyed_value(read_small_file(memory_file("memory.events")).value_or(""), "oom_kill");
     break;
   case cgroup_kind::v1:
     u.current_bytes = read_number(memory_file("memory.usage_in_bytes"));
     u.peak_bytes = read_number(memory_file("memory.max_usage_in_bytes"));
-    u.oom_kills = keyed_value(read_small(memory_file("memory.oom_control")).value_or(""), "oom_kill");
+    u.oom_kills = keyed_value(read_small_file(memory_file("memory.oom_control")).value_or(""), "oom_kill");
     break;
   case cgroup_kind::v2_tracking: break;
   }
@@ -299,7 +285,7 @@ void cgroup::kill_all() {
   if (freezer && write_small(freezer_state, "FROZEN")) {
     // Frozen members cannot fork: one pass kills them all. Freezing completes quickly; bounded wait.
     for (int i = 0; i < 1000; ++i) {
-      const auto state = read_small(freezer_state).value_or("");
+      const auto state = read_small_file(freezer_state).value_or("");
       if (state.rfind("FROZEN", 0) == 0) break;
       std::this_thread::yield();
     }

@@ -1,5 +1,6 @@
 #include <lemu/process/containment.hpp>
 
+#include <lemu/process/proc_files.hpp>
 #include <lemu/process/watchdog.hpp>
 
 #include <spdlog/spdlog.h>
@@ -7,37 +8,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
-#include <charconv>
 
 namespace lemu::process {
-
-namespace {
-
-// VmHWM and VmRSS of one process, in bytes.
-std::pair<std::uint64_t, std::uint64_t> process_memory(pid_t pid) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/status";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {0, 0};
-  char buf[4096];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return {0, 0};
-  const std::string_view text(buf, static_cast<std::size_t>(n));
-  const auto field = [&](std::string_view name) -> std::uint64_t {
-    const auto at = text.find(name);
-    if (at == std::string_view::npos) return 0;
-    std::size_t i = at + name.size();
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    std::uint64_t kb = 0;
-    std::from_chars(text.data() + i, text.data() + text.size(), kb);
-    return kb * 1024;
-  };
-  return {field("VmHWM:"), field("VmRSS:")};
-}
-
-} // namespace
 
 std::string next_containment_name() {
   static unsigned counter = 0;
@@ -89,9 +61,9 @@ containment::reading containment::sample() {
   if (m_cgroup) {
     // A cgroup without the memory controller holds every process: sum their own figures.
     for (pid_t p : m_cgroup->members()) {
-      const auto [hwm, rss] = process_memory(p);
-      r.peak_bytes += hwm;
-      r.current_bytes += rss;
+      const auto m = process_memory(p);
+      r.peak_bytes += m.peak_bytes;
+      r.current_bytes += m.current_bytes;
     }
   } else if (m_watch) {
     const auto s = m_watch->take();

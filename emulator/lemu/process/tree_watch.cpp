@@ -1,5 +1,6 @@
 #include <lemu/process/tree_watch.hpp>
 
+#include <lemu/process/proc_files.hpp>
 #include <lemu/process/watchdog.hpp>
 
 #include <dirent.h>
@@ -16,32 +17,6 @@ namespace lemu::process {
 
 namespace {
 
-// Reads a small /proc file whole; "" when it cannot.
-std::string read_proc(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-// The value in kB of `field` ("VmHWM:") in a /proc/<pid>/status text, in bytes; 0 when absent.
-std::uint64_t status_field_bytes(const std::string& status, std::string_view field) {
-  const auto at = status.find(field);
-  if (at == std::string::npos) return 0;
-  std::size_t i = at + field.size();
-  while (i < status.size() && (status[i] == ' ' || status[i] == '\t')) ++i;
-  std::uint64_t kb = 0;
-  std::from_chars(status.data() + i, status.data() + status.size(), kb);
-  return kb * 1024;
-}
-
 // Children of every thread of `pid` (/proc/<pid>/task/<tid>/children lists those a thread forked).
 void children_of(pid_t pid, std::vector<pid_t>& out) {
   const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
@@ -49,7 +24,7 @@ void children_of(pid_t pid, std::vector<pid_t>& out) {
   if (!dir) return;
   while (const dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] == '.') continue;
-    const std::string list = read_proc(task_dir + "/" + entry->d_name + "/children");
+    const std::string list = read_small_file(task_dir + "/" + entry->d_name + "/children").value_or("");
     const char* p = list.data();
     const char* end = p + list.size();
     while (p < end) {
@@ -69,7 +44,7 @@ void children_of(pid_t pid, std::vector<pid_t>& out) {
 } // namespace
 
 proc_stat read_proc_stat(pid_t pid) {
-  const std::string text = read_proc("/proc/" + std::to_string(pid) + "/stat");
+  const std::string text = read_small_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
   // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
   //  priority nice threads itrealvalue starttime ..."; comm may hold spaces and parentheses: split after the last ')'.
   const auto close = text.rfind(')');
@@ -132,7 +107,7 @@ tree_watch::sample tree_watch::take() {
 
   sample total;
   std::erase_if(m_known, [&](const process_id& p) {
-    const std::string status = read_proc("/proc/" + std::to_string(p.pid) + "/status");
+    const std::string status = read_small_file("/proc/" + std::to_string(p.pid) + "/status").value_or("");
     if (status.empty() || !alive(p)) { // gone: forgotten
       if (p.pid != m_root) watchdog::untrack_process(p.pid, p.start_time);
       return true;
