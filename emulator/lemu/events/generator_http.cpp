@@ -109,7 +109,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> group_headers(cons
 std::vector<std::pair<std::string, std::vector<std::string>>> parse_query(std::string_view query, bool decode) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (auto& [name, value] : util::parse_query(query, decode)) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
+    const std::string& key = name; // (clang 14 cannot capture a structured binding)
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == key; });
     if (it == out.end()) {
       out.emplace_back(std::move(name), std::vector<std::string>{});
       it = out.end() - 1;
