@@ -5,12 +5,12 @@
 #include <lemu/app/function_scheduler.hpp>
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
+#include <lemu/app/serve_records.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
-#include <lemu/gateway/redact.hpp>
 #include <lemu/process/bootstrap.hpp>
 #include <lemu/process/child.hpp>
 #include <lemu/process/watchdog.hpp>
@@ -40,26 +40,18 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// What a finished invocation needs for its record, capture and log lines.
-struct invocation_meta {
-  std::string source;  // "invoke" or "GET /items/42"
-  std::string payload; // the event, kept only when recording
-};
-
 // One function behind the server: its scheduler (environments and queue) and its statistics.
 struct function_service {
   function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency,
                    std::size_t max_queue)
       : fn(f), arn(f.function_arn()),
         scheduler(ex, fn, out, scheduler_options{concurrency, max_queue, false, environment_options{0, true}}),
-        summary(f.memory_mb) {}
+        stats(f.memory_mb) {}
 
   const core::function_config& fn;
   const std::string arn;
   function_scheduler scheduler;
-  std::size_t next_index = 0;
-  stats::run_summary summary;
-  stats::environment_summary environments;
+  function_statistics stats;
 };
 
 bool is_loopback(const std::string& host) {
@@ -76,13 +68,12 @@ http_response& with_header(http_response& r, std::string name, std::string value
 class server_app {
 public:
   server_app(net::io_context& ioc, const serve_options& opt)
-      : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc), m_started(clock::now()) {
+      : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc),
+        m_records(opt.record_file, opt.json_report, opt.record_secrets, m_out) {
     for (const auto& fn : opt.functions) {
       m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue));
     }
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
-    if (!opt.record_file.empty()) m_record = std::make_unique<line_file>(opt.record_file, line_file::mode::append);
-    if (!opt.json_report.empty()) m_json = std::make_unique<line_file>(opt.json_report, line_file::mode::truncate);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
     invoke_options.error_page = api::server_error_page;
     m_invoke_server = gateway::http_server::create(
@@ -187,11 +178,11 @@ private:
     inv.timeout = svc.fn.timeout;
     inv.client_context = std::move(req.client_context);
     inv.payload = std::move(req.payload);
-    invocation_meta meta{"invoke " + svc.fn.function_name, m_record ? inv.payload : std::string()};
+    invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
 
     if (req.type == api::invocation_type::event) {
       auto done = [this, &svc, meta = std::move(meta)](invoke_result r) mutable {
-        if (r.outcome.kind == core::outcome_kind::cancelled) return svc.summary.add_cancelled(); // recorded nowhere
+        if (r.outcome.kind == core::outcome_kind::cancelled) return svc.stats.summary.add_cancelled(); // recorded nowhere
         finished(svc, meta, r);
         if (!r.outcome.ok()) {
           m_out.log_line("lemu: asynchronous invocation " + r.request_id + " failed (" + r.outcome.error_type +
@@ -206,7 +197,7 @@ private:
     const bool tail = req.tail;
     auto done = [this, &svc, meta = std::move(meta), answer = std::move(answer), respond, tail, request_id](invoke_result r) mutable {
       if (r.outcome.kind == core::outcome_kind::cancelled) {
-        svc.summary.add_cancelled();
+        svc.stats.summary.add_cancelled();
         return respond(api::error_response(api::cancelled(), request_id));
       }
       const std::string log = finished(svc, meta, r, tail);
@@ -279,11 +270,11 @@ private:
     inv.function_arn = svc.arn;
     inv.trace_id = m_ids.trace_id();
     inv.timeout = svc.fn.timeout;
-    invocation_meta meta{line, m_record ? inv.payload : std::string()};
+    invocation_meta meta{line, m_records.records_events() ? inv.payload : std::string()};
 
     auto done = [this, &svc, meta = std::move(meta), respond, line, started](invoke_result r) mutable {
       if (r.outcome.kind == core::outcome_kind::cancelled) {
-        svc.summary.add_cancelled();
+        svc.stats.summary.add_cancelled();
         return respond(http_response{503, {{"Content-Type", "application/json"}}, R"({"message":"Service Unavailable"})"});
       }
       finished(svc, meta, r);
@@ -322,44 +313,10 @@ private:
     });
   }
 
-  // Records a finished invocation (END/REPORT, summary, JSON report, capture); returns its log when
-  // `want_log` (X-Amz-Log-Type: Tail), else "".
+  // Records a finished invocation; returns its log when `want_log` (X-Amz-Log-Type: Tail), else "".
   std::string finished(function_service& svc, const invocation_meta& meta, const invoke_result& r, bool want_log = false) {
-    stats::invocation_record rec;
-    rec.index = svc.next_index++;
-    rec.source = meta.source;
-    fill_record(rec, r, svc.fn.memory_mb, m_started);
-    std::string log;
-    if (want_log) log = r.log;
-    if (r.memory_method[0] != '\0') svc.summary.set_memory_method(r.memory_method);
-    svc.summary.add(rec);
-    svc.environments.add(rec);
-    if (m_json) write_line(*m_json, stats::to_json(rec).dump());
-    if (m_record) record(meta, r, rec);
-    m_out.invocation_finished();
-    return log;
-  }
-
-  // Secrets are redacted in the event and in the outcome (a function may echo them), so that a replay of
-  // the capture (the redacted event) gives what was recorded.
-  void record(const invocation_meta& meta, const invoke_result& r, const stats::invocation_record& rec) {
-    std::string event = meta.payload;
-    core::outcome outcome = r.outcome;
-    if (!m_opt.record_secrets) {
-      const auto redact = [](std::string& json_text) {
-        if (!util::is_valid_json(json_text)) return; // not JSON, or too deep to hold safely: nothing to redact
-        auto doc = nlohmann::ordered_json::parse(json_text, nullptr, false);
-        if (!doc.is_discarded() && gateway::redact_secrets(doc) > 0) json_text = doc.dump();
-      };
-      redact(event);
-      redact(outcome.payload);
-    }
-    const capture_meta cm{meta.source, "serve", iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
-    write_line(*m_record, capture_line(event, outcome, cm)); // whole on disk as soon as its invocation ends
-  }
-
-  void write_line(line_file& f, std::string_view line) {
-    if (!f.write_line(line) && !f.error().empty()) m_out.log_line("lemu: " + f.error());
+    m_records.add(svc.stats, svc.fn.memory_mb, meta, r);
+    return want_log ? r.log : std::string();
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
@@ -432,8 +389,8 @@ private:
   void print_summary() {
     for (const auto& f : m_functions) {
       if (m_functions.size() > 1) m_out.text("function " + f->fn.function_name + ":\n");
-      m_out.text(f->summary.render_table());
-      m_out.text(f->environments.render_table());
+      m_out.text(f->stats.summary.render_table());
+      m_out.text(f->stats.environments.render_table());
     }
     m_out.flush();
   }
@@ -443,12 +400,11 @@ private:
   output m_out;
   net::signal_set m_signals;
   net::steady_timer m_tick;
-  const clock::time_point m_started;
   core::id_generator m_ids;
   std::vector<std::unique_ptr<function_service>> m_functions;
   std::optional<gateway::front_door> m_front_door;
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
-  std::unique_ptr<line_file> m_record, m_json;
+  serve_records m_records;
   bool m_stopping = false, m_killing = false, m_finished = false;
 };
 
