@@ -34,8 +34,13 @@ std::set<int> runtime_pids(const command_result& r) {
   return pids;
 }
 
+// Every process of these groups is gone (SIGKILL is delivered at once, but a killed process takes a moment to
+// exit: each group gets a few seconds to empty).
 void expect_no_survivors(const std::set<int>& groups) {
-  for (int g : groups) EXPECT_THAT(processes_in_group(g), ::testing::IsEmpty()) << "process group " << g;
+  for (int g : groups) {
+    wait_until([&] { return processes_in_group(g).empty(); }, std::chrono::seconds(5));
+    EXPECT_THAT(processes_in_group(g), ::testing::IsEmpty()) << "process group " << g;
+  }
 }
 
 } // namespace
