@@ -24,6 +24,8 @@ test_packages=(
   chromium
   # lemu serve's conformance tests: the AWS CLI v2 (/usr/bin/aws) calls the Invoke API
   awscli
+  # make test-sanitize and make fuzz: clang 14 with its ASan, UBSan and libFuzzer runtimes
+  clang-14 libclang-rt-14-dev
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 
