@@ -48,6 +48,10 @@ fi
 
 ((build_only)) && exit 0
 
+# The docker tests: a Docker engine and debootstrap (only when their commands are missing, so that an
+# engine installed otherwise, Docker's own packages say, is kept).
+"$here/scripts/docker-engine.sh" install
+
 # npm packages for the conformance tests (real runtime clients nobody on the team wrote).
 node_dir="$here/tests/conformance/node"
 stamp="$node_dir/node_modules/.lemu-installed"

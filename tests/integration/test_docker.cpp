@@ -1,6 +1,6 @@
-// docker/Dockerfile cannot be built here (no Docker engine): instead, every step it runs must be one of
-// the project's scripts, and the test suite runs each of those scripts. And an installed lemu (what the
-// image ships) finds its bundled events and the capture schema.
+// docker/Dockerfile without an engine: every step it runs must be one of the project's scripts, and the
+// test suite runs each of those scripts; an installed lemu (what the image ships) finds its bundled events
+// and the capture schema. The image itself is built and run by the docker tests (tests/docker).
 
 #include "integration/cli_fixture.hpp"
 
