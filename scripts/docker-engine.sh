@@ -52,6 +52,8 @@ cmd_install() {
 
 cmd_start() {
   local state=${1:?usage: docker-engine.sh start STATE_DIR}
+  # A pid file whose dockerd is gone (a run that was killed) says nothing any more.
+  if [ -f "$state/dockerd.pid" ] && process_gone "$(cat "$state/dockerd.pid")"; then rm -f "$state/dockerd.pid"; fi
   if engine_answers; then
     echo "docker-engine: using the running engine ($(docker version --format '{{.Server.Version}}'))"
     return 0

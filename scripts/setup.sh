@@ -3,7 +3,8 @@
 # Debian packages through apt, and the npm packages of the conformance tests.
 # Idempotent and quiet when everything is already there; needs root (or sudo) only to install.
 #   scripts/setup.sh               everything: build, tests, conformance clients
-#   scripts/setup.sh --build-only  only what building lemu needs (used by docker/Dockerfile)
+#   scripts/setup.sh --build-only  only what building lemu needs (docker/Dockerfile, `make demo`); GoogleTest
+#                                  too, as configuring a build with tests (make demo's) looks for it
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_only=0
@@ -13,9 +14,9 @@ apt_packages=(
   g++ cmake make
   libboost1.81-dev
   nlohmann-json3-dev libsimdjson-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev
 )
 test_packages=(
-  libgtest-dev libgmock-dev
   curl ca-certificates procps
   # aws-lambda-ric builds its native part (bundled curl + aws-lambda-cpp) at npm install time
   python3 autoconf automake libtool
