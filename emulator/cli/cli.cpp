@@ -1,5 +1,6 @@
 #include "cli.hpp"
 #include "event_command.hpp"
+#include "rie_command.hpp"
 
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
@@ -11,8 +12,10 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -210,10 +213,24 @@ app::serve_options finish_serve_options(serve_command_line& c) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+void configure_logging() {
   spdlog::set_pattern("lemu: %l: %v");
   spdlog::set_level(spdlog::level::warn);
   spdlog::cfg::load_env_levels(); // SPDLOG_LEVEL=debug for lemu's own diagnostics
+}
+
+int main(int argc, char** argv) {
+  configure_logging();
+  // `lemu rie ...` takes RIE's own command line (rie_command.hpp), not CLI11's.
+  if (argc > 1 && std::strcmp(argv[1], "rie") == 0) return rie_main(std::vector<std::string>(argv + 2, argv + argc));
+  // `-- ARGS...`: the bootstrap's arguments (run, replay, serve), split off before CLI11 reads the rest.
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> bootstrap_args;
+  if (const auto dash = std::find_if(args.begin() + 1, args.end(), [](const char* a) { return std::strcmp(a, "--") == 0; });
+      dash != args.end()) {
+    bootstrap_args.assign(dash + 1, args.end());
+    args.erase(dash, args.end());
+  }
 
   CLI::App cli{"lemu: run AWS Lambda functions locally, exactly as Lambda does", "lemu"};
   cli.set_version_flag("--version", version);
@@ -248,14 +265,21 @@ int main(int argc, char** argv) {
                "(API Gateway / function URL events)");
   add_serve_options(serve_cmd, serve);
 
+  cli.add_subcommand("rie", "Run as aws-lambda-rie, the Runtime Interface Emulator of Lambda container images "
+                           "(lemu rie --help)");
+
   try {
-    cli.parse(argc, argv);
+    cli.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : app::exit_usage;
   }
 
   try {
+    run.function.args = replay.function.args = serve.function.args = bootstrap_args;
+    if (!bootstrap_args.empty() && event_cmd->command->parsed()) {
+      throw app::usage_error("-- ARGS are the bootstrap's: only lemu run, replay and serve take them");
+    }
     if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
     if (run_cmd->parsed()) {
       const auto events_dir = bundled_events_dir(argv[0]);

@@ -71,7 +71,7 @@ void execution_environment::launch() {
   const std::uint64_t hi = (std::uint64_t{rd()} << 32) | rd(), lo = (std::uint64_t{rd()} << 32) | rd();
   const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
                                               process::host_environment::from_current_process());
-  const process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env)};
+  const process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env), m_fn.args};
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
   m_child = process::child::spawn(m_ex, req, [weak = weak_from_this()](process::stream, std::string_view line) {

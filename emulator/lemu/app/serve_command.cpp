@@ -46,8 +46,10 @@ struct invocation_meta {
 
 // One function behind the server: its environments, the invocations waiting for one, its statistics.
 struct function_service {
-  function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency)
-      : fn(f), arn(f.function_arn()), pool(ex, fn, out, concurrency, environment_options{0, true}), summary(f.memory_mb) {}
+  function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency,
+                   std::uint16_t runtime_api_port = 0)
+      : fn(f), arn(f.function_arn()), pool(ex, fn, out, concurrency, environment_options{runtime_api_port, true}),
+        summary(f.memory_mb) {}
 
   struct queued {
     core::invocation inv;
@@ -80,7 +82,8 @@ public:
   server_app(net::io_context& ioc, const serve_options& opt)
       : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc), m_started(clock::now()) {
     for (const auto& fn : opt.functions) {
-      m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency));
+      m_functions.push_back(
+          std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.runtime_api_port));
     }
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
     if (!opt.record_file.empty()) {
@@ -148,6 +151,7 @@ private:
   std::string url_host() const { return m_opt.host.find(':') != std::string::npos ? "[" + m_opt.host + "]" : m_opt.host; }
 
   function_service* find_function(std::string_view name) {
+    if (!m_opt.invoke_alias.empty() && name == m_opt.invoke_alias) return m_functions.front().get();
     for (const auto& f : m_functions) {
       if (f->fn.function_name == name) return f.get();
     }

@@ -29,6 +29,8 @@ struct serve_options {
   std::string record_file;                      // --record: append a capture line per invocation
   bool record_secrets = false;                  // keep Authorization, Cookie, X-Amz-Security-Token values
   std::string json_report;                      // --json: one JSON record per invocation
+  std::uint16_t runtime_api_port = 0;           // the Runtime API's port (0: ephemeral); concurrency 1 only
+  std::string invoke_alias;                     // a FunctionName that also names the first function (RIE: "function")
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and

@@ -84,10 +84,12 @@ std::shared_ptr<child> child::spawn(net::any_io_executor ex, const spawn_request
   envp.reserve(req.envp.size() + 1);
   for (const auto& e : req.envp) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>(exe.c_str()), nullptr};
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+  for (const auto& a : req.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
 
   c->m_started_at = std::chrono::steady_clock::now();
-  const int rc = ::posix_spawn(&c->m_pid, exe.c_str(), &s.actions, &s.attr, argv, envp.data());
+  const int rc = ::posix_spawn(&c->m_pid, exe.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
   ::close(out[1]);
   ::close(err[1]);
   if (rc != 0) {

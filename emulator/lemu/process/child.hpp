@@ -35,6 +35,7 @@ struct spawn_request {
   std::filesystem::path executable;
   std::filesystem::path working_directory;
   std::vector<std::string> envp; // NAME=VALUE
+  std::vector<std::string> args = {}; // argv[1...] (argv[0] is the executable)
 };
 
 class child : public std::enable_shared_from_this<child> {
