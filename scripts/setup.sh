@@ -25,6 +25,8 @@ test_packages=(
   chromium
   # lemu serve's conformance tests: the AWS CLI v2 (/usr/bin/aws) calls the Invoke API
   awscli
+  # the CI examples' YAML is parsed with Debian's python3 (/usr/bin/python3 -c 'import yaml')
+  python3-yaml
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 #include "event_command.hpp"
+#include "report_command.hpp"
 #include "rie_command.hpp"
 
 #include <lemu/app/run_command.hpp>
@@ -120,6 +121,7 @@ core::function_config finish_function(const function_command_line& c, const std:
 // What `run` and `replay` share: every option of a run, as parsed, before it becomes run_options.
 struct run_command_line : function_command_line {
   app::run_options run;
+  std::string shard; // --shard K/N
 };
 
 void add_run_options(CLI::App* cmd, run_command_line& c) {
@@ -137,11 +139,17 @@ void add_run_options(CLI::App* cmd, run_command_line& c) {
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("--cold", run.cold, "A fresh execution environment for every event (each invocation a cold start)");
   cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
+  cmd->add_option("--shard", c.shard, "Run only shard K of N (K/N, 1-based): a stable share of the events, by event "
+                                      "(see README); merge the shards' --json records with lemu report merge");
 }
 
 app::run_options finish_run_options(run_command_line& c) {
   app::run_options run = c.run;
   run.function = finish_function(c, c.bootstrap);
+  if (!c.shard.empty()) {
+    run.shard = app::shard_spec::parse(c.shard);
+    if (!run.shard) throw app::usage_error("--shard: expected K/N with 1 <= K <= N, got '" + c.shard + "'");
+  }
   return run;
 }
 
@@ -265,6 +273,7 @@ int main(int argc, char** argv) {
                "(API Gateway / function URL events)");
   add_serve_options(serve_cmd, serve);
 
+  auto report_cmd = add_report_command(cli);
   cli.add_subcommand("rie", "Run as aws-lambda-rie, the Runtime Interface Emulator of Lambda container images "
                            "(lemu rie --help)");
 
@@ -277,10 +286,11 @@ int main(int argc, char** argv) {
 
   try {
     run.function.args = replay.function.args = serve.function.args = bootstrap_args;
-    if (!bootstrap_args.empty() && event_cmd->command->parsed()) {
+    if (!bootstrap_args.empty() && (event_cmd->command->parsed() || report_cmd->command->parsed())) {
       throw app::usage_error("-- ARGS are the bootstrap's: only lemu run, replay and serve take them");
     }
     if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
+    if (report_cmd->command->parsed()) return run_report_command(*report_cmd);
     if (run_cmd->parsed()) {
       const auto events_dir = bundled_events_dir(argv[0]);
       for (auto& spec : run.run.events) spec = resolve_event_spec(spec, events_dir);

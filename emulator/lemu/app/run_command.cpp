@@ -7,6 +7,7 @@
 #include <lemu/app/run_outputs.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
+#include <lemu/app/test_outcome.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/events/sqs_batch.hpp>
 #include <lemu/stats/environments.hpp>
@@ -156,12 +157,14 @@ private:
   }
 
   std::optional<events::event> next_event() {
-    std::optional<events::event> ev = m_reader.next();
-    if (!ev && ++m_pass < m_opt.repeat) {
-      m_reader.rewind();
-      ev = m_reader.next();
+    for (;;) {
+      std::optional<events::event> ev = m_reader.next();
+      if (!ev && ++m_pass < m_opt.repeat) {
+        m_reader.rewind();
+        ev = m_reader.next();
+      }
+      if (!ev || !m_opt.shard || m_opt.shard->takes(ev->source, ev->line)) return ev; // --shard: this shard's only
     }
-    return ev;
   }
 
   // An event over the synchronous invoke limit never reaches the function (PROTOCOL.md §4.4).
@@ -236,7 +239,11 @@ private:
       m_out.outcome_line(s.line);
       m_summary.add(s.record);
       m_environment_summary.add(s.record);
-      if (m_json.is_open()) m_json << stats::to_json(s.record).dump() << '\n';
+      if (m_json.is_open()) {
+        m_json << json_record(s.record, to_test_case(s.record, case_name(s), m_opt.replay, s.mismatch, s.diffs, s.line))
+                      .dump()
+               << '\n';
+      }
       m_outputs.add(finished_invocation{s.record, case_name(s), s.payload, s.outcome,
                                         s.capture ? &*s.capture : nullptr, s.diffs, s.mismatch, s.line});
       m_waiting_bytes -= s.line.size();

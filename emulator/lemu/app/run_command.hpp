@@ -3,10 +3,12 @@
 // and reports every invocation (stdout: outcomes in input order; stderr: logs, START/END/REPORT, a
 // progress line on terminals, the summary; optional JSON report).
 
+#include <lemu/app/shard.hpp>
 #include <lemu/core/function_config.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ struct run_options {
   bool replay = false;
   std::vector<std::string> ignore; // --ignore PATH (JSON Pointer or $.a.b[*].c)
   bool update = false;             // --update: rewrite the captures with the new outcomes
+  std::optional<shard_spec> shard;     // --shard K/N: only this shard's events (shard.hpp)
 };
 
 // Throws usage_error when the bootstrap is missing or not executable (Runtime.InvalidEntrypoint).
