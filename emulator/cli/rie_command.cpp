@@ -14,7 +14,10 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
+
+#include <unistd.h>
 
 extern char** environ;
 
@@ -155,6 +158,20 @@ std::vector<std::pair<std::string, std::string>> container_variables() {
   return vars;
 }
 
+// A BOOTSTRAP without a slash is looked up in PATH, as RIE (and a shell) does; else it is a path.
+fs::path resolve_command(const std::string& command) {
+  if (command.find('/') == std::string::npos) {
+    std::string_view path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+    while (!path.empty()) {
+      const auto colon = path.find(':');
+      const fs::path candidate = fs::path(path.substr(0, colon)) / command;
+      if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+      path = colon == std::string_view::npos ? std::string_view() : path.substr(colon + 1);
+    }
+  }
+  return fs::absolute(command).lexically_normal();
+}
+
 app::serve_options serve_options_for(const rie_options& o) {
   app::serve_options s;
   std::tie(s.host, s.port) = host_port(o.emulator_address, "--runtime-interface-emulator-address");
@@ -181,7 +198,7 @@ app::serve_options serve_options_for(const rie_options& o) {
                              "/opt/bootstrap]");
     }
   } else {
-    fn.bootstrap = fs::absolute(o.command.front()).lexically_normal();
+    fn.bootstrap = resolve_command(o.command.front());
     fn.args.assign(o.command.begin() + 1, o.command.end());
   }
   fn.function_name = env("AWS_LAMBDA_FUNCTION_NAME").value_or("test_function");

@@ -98,6 +98,15 @@ TEST(Rie, ALinkNamedAwsLambdaRieIsTheEmulator) {
   r = run_command({link, fake_bootstrap}, with_env({{"AWS_LAMBDA_FUNCTION_TIMEOUT", "soon"}}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("AWS_LAMBDA_FUNCTION_TIMEOUT: expected a positive whole number, got 'soon'"));
+  // A BOOTSTRAP without a slash is looked up in PATH.
+  std::filesystem::create_symlink(fake_bootstrap, dir.path() + "/fake-in-path");
+  background_process rie({link, "--runtime-interface-emulator-address", "127.0.0.1:0", "--runtime-api-address",
+                          "127.0.0.1:0", "fake-in-path", "x"},
+                         {{"_HANDLER", "env"}, {"PATH", dir.path() + ":/usr/bin:/bin"}});
+  ASSERT_TRUE(rie.wait_for_stderr("lemu: ready")) << rie.err();
+  EXPECT_EQ(invoke_function(invoke_port(rie.err()), "{}")["argv"], json::array({dir.path() + "/fake-in-path", "x"}));
+  rie.signal(SIGINT);
+  EXPECT_EQ(rie.wait(), 0);
   if (!std::filesystem::exists("/var/runtime/bootstrap") && !std::filesystem::exists("/opt/bootstrap")) {
     r = run_command({link});
     EXPECT_EQ(r.exit_code, 2);
