@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -68,13 +70,33 @@ const std::string aws_invoke = "/usr/bin/aws lambda invoke --endpoint-url http:/
 
 // --- fixtures (registered by tests/CMakeLists.txt as FIXTURES_SETUP / FIXTURES_CLEANUP) -------------------
 
+// Now in UTC as Docker writes image creation times, to the second: 2026-12-01T17:58:03.
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+  return text;
+}
+
+std::vector<std::string> all_containers() { return run_command({"docker", "ps", "-aq", "--no-trunc"}).out_lines(); }
+
 TEST(DockerSetup, BuildTheImage) {
   fs::create_directories(state_dir);
   std::ofstream(state_dir + "/lemu-image-before") << image_id("lemu");
+  std::ofstream(state_dir + "/build-started") << utc_now();
+  const auto containers_before = all_containers();
   const auto started = std::chrono::steady_clock::now();
   const auto r = run_readme_command("docker build --network host -f docker/Dockerfile -t lemu .", source_dir,
                                     std::chrono::minutes(30));
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (r.exit_code != 0) {
+    // A failed RUN step leaves its container behind (docker build removes them only after a success).
+    for (const auto& id : all_containers()) {
+      if (std::find(containers_before.begin(), containers_before.end(), id) == containers_before.end()) {
+        run_command({"docker", "rm", "-f", id});
+      }
+    }
+  }
   ASSERT_EQ(r.exit_code, 0) << r.out.substr(r.out.size() > 20000 ? r.out.size() - 20000 : 0) << r.err;
   const auto size = run_command({"docker", "image", "inspect", "--format", "{{.Size}}", "lemu"});
   const double mb = std::stod(size.out) / 1e6;
@@ -92,6 +114,17 @@ TEST(DockerSetup, RemoveTheImage) {
   }
   const auto r = run_command({"docker", "rmi", "--no-prune", now});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The cache of earlier runs goes (with vfs storage every layer is a whole copy: a build's layers take
+  // gigabytes): untagged images of docker/Dockerfile (its LABEL) made before this run's build, and their
+  // untagged parents unless this run's layers (the cached build tools) stand on them.
+  const std::string started = read_file(state_dir + "/build-started");
+  if (started.size() != 19) return;
+  for (const auto& id : run_command({"docker", "images", "-q", "--no-trunc", "--filter", "dangling=true", "--filter",
+                                     "label=org.lemu.dockerfile=docker/Dockerfile"})
+                            .out_lines()) {
+    const auto created = run_command({"docker", "image", "inspect", "--format", "{{.Created}}", id});
+    if (created.exit_code == 0 && created.out.substr(0, 19) < started) run_command({"docker", "rmi", id});
+  }
 }
 
 // --- the image ---------------------------------------------------------------------------------------------
