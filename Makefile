@@ -16,7 +16,10 @@ build: setup
 	scripts/build.sh --build-dir $(BUILD)
 
 # Runs the bundled C++ echo function on the bundled SQS event, 100 times: one cold start, 99 warm invokes.
-demo: build
+# Installs only what building needs and builds only lemu and the echo function (not the test suite).
+demo:
+	scripts/setup.sh --build-only
+	scripts/build.sh --build-dir $(BUILD) --target lemu --target lemu_sample_echo
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 100 > /dev/null
 	@echo
 	@echo "The same, showing each response and the logs:"

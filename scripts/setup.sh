@@ -3,7 +3,8 @@
 # Debian packages through apt, and the npm packages of the conformance tests.
 # Idempotent and quiet when everything is already there; needs root (or sudo) only to install.
 #   scripts/setup.sh               everything: build, tests, conformance clients
-#   scripts/setup.sh --build-only  only what building lemu needs (used by docker/Dockerfile)
+#   scripts/setup.sh --build-only  only what building lemu needs (docker/Dockerfile, `make demo`); GoogleTest
+#                                  too, as configuring a build with tests (make demo's) looks for it
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_only=0
@@ -13,9 +14,9 @@ apt_packages=(
   g++ cmake make
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libsimdjson-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev
 )
 test_packages=(
-  libgtest-dev libgmock-dev
   curl ca-certificates procps
   # aws-lambda-ric builds its native part (bundled curl + aws-lambda-cpp) at npm install time
   python3 autoconf automake libtool
@@ -26,6 +27,8 @@ test_packages=(
   awscli
   # make test-sanitize and make fuzz: clang 14 with its ASan, UBSan and libFuzzer runtimes
   clang-14 libclang-rt-14-dev
+  # the CI examples' YAML is parsed with Debian's python3 (/usr/bin/python3 -c 'import yaml')
+  python3-yaml
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 
@@ -49,6 +52,10 @@ if ((${#missing[@]})); then
 fi
 
 ((build_only)) && exit 0
+
+# The docker tests: a Docker engine and debootstrap (only when their commands are missing, so that an
+# engine installed otherwise, Docker's own packages say, is kept).
+"$here/scripts/docker-engine.sh" install
 
 # npm packages for the conformance tests (real runtime clients nobody on the team wrote).
 node_dir="$here/tests/conformance/node"

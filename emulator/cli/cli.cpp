@@ -1,5 +1,7 @@
 #include "cli.hpp"
 #include "event_command.hpp"
+#include "report_command.hpp"
+#include "rie_command.hpp"
 
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
@@ -15,8 +17,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -103,6 +107,7 @@ core::function_config finish_function(const function_command_line& c, const std:
 // What `run` and `replay` share: every option of a run, as parsed, before it becomes run_options.
 struct run_command_line : function_command_line {
   app::run_options run;
+  std::string shard; // --shard K/N
 };
 
 void add_run_options(CLI::App* cmd, run_command_line& c) {
@@ -120,12 +125,18 @@ void add_run_options(CLI::App* cmd, run_command_line& c) {
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("--cold", run.cold, "A fresh execution environment for every event (each invocation a cold start)");
   cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
+  cmd->add_option("--shard", c.shard, "Run only shard K of N (K/N, 1-based): a stable share of the events, by event "
+                                      "(see README); merge the shards' --json records with lemu report merge");
 }
 
 app::run_options finish_run_options(run_command_line& c) {
   app::run_options run = c.run;
   run.function = finish_function(c, c.bootstrap);
   run.env_file = c.env_file;
+  if (!c.shard.empty()) {
+    run.shard = app::shard_spec::parse(c.shard);
+    if (!run.shard) throw core::usage_error("--shard: expected K/N with 1 <= K <= N, got '" + c.shard + "'");
+  }
   return run;
 }
 
@@ -215,12 +226,26 @@ app::serve_options finish_serve_options(serve_command_line& c) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+void configure_logging() {
   // lemu's own diagnostics are talk: stderr (spdlog's default logger writes to stdout, which is data).
   spdlog::set_default_logger(spdlog::stderr_logger_st("lemu"));
   spdlog::set_pattern("lemu: %l: %v");
   spdlog::set_level(spdlog::level::warn);
   spdlog::cfg::load_env_levels(); // SPDLOG_LEVEL=debug for lemu's own diagnostics
+}
+
+int main(int argc, char** argv) {
+  configure_logging();
+  // `lemu rie ...` takes RIE's own command line (rie_command.hpp), not CLI11's.
+  if (argc > 1 && std::strcmp(argv[1], "rie") == 0) return rie_main(std::vector<std::string>(argv + 2, argv + argc));
+  // `-- ARGS...`: the bootstrap's arguments (run, replay, serve), split off before CLI11 reads the rest.
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> bootstrap_args;
+  if (const auto dash = std::find_if(args.begin() + 1, args.end(), [](const char* a) { return std::strcmp(a, "--") == 0; });
+      dash != args.end()) {
+    bootstrap_args.assign(dash + 1, args.end());
+    args.erase(dash, args.end());
+  }
 
   CLI::App cli{"lemu: run AWS Lambda functions locally, exactly as Lambda does", "lemu"};
   cli.set_version_flag("--version", version);
@@ -255,15 +280,24 @@ int main(int argc, char** argv) {
                "(API Gateway / function URL events)");
   add_serve_options(serve_cmd, serve);
 
+  auto report_cmd = add_report_command(cli);
+  cli.add_subcommand("rie", "Run as aws-lambda-rie, the Runtime Interface Emulator of Lambda container images "
+                           "(lemu rie --help)");
+
   try {
-    cli.parse(argc, argv);
+    cli.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : core::exit_usage;
   }
 
   try {
+    run.function.args = replay.function.args = serve.function.args = bootstrap_args;
+    if (!bootstrap_args.empty() && (event_cmd->command->parsed() || report_cmd->command->parsed())) {
+      throw core::usage_error("-- ARGS are the bootstrap's: only lemu run, replay and serve take them");
+    }
     if (event_cmd->command->parsed()) return run_event_command(*event_cmd);
+    if (report_cmd->command->parsed()) return run_report_command(*report_cmd);
     if (run_cmd->parsed()) {
       const auto events_dir = events::bundled_events_dir(argv[0], LEMU_SOURCE_EVENTS_DIR);
       for (auto& spec : run.run.events) {

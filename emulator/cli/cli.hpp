@@ -7,4 +7,7 @@ namespace lemu::cli {
 
 int main(int argc, char** argv);
 
+// lemu's diagnostics on stderr as "lemu: LEVEL: ...", warnings and worse unless SPDLOG_LEVEL says otherwise.
+void configure_logging();
+
 } // namespace lemu::cli

@@ -78,7 +78,7 @@ void execution_environment::launch() {
   const std::uint64_t hi = ids.next(), lo = ids.next();
   const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
                                               process::host_environment::from_current_process());
-  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env), m_fn.arguments,
+  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env), m_fn.args,
                              std::uint64_t{m_fn.memory_mb} << 20};
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.

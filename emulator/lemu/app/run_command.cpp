@@ -8,6 +8,7 @@
 #include <lemu/app/run_outputs.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
+#include <lemu/app/test_outcome.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/events/sqs_batch.hpp>
 #include <lemu/net/listener.hpp>
@@ -141,12 +142,14 @@ private:
   }
 
   std::optional<events::event> next_event() {
-    std::optional<events::event> ev = m_reader.next();
-    if (!ev && ++m_pass < m_opt.repeat) {
-      m_reader.rewind();
-      ev = m_reader.next();
+    for (;;) {
+      std::optional<events::event> ev = m_reader.next();
+      if (!ev && ++m_pass < m_opt.repeat) {
+        m_reader.rewind();
+        ev = m_reader.next();
+      }
+      if (!ev || !m_opt.shard || m_opt.shard->takes(ev->source, ev->line)) return ev; // --shard: this shard's only
     }
-    return ev;
   }
 
   // An event over the synchronous invoke limit never reaches the function (Lambda checks size first).

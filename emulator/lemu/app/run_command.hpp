@@ -5,10 +5,13 @@
 // capture).
 
 #include <lemu/core/exit_codes.hpp>
+#include <lemu/app/shard.hpp>
 #include <lemu/core/function_config.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,7 @@ struct run_options {
   bool replay = false;
   std::vector<std::string> ignore; // --ignore PATH (JSON Pointer or $.a.b[*].c)
   bool update = false;             // --update: rewrite the captures with the new outcomes
+  std::optional<shard_spec> shard;     // --shard K/N: only this shard's events (shard.hpp)
 };
 
 // Runs everything and returns the exit code. Throws core::usage_error (or events::input_error) for bad

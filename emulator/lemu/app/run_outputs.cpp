@@ -1,4 +1,5 @@
 #include <lemu/app/run_outputs.hpp>
+#include <lemu/app/test_outcome.hpp>
 
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/report/html.hpp>
@@ -27,7 +28,7 @@ void run_outputs::write_line(line_file& f, std::string_view line) {
 
 void run_outputs::add(const finished_invocation& s) {
   const stats::invocation_record& rec = s.record;
-  if (m_json) write_line(*m_json, stats::to_json(rec).dump());
+  if (m_json) write_line(*m_json, json_record(rec, to_test_case(rec, s.name, m_opt.replay, s.mismatch, s.diffs, s.line)).dump());
   if (m_record) {
     const std::string where = rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source;
     const capture_meta meta{s.name, where, iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
@@ -38,22 +39,7 @@ void run_outputs::add(const finished_invocation& s) {
     write_line(update_stream(rec.source), updated_capture_line(*s.capture, s.outcome, meta));
   }
   if (!m_opt.junit_file.empty() || !m_opt.html_file.empty()) {
-    report::test_case c;
-    c.name = s.name;
-    c.classname = "lemu." + std::string(m_opt.replay ? "replay." : "run.") +
-                  std::filesystem::path(rec.source == "-" ? "stdin" : rec.source).stem().string();
-    c.time_s = (rec.duration_ms + rec.init_ms.value_or(0.0)) / 1000.0;
-    if (s.mismatch && !s.diffs.empty()) {
-      c.status = report::test_case::result::failed;
-      c.message = "the outcome differs from the capture at " + s.diffs.front().path;
-      c.details = compare::render(s.diffs, false);
-    } else if (s.mismatch || (!m_opt.replay && rec.status != stats::status::success)) {
-      c.status = report::test_case::result::error;
-      c.message = rec.error_type.empty() ? stats::to_string(rec.status) : rec.error_type;
-      c.details = s.line;
-    } else {
-      c.status = report::test_case::result::passed;
-    }
+    report::test_case c = to_test_case(rec, s.name, m_opt.replay, s.mismatch, s.diffs, s.line);
     if (c.status != report::test_case::result::passed) m_failures.push_back(c);
     if (!m_opt.junit_file.empty()) m_cases.push_back(std::move(c));
   }

@@ -43,9 +43,9 @@ using clock = std::chrono::steady_clock;
 // One function behind the server: its scheduler (environments and queue) and its statistics.
 struct function_service {
   function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency,
-                   std::size_t max_queue)
+                   std::size_t max_queue, std::uint16_t runtime_api_port)
       : fn(f), arn(f.function_arn()),
-        scheduler(ex, fn, out, scheduler_options{concurrency, max_queue, false, environment_options{0, true}}),
+        scheduler(ex, fn, out, scheduler_options{concurrency, max_queue, false, environment_options{runtime_api_port, true}}),
         stats(f.memory_mb) {}
 
   const core::function_config& fn;
@@ -71,7 +71,8 @@ public:
       : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc),
         m_records(opt.record_file, opt.json_report, opt.record_secrets, m_out) {
     for (const auto& fn : opt.functions) {
-      m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue));
+      m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue,
+                                                               opt.runtime_api_port));
     }
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
@@ -145,6 +146,7 @@ private:
   std::string url_host() const { return m_opt.host.find(':') != std::string::npos ? "[" + m_opt.host + "]" : m_opt.host; }
 
   function_service* find_function(std::string_view name) {
+    if (!m_opt.invoke_alias.empty() && name == m_opt.invoke_alias) return m_functions.front().get();
     for (const auto& f : m_functions) {
       if (f->fn.function_name == name) return f.get();
     }

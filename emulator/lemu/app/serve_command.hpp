@@ -35,6 +35,8 @@ struct serve_options {
   std::string env_file;                         // --env-file: an input no output may overwrite
   std::size_t max_connections = 256;            // per listener, open at once
   net::timeout_limits timeouts;                 // idle, header and body timeouts of both listeners
+  std::uint16_t runtime_api_port = 0;           // the Runtime API's port (0: ephemeral); concurrency 1 only
+  std::string invoke_alias;                     // a FunctionName that also names the first function (RIE: "function")
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and

@@ -23,12 +23,13 @@ struct function_config {
   std::chrono::nanoseconds timeout = std::chrono::seconds(3); // function timeout (--timeout)
   std::chrono::nanoseconds init_timeout = std::chrono::seconds(10); // Lambda's init limit (--init-timeout)
   std::vector<std::pair<std::string, std::string>> env; // user variables (--env, --env-file), in order
-  std::vector<std::string> arguments;           // passed to the bootstrap after its own name (argv[1...])
+  std::vector<std::string> args;                // the bootstrap's arguments (`-- ARGS...`, RIE's BOOTSTRAP ARGS...)
+  std::filesystem::path task_dir;               // LAMBDA_TASK_ROOT when not the bootstrap's folder (RIE: /var/task)
 
   // arn:aws:lambda:<region>:<account>:function:<name>
   std::string function_arn() const;
-  // The folder holding the bootstrap: LAMBDA_TASK_ROOT and the working directory.
-  std::filesystem::path task_root() const { return bootstrap.parent_path(); }
+  // LAMBDA_TASK_ROOT and the working directory: task_dir, else the folder holding the bootstrap.
+  std::filesystem::path task_root() const { return task_dir.empty() ? bootstrap.parent_path() : task_dir; }
 };
 
 } // namespace lemu::core

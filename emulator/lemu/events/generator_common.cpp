@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 namespace lemu::events::detail {
 
 namespace {

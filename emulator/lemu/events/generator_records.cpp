@@ -292,7 +292,7 @@ json make_s3(context& c) {
   object["sequencer"] = "00" + c.upper_hex(16);
   json bucket = json::object();
   bucket["name"] = b;
-  bucket["ownerIdentity"] = json{{"principalId", "A" + c.upper_alnum(13)}};
+  bucket["ownerIdentity"] = json{{"principalId", 'A' + c.upper_alnum(13)}};
   bucket["arn"] = "arn:aws:s3:::" + b;
   json s3 = json::object();
   s3["s3SchemaVersion"] = "1.0";

@@ -126,7 +126,7 @@ std::shared_ptr<child> child::spawn(asio::any_io_executor ex, const spawn_reques
   }
 
   std::vector<char*> argv{const_cast<char*>(exe.c_str())};
-  for (const auto& a : req.arguments) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : req.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   envp.reserve(req.envp.size() + 1);

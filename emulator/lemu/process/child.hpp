@@ -47,7 +47,7 @@ struct spawn_request {
   std::filesystem::path executable;
   std::filesystem::path working_directory;
   std::vector<std::string> envp;      // NAME=VALUE
-  std::vector<std::string> arguments; // after argv[0] (the executable)
+  std::vector<std::string> args;      // argv[1...] (argv[0] is the executable)
   std::uint64_t memory_limit_bytes = std::uint64_t{128} << 20; // for the cgroup, where there is one
 };
 
