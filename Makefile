@@ -28,7 +28,7 @@ demo:
 # Every test, then the unit and integration tests again under ASan + UBSan, then each fuzz target briefly.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	scripts/sanitize.sh --tests --fuzz 10
+	scripts/sanitize.sh --tests --fuzz 5
 
 # The unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang 14).
 test-sanitize: setup
