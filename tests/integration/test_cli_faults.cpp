@@ -50,13 +50,8 @@ std::string self_disabling_bootstrap(const scratch_dir& dir) {
 
 bool is_root() { return ::geteuid() == 0; }
 
-// What lemu may hold at most for its own work, in kB (AddressSanitizer's shadow memory and quarantine
-// multiply it).
-#ifdef LEMU_SANITIZED
-constexpr long rss_budget_kb = 128 * 1024;
-#else
-constexpr long rss_budget_kb = 24 * 1024;
-#endif
+// What lemu may hold at most for its own work while it reads hostile input.
+constexpr long input_rss_budget_kb = rss_budget_kb(24 * 1024);
 
 } // namespace
 
@@ -234,7 +229,7 @@ TEST(HostileInput, AnEndlessDeviceStopsAtItsFirstByte) {
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "lemu: error: /dev/zero:1:1: invalid JSON: a NUL byte, which is never valid in JSON text\n");
-  EXPECT_LT(r.max_rss_kb, rss_budget_kb);
+  EXPECT_LT(r.max_rss_kb, input_rss_budget_kb);
 }
 
 // Writes `head`, then `count` spaces, then `tail`, without holding them (the test's own memory stays small:
@@ -260,7 +255,7 @@ TEST(HostileInput, HugeEventsAreRejectedWithoutBeingHeld) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_THAT(r.out, HasSubstr(R"({"errorMessage":"Request must be smaller than 6291456 bytes for the InvokeFunction operation","errorType":"RequestTooLargeException"})"));
     EXPECT_THAT(r.err, HasSubstr(" is 104857602 bytes, over Lambda's 6291456-byte limit: not sent"));
-    EXPECT_LT(r.max_rss_kb, rss_budget_kb) << file;
+    EXPECT_LT(r.max_rss_kb, input_rss_budget_kb) << file;
   }
   const auto r = lemu_run(echo_bootstrap, {"--event", lines});
   EXPECT_EQ(r.out_lines().size(), 3u);

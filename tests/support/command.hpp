@@ -34,6 +34,16 @@ struct command_options {
   bool discard_output = false; // count stdout/stderr bytes instead of keeping them
 };
 
+// A peak-RSS budget for lemu itself, in kB: `plain_kb` in a normal build; under AddressSanitizer its shadow
+// memory and quarantine add up to ~128 MB whatever lemu does, so the budget grows by that much.
+constexpr long rss_budget_kb(long plain_kb) {
+#ifdef LEMU_SANITIZED
+  return plain_kb + 128 * 1024;
+#else
+  return plain_kb;
+#endif
+}
+
 inline command_options with_stdin(std::string text) {
   command_options o;
   o.stdin_text = std::move(text);
