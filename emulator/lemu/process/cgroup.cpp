@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -132,8 +133,27 @@ hierarchies probe() {
   return h;
 }
 
+// Empty groups named lemu-PID-N whose lemu is gone (lemu and its watchdog both killed at once): removed, so
+// that they do not pile up. A group that still has members is left alone (rmdir fails on it).
+void remove_stale_groups(const std::optional<std::string>& parent) {
+  if (!parent) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(*parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("lemu-")) continue;
+    pid_t pid = 0;
+    const auto [end, err] = std::from_chars(name.data() + 5, name.data() + name.size(), pid);
+    if (err != std::errc() || *end != '-' || pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) ::rmdir(entry.path().c_str());
+  }
+}
+
 hierarchies& known() {
-  static hierarchies h = probe();
+  static hierarchies h = [] {
+    hierarchies found = probe();
+    for (const auto* parent : {&found.v2, &found.v1_memory, &found.v1_freezer}) remove_stale_groups(*parent);
+    return found;
+  }();
   return h;
 }
 
@@ -281,6 +301,9 @@ void cgroup::kill_all() {
     if (write_small(m_dirs.front() + "/cgroup.kill", "1")) return; // the kernel kills every member at once
   }
   const bool freezer = m_kind == cgroup_kind::v1 && m_dirs.size() > 1;
+  // Nothing left in either group: nothing can fork into it either, so there is nothing to freeze or kill (the
+  // common case: kill_all() runs at the runtime's exit and again as the environment goes away).
+  if (members().empty() && (!freezer || read_pids(m_dirs[1] + "/cgroup.procs").empty())) return;
   const std::string freezer_state = freezer ? m_dirs[1] + "/freezer.state" : std::string();
   if (freezer && write_small(freezer_state, "FROZEN")) {
     // Frozen members cannot fork: one pass kills them all. Freezing completes quickly; bounded wait.
