@@ -163,10 +163,10 @@ bool disabled() {
 }
 
 // Directories that could not be removed yet (their last processes were still exiting): retried later.
-std::vector<std::string>& leftovers() {
-  static std::vector<std::string> dirs;
-  return dirs;
-}
+// A namespace-scope object defined before the sweeper below, so that it is destroyed after it (a function's
+// static, made on first use, would be destroyed first and the sweeper would read a dead vector).
+std::vector<std::string> g_leftovers;
+std::vector<std::string>& leftovers() { return g_leftovers; }
 
 void remove_leftovers() {
   auto& dirs = leftovers();
