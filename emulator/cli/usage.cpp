@@ -94,6 +94,12 @@ std::string parse_error_line(const CLI::App& cli, const CLI::ParseError& e) {
     return std::string(option ? "unknown option " : "unexpected argument ") + extras + " for " + command + help;
   }
   if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) return what; // "--timeout: must be between ..."
+  if (const std::string converted = strip_prefix(what, "Could not convert: "); converted != what) {
+    const auto eq = converted.find(" = "); // "--memory = 64.5"
+    if (eq != std::string::npos) {
+      return converted.substr(0, eq) + ": cannot read '" + converted.substr(eq + 3) + "' as its type" + help + " and types";
+    }
+  }
   return what + help;
 }
 

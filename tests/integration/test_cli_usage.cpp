@@ -79,6 +79,8 @@ TEST(CliUsage, RangesReadAsPeopleWriteThem) {
                      "--timeout: must be between 0.001 and 86400 seconds, got '0'");
   expect_usage_error(fake_run("echo", {"--event", sqs_event(), "--concurrency", "2000"}),
                      "--concurrency: must be between 1 and 1024, got '2000'");
+  expect_usage_error(fake_run("echo", {"--event", sqs_event(), "--memory", "64.5"}),
+                     "--memory: cannot read '64.5' as its type; lemu run --help lists the options and types");
   expect_usage_error(lemu_cli({"serve", fake_bootstrap, "--idle-timeout", "0"}),
                      "--idle-timeout: must be between 0.05 and 86400 seconds, got '0'");
 }
