@@ -24,16 +24,19 @@ command_result replay(const std::string& capture, std::vector<std::string> extra
   return run_command(argv);
 }
 
-// Records `events` (JSON Lines) as dir/c.jsonl with lemu run --record, then replays it.
+// Records `events` (JSON Lines) as dir/c.jsonl with lemu run --record (which exits `record_exit`), then
+// replays it: the replay exits 0 either way.
 struct recorded {
   std::string events, capture;
   int record_exit = -1;
   command_result replayed;
 };
-recorded record_and_replay(const scratch_dir& dir, const std::string& events) {
+recorded record_and_replay(const scratch_dir& dir, const std::string& events, int record_exit) {
   recorded r{dir.write("e.jsonl", events), dir.path() + "/c.jsonl", -1, {}};
   r.record_exit = fake_run("by-event", {"--event", r.events, "--record", r.capture}).exit_code;
+  EXPECT_EQ(r.record_exit, record_exit);
   r.replayed = replay(r.capture);
+  EXPECT_EQ(r.replayed.exit_code, 0) << r.replayed.err;
   return r;
 }
 
@@ -41,19 +44,14 @@ recorded record_and_replay(const scratch_dir& dir, const std::string& events) {
 
 TEST(CliReplayFeedback, PassingReplaySaysHowManyMatch) {
   scratch_dir dir;
-  const recorded rec = record_and_replay(dir, "{\"n\":1}\n{\"n\":2}\n");
-  ASSERT_EQ(rec.record_exit, 0);
-  const auto& r = rec.replayed;
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("lemu: replay: 2 of 2 outcomes match\n"));
+  const recorded rec = record_and_replay(dir, "{\"n\":1}\n{\"n\":2}\n", 0);
+  EXPECT_THAT(rec.replayed.err, HasSubstr("lemu: replay: 2 of 2 outcomes match\n"));
 }
 
 TEST(CliReplayFeedback, RecordedFailureThatFailsAgainIsAMatch) {
   scratch_dir dir;
-  const recorded rec = record_and_replay(dir, "{\"n\":1}\n{\"fake\":\"error\"}\n");
-  ASSERT_EQ(rec.record_exit, 1);
+  const recorded rec = record_and_replay(dir, "{\"n\":1}\n{\"fake\":\"error\"}\n", 1);
   const auto& r = rec.replayed;
-  EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("lemu: replay: " + rec.capture + ":2 (" + rec.events + ":2): matched (recorded failure)\n"));
   EXPECT_THAT(r.err, HasSubstr("errors 1")); // the summary counts the failure...
   // ... and the last line says why it does not fail the replay.
