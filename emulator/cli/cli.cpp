@@ -2,6 +2,7 @@
 #include "event_command.hpp"
 #include "report_command.hpp"
 #include "rie_command.hpp"
+#include "usage.hpp"
 
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
@@ -13,6 +14,7 @@
 #include <lemu/util/text.hpp>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -22,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
 
 namespace lemu::cli {
@@ -30,10 +33,11 @@ namespace {
 
 constexpr const char* version = "0.1.0";
 
-std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& where) {
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& where,
+                                                     const std::string& form = "NAME=VALUE") {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw core::usage_error(where + ": expected NAME=VALUE, got '" + text + "'");
+    throw core::usage_error(where + ": expected " + form + ", got '" + text + "'");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
@@ -56,20 +60,24 @@ struct function_command_line {
   std::vector<std::string> env_vars;
   double timeout_seconds = 3.0;
   double init_timeout_seconds = 10.0;
+  bool strict = false; // --strict: Lambda's limits are errors, not warnings
 };
 
 void add_function_options(CLI::App* cmd, function_command_line& c) {
   c.command = cmd;
   core::function_config& fn = c.function;
   cmd->add_option("--timeout", c.timeout_seconds, "Function timeout in seconds (fractions allowed)")
-      ->check(CLI::Range(0.001, 86400.0));
+      ->check(between(0.001, 86400, "seconds"));
   cmd->add_option("--init-timeout", c.init_timeout_seconds,
                   "Init limit in seconds before init is retried within the first invocation (Lambda: 10)")
-      ->check(CLI::Range(0.001, 86400.0));
-  cmd->add_option("--memory", fn.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)")
-      ->check(CLI::Range(1, 1048576));
+      ->check(between(0.001, 86400, "seconds"));
+  cmd->add_option("--memory", fn.memory_mb, "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; Lambda: 128 to 10240)")
+      ->check(between(1, 1048576, "MB"));
+  cmd->add_flag("--strict", c.strict,
+                "Refuse what Lambda refuses: --timeout over 900 s, --memory outside 128-10240 MB (else a warning)");
   cmd->add_option("--handler", fn.handler, "_HANDLER");
-  cmd->add_option("--function-name", fn.function_name, "AWS_LAMBDA_FUNCTION_NAME (default: the bootstrap's folder name)");
+  cmd->add_option("--function-name", fn.function_name, "AWS_LAMBDA_FUNCTION_NAME (default: the bootstrap's folder name)")
+      ->default_str("");
   cmd->add_option("--region", fn.region, "AWS_REGION and the region of the function ARN");
   cmd->add_option("--env", c.env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
   cmd->add_option("--env-file", c.env_file, "Read NAME=VALUE lines for the function's environment");
@@ -80,6 +88,7 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
 core::function_config finish_function(const function_command_line& c, const std::string& bootstrap,
                                       const std::string& name = {}) {
   core::function_config fn = c.function;
+  check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict});
   std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
   fn.bootstrap = path;
   if (!name.empty()) {
@@ -113,16 +122,17 @@ struct run_command_line : function_command_line {
 void add_run_options(CLI::App* cmd, run_command_line& c) {
   app::run_options& run = c.run;
   add_function_options(cmd, c);
-  cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(CLI::PositiveNumber);
+  cmd->add_option("--repeat,-n", run.repeat, "Run the whole event list N times")->check(at_least(1));
   cmd->add_option("--runtime-api-port", run.runtime_api_port,
-                  "Serve the Runtime API on this port of 127.0.0.1 instead of an ephemeral one")
-      ->check(CLI::Range(1, 65535));
+                  "Serve the Runtime API on this port of 127.0.0.1 (default: an ephemeral one)")
+      ->check(between(1, 65535))
+      ->default_str("");
   cmd->add_option("--json", run.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
   cmd->add_option("--junit", run.junit_file, "Write a JUnit XML report (one test case per event) to FILE");
   cmd->add_option("--html", run.html_file, "Write a self-contained HTML report (summary, histograms, timeline) to FILE");
   cmd->add_option("--record", run.record_file, "Write a capture (JSON Lines: event, outcome, meta) to FILE");
   cmd->add_option("--concurrency,-c", run.concurrency, "Execution environments at most at once")
-      ->check(CLI::Range(1, 1024));
+      ->check(between(1, 1024));
   cmd->add_flag("--cold", run.cold, "A fresh execution environment for every event (each invocation a cold start)");
   cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
   cmd->add_option("--shard", c.shard, "Run only shard K of N (K/N, 1-based): a stable share of the events, by event "
@@ -138,6 +148,19 @@ app::run_options finish_run_options(run_command_line& c) {
     if (!run.shard) throw core::usage_error("--shard: expected K/N with 1 <= K <= N, got '" + c.shard + "'");
   }
   return run;
+}
+
+// --host: an address; `localhost` is this machine's loopback address (lemu listens on one address, not on
+// every address a name resolves to).
+std::string listen_address(const std::string& host) {
+  if (host == "localhost") return "127.0.0.1";
+  boost::system::error_code ec;
+  (void)boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    throw core::usage_error("--host " + host + ": not an IP address; use an address: 127.0.0.1 (this machine only), ::1, "
+                            "or 0.0.0.0 (every interface)");
+  }
+  return host;
 }
 
 // `lemu serve`, as parsed.
@@ -156,8 +179,8 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   cmd->add_option("bootstrap", c.bootstrap, "The function's bootstrap executable (its folder is the task root)");
   cmd->add_option("--function", c.functions,
                   "Serve another function: NAME=PATH (name and bootstrap); repeatable. The first function is the default");
-  cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->add_option("--api-port", s.api_port, "HTTP front door port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->capture_default_str()->check(between(0, 65535));
+  cmd->add_option("--api-port", s.api_port, "HTTP front door port (0: any free port)")->capture_default_str()->check(between(0, 65535));
   cmd->add_option("--host", s.host, "Address both listeners bind to (127.0.0.1: this machine only)")->capture_default_str();
   cmd->add_option("--api", c.api, "Front door event kind: http (HTTP API, payload 2.0), rest (REST API, payload 1.0), url "
                                   "(function URL), or none")
@@ -168,39 +191,40 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
                   "'...=NAME' for another function; repeatable. None: every request goes to the default function");
   cmd->add_option("--stage", c.stage, "The API's stage in events (rest: prod, http: $default)");
   cmd->add_option("--concurrency,-c", s.concurrency, "Execution environments per function, at most")->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+      ->check(between(1, 1024));
   cmd->add_option("--max-queue", s.max_queue,
                   "Invocations waiting for a busy function, at most; beyond, 429 TooManyRequestsException")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000000));
+      ->check(between(0, 1000000));
   cmd->add_option("--record", s.record_file, "Append a capture line (event, outcome, meta) per invocation to FILE");
   cmd->add_flag("--record-secrets", s.record_secrets,
                 "Keep Authorization, Cookie and X-Amz-Security-Token values in --record (default: <redacted>)");
   cmd->add_option("--json", s.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
   cmd->add_option("--max-connections", s.max_connections, "Connections open at once per listener; beyond, new ones wait")
       ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
+      ->check(between(1, 65536));
   cmd->add_option("--idle-timeout", c.idle_timeout, "Seconds a connection may stay open with no request")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 86400.0));
+      ->check(between(0.05, 86400, "seconds"));
   cmd->add_option("--header-timeout", c.header_timeout, "Seconds a request's header may take to arrive, once it began")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 86400.0));
+      ->check(between(0.05, 86400, "seconds"));
   cmd->add_option("--body-timeout", c.body_timeout, "Seconds a request's body may take to arrive")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 86400.0));
+      ->check(between(0.05, 86400, "seconds"));
 }
 
 app::serve_options finish_serve_options(serve_command_line& c) {
   app::serve_options s = c.serve;
   s.env_file = c.env_file;
+  s.host = listen_address(s.host);
   const auto duration = [](double seconds) {
     return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
   };
   s.timeouts = net::timeout_limits{duration(c.idle_timeout), duration(c.header_timeout), duration(c.body_timeout)};
   if (!c.bootstrap.empty()) s.functions.push_back(finish_function(c, c.bootstrap));
   for (const auto& text : c.functions) {
-    const auto [name, path] = split_assignment(text, "--function");
+    const auto [name, path] = split_assignment(text, "--function", "NAME=PATH");
     s.functions.push_back(finish_function(c, path, name));
   }
   if (s.functions.empty()) throw core::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
@@ -250,8 +274,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"lemu: run AWS Lambda functions locally, exactly as Lambda does", "lemu"};
   cli.set_version_flag("--version", version);
   cli.require_subcommand(1);
-
-  auto event_cmd = add_event_command(cli);
+  cli.option_defaults()->always_capture_default(); // --help shows every default, in every subcommand
 
   run_command_line run;
   auto* run_cmd = cli.add_subcommand("run", "Run a bootstrap on events, kept warm, and report init and invoke timing");
@@ -261,6 +284,12 @@ int main(int argc, char** argv) {
                       "or a bundled event by name (sqs, sqs/batch, apigw-http/get, ...); repeatable")
       ->take_all();
   add_run_options(run_cmd, run);
+
+  serve_command_line serve;
+  auto* serve_cmd = cli.add_subcommand(
+      "serve", "Serve functions on the Lambda Invoke API (aws lambda invoke, SDKs) and an HTTP front door "
+               "(API Gateway / function URL events)");
+  add_serve_options(serve_cmd, serve);
 
   run_command_line replay;
   replay.run.replay = true;
@@ -274,21 +303,31 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--update", replay.run.update, "Rewrite the captures with the new outcomes");
   add_run_options(replay_cmd, replay);
 
-  serve_command_line serve;
-  auto* serve_cmd = cli.add_subcommand(
-      "serve", "Serve functions on the Lambda Invoke API (aws lambda invoke, SDKs) and an HTTP front door "
-               "(API Gateway / function URL events)");
-  add_serve_options(serve_cmd, serve);
-
+  auto event_cmd = add_event_command(cli);
   auto report_cmd = add_report_command(cli);
   cli.add_subcommand("rie", "Run as aws-lambda-rie, the Runtime Interface Emulator of Lambda container images "
                            "(lemu rie --help)");
 
+  // An empty list has no default worth showing ("=[]").
+  const std::function<void(CLI::App*)> hide_empty_lists = [&](CLI::App* app) {
+    for (CLI::Option* opt : app->get_options([](CLI::Option*) { return true; })) {
+      if (opt->get_default_str() == "[]") opt->default_str("");
+    }
+    for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) hide_empty_lists(sub);
+  };
+  hide_empty_lists(&cli);
+
   try {
     cli.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int code = cli.exit(e);
-    return code == 0 ? 0 : core::exit_usage;
+    std::fprintf(stderr, "lemu: error: %s\n", parse_error_line(cli, e).c_str());
+    return core::exit_usage;
   }
 
   try {

@@ -199,7 +199,8 @@ TEST(CliFailures, PortInUseIsOneClearLine) {
   const auto r = fake_run("echo", {"--event", sqs_event(), "--runtime-api-port", port});
   ::close(fd);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "lemu: error: cannot listen on 127.0.0.1:" + port + ": Address already in use\n");
+  EXPECT_EQ(r.err, "lemu: error: cannot listen on 127.0.0.1:" + port +
+                       ": Address already in use; pick another port, or leave --runtime-api-port out (any free port)\n");
   EXPECT_EQ(r.out, "");
 }
 

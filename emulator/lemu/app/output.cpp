@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <unistd.h>
 
 namespace lemu::app {
@@ -52,8 +54,16 @@ void output::invocation_finished() {
 }
 
 void output::flush() {
-  std::fflush(m_out);
+  if (std::fflush(m_out) == EOF && errno == EPIPE) m_out_closed = true;
   std::fflush(m_err);
+}
+
+bool output::stdout_closed() {
+  if (m_out_closed) return true;
+  // A pipe whose reader has gone reports POLLERR on its write end, whether or not anything is written.
+  pollfd p{::fileno(m_out), 0, 0};
+  if (::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0) m_out_closed = true;
+  return m_out_closed;
 }
 
 std::string format_outcome(const core::outcome& o) {

@@ -25,6 +25,8 @@ public:
   void flush();
 
   bool err_is_terminal() const { return m_err_tty; }
+  // True once stdout's reader has gone (EPIPE on a write, or a pipe with no reader left).
+  bool stdout_closed();
   // Shows `line` as the last line of a terminal's stderr, redrawn in place; "" removes it. Anything else
   // written to stderr first removes it (the next progress() call draws it again).
   void progress(const std::string& line);
@@ -34,6 +36,7 @@ private:
   std::FILE* m_err;
   bool m_out_tty, m_err_tty;
   bool m_progress_shown = false;
+  bool m_out_closed = false;
 
   void clear_progress();
 };

@@ -75,12 +75,15 @@ public:
     m_ioc.run();
     finish_output();
     if (m_interrupted) return core::exit_interrupted;
+    if (m_stdout_closed) {
+      m_out.log_line("lemu: stdout was closed: stopped after " + std::to_string(m_summary.invocations()) +
+                     " invocations; no more events were sent (exit 141)");
+      m_out.flush();
+      return core::exit_stdout_closed;
+    }
     if (m_opt.update) return core::exit_ok; // the differences are now the capture
     if (m_opt.replay) {
-      if (m_outputs.mismatches() > 0) {
-        m_out.log_line("lemu: replay: " + std::to_string(m_outputs.mismatches()) + " of " +
-                       std::to_string(m_summary.invocations()) + " outcomes differ from the capture");
-      }
+      m_out.log_line(replay_verdict(m_summary.invocations(), m_outputs.mismatches(), m_recorded_failures));
       m_out.flush();
       return m_outputs.mismatches() == 0 ? core::exit_ok : core::exit_failed;
     }
@@ -101,6 +104,7 @@ private:
     core::outcome outcome;                // kept for --record, --update and reports
     std::vector<compare::difference> diffs; // replay: how the outcome differs from the recording
     bool mismatch = false;
+    std::size_t pass = 0; // --repeat: 0 for the first pass over the events
   };
 
   // Starts as many events as there are environments for, then returns.
@@ -123,6 +127,7 @@ private:
         fresh.capture = std::move(entry);
       }
       fresh.meta = events::event{{}, ev->source, ev->line, ev->oversize};
+      fresh.pass = m_pass;
       if (!ev->oversize) fresh.sqs_ids = events::sqs_message_ids(ev->payload);
       if (m_keep_payloads) fresh.payload = ev->payload;
 
@@ -205,9 +210,14 @@ private:
       if (s.mismatch) {
         m_out.log_line("lemu: replay: " + where(s) + ": the outcome differs from the capture:");
         m_out.text(compare::render(s.diffs, m_color));
+      } else if (s.capture->side == "error") {
+        ++m_recorded_failures; // failed again, the same way: a match, though the summary counts it as failed
+        m_out.log_line("lemu: replay: " + where(s) + ": matched (recorded failure)");
       }
     } else if (m_opt.replay && !r.outcome.ok()) {
       s.mismatch = true; // nothing recorded: the event is expected to succeed
+      m_out.log_line("lemu: replay: " + where(s) + ": failed (" + std::string(stats::to_string(rec.status)) +
+                     "), and the capture records no outcome: expected to succeed");
     }
     s.line = format_outcome(r.outcome);
     if (m_keep_outcomes) s.outcome = r.outcome;
@@ -238,10 +248,11 @@ private:
     m_out.invocation_finished();
   }
 
-  // The name of an event in reports: the capture's meta.name, else where it came from.
+  // The name of an event in reports: the capture's meta.name, else where it came from; " #2" from the
+  // second pass of --repeat on, so that every JUnit case has its own name.
   static std::string case_name(const slot& s) {
-    if (s.capture && !s.capture->name.empty()) return s.capture->name;
-    return location(s);
+    const std::string base = s.capture && !s.capture->name.empty() ? s.capture->name : location(s);
+    return s.pass == 0 ? base : base + " #" + std::to_string(s.pass + 1);
   }
   static std::string location(const slot& s) {
     return s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : std::string());
@@ -259,6 +270,7 @@ private:
       if (ec || m_finishing) return;
       update_progress();
       m_out.flush();
+      if (m_out.stdout_closed()) stdout_closed();
       schedule_tick();
     });
   }
@@ -293,6 +305,16 @@ private:
       }
       m_out.flush();
     });
+  }
+
+  // The reader of stdout is gone (`lemu run ... | head -1`): no outcome can be delivered any more, so no
+  // event is sent; the invocations in flight are cancelled as by Ctrl-C, and the summary follows.
+  void stdout_closed() {
+    if (m_stdout_closed || m_interrupted) return;
+    m_stdout_closed = true;
+    m_stopping = true;
+    m_scheduler.stop_all();
+    if (m_scheduler.in_flight() == 0) finish();
   }
 
   // Every event ran (or the run was interrupted): stop the environments, then end the loop once every
@@ -359,7 +381,11 @@ private:
   bool m_stopping = false;
   bool m_finishing = false;
   bool m_interrupted = false;
+  bool m_stdout_closed = false;
+  std::size_t m_recorded_failures = 0; // replay: recorded failures that failed the same way again
 };
+
+
 
 // Every line of the captures must be a capture record, checked before anything runs.
 void check_captures(const events::event_plan& plan) {
@@ -373,22 +399,6 @@ void check_captures(const events::event_plan& plan) {
       throw core::usage_error(where + ": " + e.what());
     }
   }
-}
-
-// Inputs the run reads, and outputs it writes: no output may be an input, nor two outputs one file.
-void check_files(const run_options& o, const events::event_plan& plan) {
-  std::vector<named_path> inputs{{"the bootstrap", o.function.bootstrap.string()}};
-  if (!o.env_file.empty()) inputs.push_back({"--env-file", o.env_file});
-  const std::string input_option = o.replay ? "the capture" : "--event";
-  for (const auto& f : plan.files()) {
-    if (f.display_name != "-") inputs.push_back({input_option, f.path.rfind("/proc/self/fd/", 0) == 0 ? f.display_name : f.path});
-  }
-  std::vector<named_path> outputs;
-  if (!o.record_file.empty()) outputs.push_back({"--record", o.record_file});
-  if (!o.json_report.empty()) outputs.push_back({"--json", o.json_report});
-  if (!o.junit_file.empty()) outputs.push_back({"--junit", o.junit_file});
-  if (!o.html_file.empty()) outputs.push_back({"--html", o.html_file});
-  refuse_overlaps(inputs, outputs);
 }
 
 } // namespace
@@ -412,7 +422,7 @@ int run(const run_options& options) {
   }
   const events::event_plan plan = events::event_plan::prepare(options.events, input);
   if (options.replay) check_captures(plan);
-  check_files(options, plan);
+  check_output_files(options, plan);
 
   std::signal(SIGPIPE, SIG_IGN); // a runtime that closes its connection must not kill lemu
   asio::io_context ioc(1);
@@ -420,7 +430,9 @@ int run(const run_options& options) {
     try {
       auto probe = net::listen_on(ioc.get_executor(), "127.0.0.1", options.runtime_api_port); // a port in use is bad usage
     } catch (const std::system_error& e) {
-      throw core::usage_error(e.what());
+      std::string what = e.what();
+      if (e.code() == std::errc::address_in_use) what += "; pick another port, or leave --runtime-api-port out (any free port)";
+      throw core::usage_error(what);
     }
   }
   process::watchdog::start();

@@ -102,4 +102,20 @@ void run_outputs::finish(bool interrupted, const stats::run_summary& summary) {
   write_reports(summary);
 }
 
+// Inputs the run reads, and outputs it writes: no output may be an input, nor two outputs one file.
+void check_output_files(const run_options& o, const events::event_plan& plan) {
+  std::vector<named_path> inputs{{"the bootstrap", o.function.bootstrap.string()}};
+  if (!o.env_file.empty()) inputs.push_back({"--env-file", o.env_file});
+  const std::string input_option = o.replay ? "the capture" : "--event";
+  for (const auto& f : plan.files()) {
+    if (f.display_name != "-") inputs.push_back({input_option, f.path.rfind("/proc/self/fd/", 0) == 0 ? f.display_name : f.path});
+  }
+  std::vector<named_path> outputs;
+  if (!o.record_file.empty()) outputs.push_back({"--record", o.record_file});
+  if (!o.json_report.empty()) outputs.push_back({"--json", o.json_report});
+  if (!o.junit_file.empty()) outputs.push_back({"--junit", o.junit_file});
+  if (!o.html_file.empty()) outputs.push_back({"--html", o.html_file});
+  refuse_overlaps(inputs, outputs);
+}
+
 } // namespace lemu::app

@@ -9,6 +9,7 @@
 #include <lemu/app/output.hpp>
 #include <lemu/app/run_command.hpp>
 #include <lemu/compare/json_diff.hpp>
+#include <lemu/events/source.hpp>
 #include <lemu/report/junit.hpp>
 #include <lemu/stats/record.hpp>
 #include <lemu/stats/summary.hpp>
@@ -67,5 +68,9 @@ private:
   std::vector<stats::invocation_record> m_html_records;
   std::size_t m_mismatches = 0;
 };
+
+// Inputs the run reads and outputs it writes: throws core::usage_error when an output is an input, or two
+// outputs are one file (files.hpp refuse_overlaps).
+void check_output_files(const run_options& o, const events::event_plan& plan);
 
 } // namespace lemu::app

@@ -76,6 +76,7 @@ public:
     }
     if (opt.front_door) m_front_door.emplace(*opt.front_door);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
+    invoke_options.port_option = "--port";
     invoke_options.error_page = api::server_error_page;
     m_invoke_server = gateway::http_server::create(
         ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
@@ -83,8 +84,8 @@ public:
         },
         invoke_options);
     if (m_front_door) {
-      const gateway::http_server_options api_options =
-          listener_options(opt.api_port, core::max_event_bytes + 1, "serve: front door");
+      gateway::http_server_options api_options = listener_options(opt.api_port, core::max_event_bytes + 1, "serve: front door");
+      api_options.port_option = "--api-port";
       m_api_server = gateway::http_server::create(
           ioc.get_executor(), [this](gateway::received_request in, gateway::http_server::responder respond) {
             on_api_request(std::move(in), std::move(respond));

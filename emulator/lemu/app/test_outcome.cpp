@@ -115,4 +115,17 @@ parsed_record parse_json_record(const nlohmann::json& j) {
   return p;
 }
 
+// The last line of a replay: how many outcomes match, and why the summary's failures do not make it fail.
+std::string replay_verdict(std::size_t outcomes, std::size_t mismatches, std::size_t recorded_failures) {
+  const std::string of = " of " + std::to_string(outcomes);
+  std::string why;
+  if (recorded_failures > 0) {
+    why = std::to_string(recorded_failures) + (recorded_failures == 1 ? " is a recorded failure" : " are recorded failures") +
+          " that failed the same way: counted as failed above, and a match";
+  }
+  if (mismatches == 0) return "lemu: replay: " + std::to_string(outcomes) + of + " outcomes match" + (why.empty() ? "" : " (" + why + ")");
+  return "lemu: replay: " + std::to_string(mismatches) + of + " outcomes differ from the capture (" +
+         std::to_string(outcomes - mismatches) + " match" + (why.empty() ? "" : "; " + why) + "): exit 1";
+}
+
 } // namespace lemu::app

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,9 @@ struct parsed_record {
   report::test_case test;
 };
 parsed_record parse_json_record(const nlohmann::json& j);
+
+// A replay's last line: "lemu: replay: N of N outcomes match", or how many differ; either way it says
+// when recorded failures that failed again are among the matches (the summary counts them as failed).
+std::string replay_verdict(std::size_t outcomes, std::size_t mismatches, std::size_t recorded_failures);
 
 } // namespace lemu::app

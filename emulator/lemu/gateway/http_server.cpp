@@ -75,12 +75,26 @@ void format_response_head(std::string& out, const http_response& r, bool keep_al
   net::end_head(out, r.body.size(), keep_alive);
 }
 
+namespace {
+
+// The listener; a port in use names the option that picks another one.
+asio::ip::tcp::acceptor listen_for(const asio::any_io_executor& ex, const http_server_options& o) {
+  try {
+    return net::listen_on(ex, o.host, o.port);
+  } catch (const std::system_error& e) {
+    if (o.port_option.empty() || e.code() != std::errc::address_in_use) throw;
+    throw std::runtime_error(std::string(e.what()) + "; pass " + o.port_option + " 0 (any free port) or another port");
+  }
+}
+
+} // namespace
+
 std::shared_ptr<http_server> http_server::create(asio::any_io_executor ex, handler h, const http_server_options& o) {
   return std::make_shared<http_server>(std::move(ex), std::move(h), o);
 }
 
 http_server::http_server(asio::any_io_executor ex, handler h, const http_server_options& o)
-    : m_handler(std::move(h)), m_acceptor(net::listen_on(ex, o.host, o.port)), m_options(o),
+    : m_handler(std::move(h)), m_acceptor(listen_for(ex, o)), m_options(o),
       m_timeouts(net::connection_timeouts::create(ex, o.timeouts)) {
   m_port = m_acceptor.local_endpoint().port();
 }

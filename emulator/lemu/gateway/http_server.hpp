@@ -49,6 +49,7 @@ struct http_server_options {
   net::timeout_limits timeouts;              // header, body and idle
   gateway::error_page error_page = plain_error_page;
   std::string name = "serve";                // in log lines
+  std::string port_option;                   // the option that sets `port`: a port in use names it ("--port 0")
 };
 
 // A request as handed to the handler: the message, and how many body bytes the client sent (more than

@@ -2,6 +2,8 @@
 
 #include <lemu/events/checksums.hpp>
 #include <lemu/util/json_text.hpp>
+#include <lemu/util/text.hpp>
+#include <lemu/util/utf8.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -141,7 +143,7 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     r.payload = "{}";
   } else if (!util::is_valid_json(req.body)) {
-    return invalid_content(invalid_json_message(req.body));
+    return invalid_content(invalid_json_message(req.body) + binary_format_hint(req.body));
   } else {
     r.payload = req.body;
   }
@@ -190,6 +192,23 @@ api_error cancelled() {
 
 api_error too_many_requests() {
   return {429, "TooManyRequestsException", "Rate Exceeded.", "ConcurrentInvocationLimitExceeded"};
+}
+
+std::string binary_format_hint(std::string_view body) {
+  const auto first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto lead = static_cast<unsigned char>(body[first]);
+  if (lead >= 0x80 || lead < 0x20 || !util::is_valid_utf8(body)) {
+    // The AWS CLI v2 reads --payload as base64 by default: '{"id":42}' is "decoded" into bytes like these.
+    return "\n(lemu: the body is binary, not JSON text: the AWS CLI v2 base64-decodes --payload unless it is given "
+           "--cli-binary-format raw-in-base64-out; add that option, or pass --payload fileb://FILE)";
+  }
+  const auto decoded = events::base64_decode(util::trim(body));
+  if (decoded && !decoded->empty() && util::is_valid_json(*decoded)) {
+    return "\n(lemu: the body is base64 of JSON: send the JSON itself; the AWS CLI v2 does with "
+           "--cli-binary-format raw-in-base64-out)";
+  }
+  return {};
 }
 
 std::string invalid_json_message(std::string_view body) {

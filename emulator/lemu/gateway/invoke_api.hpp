@@ -78,6 +78,10 @@ api_error too_many_requests();
 // Lambda's message for a body that is not JSON (PROTOCOL.md §4.5): "Could not parse request body into json:
 // Could not parse payload into json: ..." with Jackson's wording for an unexpected first character.
 std::string invalid_json_message(std::string_view body);
+// What lemu adds to that message when the body looks like the AWS CLI's doing: binary bytes (the CLI v2
+// base64-decoded a JSON --payload, as it does without --cli-binary-format raw-in-base64-out), or base64 of
+// JSON text. "" otherwise.
+std::string binary_format_hint(std::string_view body);
 
 // X-Amz-Log-Result: base64 of the last 4096 bytes of an invocation's log.
 std::string log_result(std::string_view log);

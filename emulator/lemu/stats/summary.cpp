@@ -176,7 +176,7 @@ std::vector<std::string> summary_numbers::totals_lines() const {
                   "errors " + std::to_string(errors) + sep + "timeouts " + std::to_string(timeouts) + sep +
                   "crashes " + std::to_string(crashes) + sep +
                   (cancelled > 0 ? "cancelled " + std::to_string(cancelled) + sep : std::string()) + "max memory used " +
-                  std::to_string(max_memory_used_mb) + " MB of " + std::to_string(memory_size_mb) + " MB" +
+                  (invocations == 0 ? std::string("-") : std::to_string(max_memory_used_mb) + " MB") + " of " + std::to_string(memory_size_mb) + " MB" +
                   (memory_method.empty() ? std::string() : " (" + memory_method + ")"));
   if (sqs_events > 0) {
     lines.push_back("sqs messages " + std::to_string(sqs_messages) + sep + "succeeded " +

@@ -640,5 +640,20 @@ TEST(LogResult, LastExactly4096BytesOfALongerLog) {
   EXPECT_EQ(log_result(one_over), events::base64_encode(std::string(4096, 'y')));
 }
 
+TEST(ParseRequest, BinaryOrBase64BodyGetsAHintAboutTheAwsCli) {
+  // '{"id":42}' read as base64 by the AWS CLI v2 ("id42" decoded): the bytes it sends.
+  const api_error binary = request_error(invoke(path_of_fn, {}, "\x89\xde\x36"));
+  EXPECT_EQ(binary.type, "InvalidRequestContentException");
+  EXPECT_THAT(binary.message, ::testing::StartsWith(json_prefix));
+  EXPECT_THAT(binary.message, ::testing::EndsWith("\n(lemu: the body is binary, not JSON text: the AWS CLI v2 base64-decodes "
+                                                  "--payload unless it is given --cli-binary-format raw-in-base64-out; add "
+                                                  "that option, or pass --payload fileb://FILE)"));
+  EXPECT_THAT(request_error(invoke(path_of_fn, {}, "eyJpZCI6NDJ9")).message,
+              ::testing::EndsWith("\n(lemu: the body is base64 of JSON: send the JSON itself; the AWS CLI v2 does with "
+                                  "--cli-binary-format raw-in-base64-out)"));
+  EXPECT_EQ(binary_format_hint("'test'"), "");
+  EXPECT_EQ(binary_format_hint("abc"), ""); // base64 of bytes that are not JSON
+}
+
 } // namespace
 } // namespace lemu::gateway::invoke_api

@@ -201,7 +201,7 @@ TEST(run_summary, table_with_no_samples_shows_dashes) {
             "invoke cold       0         -         -         -         -\n"
             "invoke warm       0         -         -         -         -\n"
             "invocations 0 \u00b7 succeeded 0 \u00b7 errors 0 \u00b7 timeouts 0 \u00b7 crashes 0 \u00b7 "
-            "max memory used 0 MB of 256 MB\n");
+            "max memory used - of 256 MB\n"); // no invocation: no number invented
 }
 
 TEST(run_summary, warm_only_run_has_empty_init_and_cold_rows) {
