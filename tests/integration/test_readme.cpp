@@ -9,7 +9,8 @@
 // /usr/bin/aws next; the block
 // `quickstart-serve` (`lemu serve ...`) runs in the background on free ports, and the Invoke API's and the
 // front door's ports replace 3001 and 3000 in the blocks and outputs; in `recipe-node`, node_modules is a
-// link to the copy scripts/setup.sh installed instead of `npm install` (which the README shows untested).
+// link to the copy scripts/setup.sh installed instead of `npm install` (which the README shows untested); the
+// JavaScript SDK snippet (`sdk-js`) is written to invoke.mjs and run with node against the quick start's serve.
 
 #include "integration/cli_fixture.hpp"
 #include "support/serve_process.hpp"
@@ -215,7 +216,7 @@ TEST(Readme, QuickStartRun) {
   run_and_compare(readme(), "quickstart-run", root.dir.path(), root.dir.path());
 }
 
-TEST(Readme, QuickStartServeAndTheAwsCli) {
+TEST(Readme, QuickStartServeTheAwsCliAndTheJavaScriptSdk) {
   checkout_like root;
   const auto blocks = marked_blocks(readme());
   const std::string serve_block = block(blocks.scripts, readme(), "quickstart-serve");
@@ -247,6 +248,17 @@ TEST(Readme, QuickStartServeAndTheAwsCli) {
   const auto r = run_block(local(client_block), root.dir.path(), root.dir.path());
   EXPECT_EQ(r.exit_code, 0) << client_block << r.err;
   expect_output(readme(), "quickstart-client", local(block(blocks.outputs, readme(), "quickstart-client")), r.out, r.err);
+
+  // docs/recipes.md's JavaScript SDK v3 snippet, as invoke.mjs, against the same lemu serve.
+  const auto recipe_blocks = marked_blocks(recipes());
+  const std::string modules = std::string(node_function_dir) + "/node_modules";
+  ASSERT_TRUE(fs::exists(modules + "/@aws-sdk/client-lambda")) << "@aws-sdk/client-lambda is not installed: run scripts/setup.sh";
+  fs::create_directory_symlink(modules, root.dir.path() + "/node_modules");
+  root.dir.write("invoke.mjs", local(block(recipe_blocks.scripts, recipes(), "sdk-js")));
+  const auto sdk = run_block("node invoke.mjs", root.dir.path(), root.dir.path());
+  EXPECT_EQ(sdk.exit_code, 0) << sdk.err;
+  // Its stdout only: the SDK may warn on stderr about the Node version, which is not the README's to show.
+  expect_output(recipes(), "sdk-js", block(recipe_blocks.outputs, recipes(), "sdk-js"), sdk.out, "");
   EXPECT_EQ(serve.stop(), 0) << serve.process().err();
 }
 
