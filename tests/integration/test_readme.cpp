@@ -211,6 +211,32 @@ TEST(Readme, TheTestCommandIsWhatCiRuns) {
   EXPECT_THAT(read_file(std::string(source_dir) + "/Makefile"), ::testing::HasSubstr("\ntest: build "));
 }
 
+// `make` alone lists every target of the Makefile's .PHONY line, one line each, and runs nothing else.
+TEST(Readme, PlainMakePrintsTheTargets) {
+  const auto r = run_command({"make", "--no-print-directory", "-C", source_dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  std::string phony;
+  for (const auto& line : split_lines(read_file(std::string(source_dir) + "/Makefile"))) {
+    if (line.rfind(".PHONY:", 0) == 0) phony = line.substr(7);
+  }
+  std::istringstream targets(phony);
+  std::vector<std::string> listed;
+  for (std::string t; targets >> t;) listed.push_back("make " + t);
+  ASSERT_FALSE(listed.empty());
+  EXPECT_EQ(r.out_lines().size(), listed.size()) << r.out;
+  for (const auto& target : listed) {
+    EXPECT_THAT(r.out_lines(), ::testing::Contains(::testing::MatchesRegex("  " + target + " +[a-z].*"))) << r.out;
+  }
+}
+
+// The Docker build context leaves out build trees and installed npm packages.
+TEST(Readme, DockerignoreKeepsBuildTreesAndNodeModulesOut) {
+  const auto lines = split_lines(read_file(std::string(source_dir) + "/.dockerignore"));
+  EXPECT_THAT(lines, ::testing::Contains("build*"));
+  EXPECT_THAT(lines, ::testing::Contains("**/node_modules"));
+}
+
 TEST(Readme, QuickStartRun) {
   checkout_like root;
   run_and_compare(readme(), "quickstart-run", root.dir.path(), root.dir.path());
