@@ -7,17 +7,23 @@ LEMU := $(BUILD)/emulator/lemu
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 10
 
-.PHONY: setup build demo test test-unit test-sanitize fuzz soak bench install clean
+# `make` alone prints the targets: each target's line ends with `## what it does`.
+.DEFAULT_GOAL := help
 
-setup:
+help: ## print this list (what `make` alone does)
+	@awk -F':[^#]*## ' '/^[a-z-]+:[^#]*## /{printf "  make %-14s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
+
+.PHONY: help setup build demo test test-unit test-sanitize fuzz soak bench install clean
+
+setup: ## install the Debian and npm packages that building and testing need (scripts/setup.sh)
 	scripts/setup.sh
 
-build: setup
+build: setup ## build lemu, the sample functions and the tests into build/ or BUILD=DIR (warnings are errors)
 	scripts/build.sh --build-dir $(BUILD)
 
 # Runs the bundled C++ echo function on the bundled SQS event, 100 times: one cold start, 99 warm invokes.
 # Installs only what building needs and builds only lemu and the echo function (not the test suite).
-demo:
+demo: ## install what building needs, build lemu and the C++ echo function, run it on the bundled SQS event
 	scripts/setup.sh --build-only
 	scripts/build.sh --build-dir $(BUILD) --target lemu --target lemu_sample_echo
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 100 > /dev/null
@@ -26,31 +32,31 @@ demo:
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 3
 
 # Every test, then the unit and integration tests again under ASan + UBSan, then each fuzz target briefly.
-test: build
+test: build ## what CI runs: every test, then the unit and integration tests under ASan+UBSan, then each fuzz target 5 s
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	scripts/sanitize.sh --tests --fuzz 5
 
 # The unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang 14).
-test-sanitize: setup
+test-sanitize: setup ## the unit and integration tests under ASan+UBSan (clang 14, in build-sanitize/)
 	scripts/sanitize.sh --tests
 
 # Every libFuzzer target for FUZZ_SECONDS seconds each (default 60).
-fuzz: setup
+fuzz: setup ## every libFuzzer target for FUZZ_SECONDS seconds each (default 60)
 	scripts/sanitize.sh --fuzz $(FUZZ_SECONDS)
 
 # lemu serve under mixed load for SOAK_MINUTES minutes (default 10): memory and descriptors must stay flat.
-soak: build
+soak: build ## lemu serve under mixed load for SOAK_MINUTES minutes (default 10)
 	cmake --build $(BUILD) --target lemu_soak
 	$(BUILD)/tests/soak/lemu_soak --minutes $(SOAK_MINUTES)
 
-test-unit: build
+test-unit: build ## only the unit tests (ctest -L unit)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
-bench: build
+bench: build ## the benchmarks (docs/benchmarks.md)
 	cmake --build $(BUILD) --target bench
 
-install: build
+install: build ## install lemu, its bundled events and schemas under PREFIX (default /usr/local)
 	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
 
-clean:
+clean: ## remove the build folder and build-sanitize/
 	rm -rf $(BUILD) build-sanitize
