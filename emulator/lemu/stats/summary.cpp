@@ -131,38 +131,26 @@ double duration_samples::max() const {
 }
 
 void run_summary::add(const invocation_record& r) {
-  ++m_invocations;
+  ++m_totals.invocations;
   switch (r.status) {
-  case status::success: ++m_succeeded; break;
-  case status::error: ++m_errors; break;
-  case status::timeout: ++m_timeouts; break;
-  case status::crash: ++m_crashes; break;
+  case status::success: ++m_totals.succeeded; break;
+  case status::error: ++m_totals.errors; break;
+  case status::timeout: ++m_totals.timeouts; break;
+  case status::crash: ++m_totals.crashes; break;
   }
-  m_max_memory_used_mb = std::max(m_max_memory_used_mb, r.max_memory_used_mb);
+  m_totals.max_memory_used_mb = std::max(m_totals.max_memory_used_mb, r.max_memory_used_mb);
   if (r.init_ms) m_init.add(*r.init_ms);
   if (r.sqs) {
-    ++m_sqs_events;
-    m_sqs_messages += r.sqs->messages;
-    m_sqs_failed += r.sqs->failed.size();
+    ++m_totals.sqs_events;
+    m_totals.sqs_messages += r.sqs->messages;
+    m_totals.sqs_failed += r.sqs->failed.size();
   }
   // Every record counts its duration, whatever the outcome (a timeout's duration is the timeout).
   (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
 }
 
 summary_numbers run_summary::numbers() const {
-  summary_numbers n;
-  n.memory_size_mb = m_memory_size_mb;
-  n.max_memory_used_mb = m_max_memory_used_mb;
-  n.invocations = m_invocations;
-  n.succeeded = m_succeeded;
-  n.errors = m_errors;
-  n.timeouts = m_timeouts;
-  n.crashes = m_crashes;
-  n.cancelled = m_cancelled;
-  n.memory_method = m_memory_method;
-  n.sqs_events = m_sqs_events;
-  n.sqs_messages = m_sqs_messages;
-  n.sqs_failed = m_sqs_failed;
+  summary_numbers n = m_totals;
   n.init = phase_of(m_init);
   n.invoke_cold = phase_of(m_invoke_cold);
   n.invoke_warm = phase_of(m_invoke_warm);

@@ -69,23 +69,23 @@ struct summary_numbers {
 
 class run_summary {
 public:
-  explicit run_summary(std::uint32_t memory_size_mb) : m_memory_size_mb(memory_size_mb) {}
+  explicit run_summary(std::uint32_t memory_size_mb) { m_totals.memory_size_mb = memory_size_mb; }
 
   void add(const invocation_record& r);
   // An invocation lemu stopped (Ctrl-C) before it finished: counted apart, in no other figure.
-  void add_cancelled() { ++m_cancelled; }
+  void add_cancelled() { ++m_totals.cancelled; }
   // How Max Memory Used was measured ("cgroup v1", "watcher", ...), shown after it.
-  void set_memory_method(std::string method) { m_memory_method = std::move(method); }
+  void set_memory_method(std::string method) { m_totals.memory_method = std::move(method); }
 
-  std::size_t invocations() const { return m_invocations; }
-  std::size_t succeeded() const { return m_succeeded; }
-  std::size_t errors() const { return m_errors; }
-  std::size_t timeouts() const { return m_timeouts; }
-  std::size_t crashes() const { return m_crashes; }
-  std::size_t cancelled() const { return m_cancelled; }
-  std::uint32_t max_memory_used_mb() const { return m_max_memory_used_mb; }
-  std::size_t sqs_messages() const { return m_sqs_messages; }
-  std::size_t sqs_failed() const { return m_sqs_failed; }
+  std::size_t invocations() const { return m_totals.invocations; }
+  std::size_t succeeded() const { return m_totals.succeeded; }
+  std::size_t errors() const { return m_totals.errors; }
+  std::size_t timeouts() const { return m_totals.timeouts; }
+  std::size_t crashes() const { return m_totals.crashes; }
+  std::size_t cancelled() const { return m_totals.cancelled; }
+  std::uint32_t max_memory_used_mb() const { return m_totals.max_memory_used_mb; }
+  std::size_t sqs_messages() const { return m_totals.sqs_messages; }
+  std::size_t sqs_failed() const { return m_totals.sqs_failed; }
   const duration_samples& init() const { return m_init; }
   const duration_samples& invoke_cold() const { return m_invoke_cold; }
   const duration_samples& invoke_warm() const { return m_invoke_warm; }
@@ -112,11 +112,7 @@ public:
   nlohmann::json to_json() const;
 
 private:
-  std::uint32_t m_memory_size_mb;
-  std::uint32_t m_max_memory_used_mb = 0;
-  std::size_t m_invocations = 0, m_succeeded = 0, m_errors = 0, m_timeouts = 0, m_crashes = 0, m_cancelled = 0;
-  std::string m_memory_method;
-  std::size_t m_sqs_events = 0, m_sqs_messages = 0, m_sqs_failed = 0;
+  summary_numbers m_totals; // the counts; its phase figures are filled from the samples by numbers()
   duration_samples m_init, m_invoke_cold, m_invoke_warm;
 };
 
