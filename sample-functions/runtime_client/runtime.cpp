@@ -1,17 +1,8 @@
-// Lambda Runtime API client over Boost.Beast, synchronous, one keep-alive connection.
+// Lambda Runtime API client, synchronous, over the samples' shared keep-alive connection (http_client/).
 
 #include <lemu_runtime/runtime.hpp>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <lemu_sample_http/connection.hpp>
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -22,16 +13,12 @@
 #include <string_view>
 #include <utility>
 
-#include <poll.h>
-
 namespace lemu_runtime {
 
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
 namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
+namespace sample_http = lemu_sample_http;
 
 constexpr std::string_view invocation_path = "/2018-06-01/runtime/invocation/";
 constexpr const char* next_target = "/2018-06-01/runtime/invocation/next";
@@ -49,19 +36,16 @@ constexpr std::string_view content_type_header = "content-type";
 
 constexpr const char* json_content_type = "application/json";
 constexpr const char* user_agent = "lemu-runtime-client/0.1";
-constexpr unsigned http_version = 11;
 
 // Consecutive failed /next calls after which run_handler() gives up (aws-lambda-cpp also tries 3 times).
 constexpr int max_next_attempts = 3;
-// Beast's default 8 KiB header limit is too small for large client-context headers.
-constexpr std::uint32_t reply_header_limit = 1024 * 1024;
 
 // One line on stderr. stderr is unbuffered and a single fprintf is a single write, so the line reaches
 // the emulator's pipe at once and whole.
 void log_error(const std::string& message) { std::fprintf(stderr, "lemu-runtime: %s\n", message.c_str()); }
 
 std::string field(const http::fields& fields, std::string_view name) {
-  const beast::string_view value = fields[name];
+  const boost::beast::string_view value = fields[name];
   return {value.data(), value.size()};
 }
 
@@ -125,166 +109,46 @@ std::string api_status::describe() const {
 // ---- connection ---------------------------------------------------------------------------------
 
 struct runtime::impl {
-  explicit impl(std::string endpoint_text);
+  explicit impl(std::string endpoint_text)
+      : http(std::move(endpoint_text), "Runtime API"), next_request(http.make_get(next_target, user_agent)) {}
 
-  template <class Body>
-  api_status round_trip(const http::request<Body>& request, http::response<http::string_body>& reply);
+  api_status round_trip(const auto& request, sample_http::string_reply& reply);
   api_status post(const std::string& target, const std::string& body, const std::string& content_type,
                   std::string_view error_type = {});
-  template <class Body>
-  void exchange(const http::request<Body>& request, http::response<http::string_body>& reply,
-                beast::error_code& ec, bool& got_reply_bytes);
-  bool connection_is_dead();
-  void connect(beast::error_code& ec);
-  void disconnect();
 
-  std::string endpoint;     // host:port, also the Host header
-  std::string host;
-  std::string port;
-  std::string config_error; // why `endpoint` cannot be used; empty when it can
-  net::io_context io;
-  tcp::socket socket{io};
-  beast::flat_buffer buffer;
-  std::optional<tcp::resolver::results_type> addresses; // resolved on the first connect
-  http::request<http::empty_body> next_request;        // identical for every get_next(), built once
+  sample_http::connection http;
+  sample_http::empty_request next_request; // identical for every get_next(), built once
 };
 
-runtime::impl::impl(std::string endpoint_text) : endpoint(std::move(endpoint_text)) {
-  // host:port, split at the last colon; no scheme, no path (PROTOCOL.md §1.1).
-  const auto colon = endpoint.rfind(':');
-  if (colon != std::string::npos) {
-    host = endpoint.substr(0, colon);
-    port = endpoint.substr(colon + 1);
+// One exchange; the body of a non-2xx reply is moved into the status.
+api_status runtime::impl::round_trip(const auto& request, sample_http::string_reply& reply) {
+  const sample_http::exchange_status exchanged = http.round_trip(request, reply);
+  api_status status{exchanged.http_status, exchanged.error, {}};
+  if (status.error.empty() && !status.ok()) {
+    status.reply = std::move(reply.body());
   }
-  if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
-    config_error = "invalid Runtime API endpoint '" + endpoint + "' (expected host:port)";
-  }
-  next_request = {http::verb::get, next_target, http_version};
-  next_request.set(http::field::host, endpoint);
-  next_request.set(http::field::user_agent, user_agent);
-}
-
-void runtime::impl::connect(beast::error_code& ec) {
-  if (!addresses) {
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, port, ec);
-    if (ec) {
-      return;
-    }
-    addresses = std::move(results);
-  }
-  net::connect(socket, *addresses, ec);
-  if (!ec) {
-    socket.set_option(tcp::no_delay(true), ec);
-  }
-}
-
-void runtime::impl::disconnect() {
-  beast::error_code ignored;
-  socket.close(ignored);
-  buffer.clear();
-}
-
-// Sends `request` and reads the whole reply, on the kept-alive connection unless it has gone bad. The
-// body of a non-2xx reply is moved into the status.
-template <class Body>
-api_status runtime::impl::round_trip(const http::request<Body>& request, http::response<http::string_body>& reply) {
-  if (!config_error.empty()) {
-    return {0, config_error, {}};
-  }
-  for (bool retried = false;; retried = true) {
-    beast::error_code ec;
-    const bool reused = !connection_is_dead();
-    if (!reused) {
-      disconnect();
-      connect(ec);
-    }
-    bool got_reply_bytes = false;
-    if (!ec) {
-      exchange(request, reply, ec, got_reply_bytes);
-    }
-    if (!ec) {
-      api_status status{static_cast<int>(reply.result_int()), {}, {}};
-      if (!status.ok()) {
-        status.reply = std::move(reply.body());
-      }
-      return status;
-    }
-    disconnect();
-    // The server may close a kept-alive connection just as we send on it (idle timeout). A GET that got
-    // no reply at all is safe to send again, once, on a new connection; a POST is never sent twice.
-    if (!reused || retried || got_reply_bytes || request.method() != http::verb::get) {
-      return {0, "Runtime API " + endpoint + ": " + ec.message(), {}};
-    }
-  }
-}
-
-// One request and its reply on the open connection. Closes it when the reply asks for that.
-template <class Body>
-void runtime::impl::exchange(const http::request<Body>& request, http::response<http::string_body>& reply,
-                             beast::error_code& ec, bool& got_reply_bytes) {
-  http::write(socket, request, ec);
-  // A server may answer before reading the whole body and then close (e.g. 413 for a huge response), so
-  // the write fails while the reply is already waiting to be read: try to read it in that case too.
-  if (ec && ec != net::error::broken_pipe && ec != net::error::connection_reset) {
-    return;
-  }
-  const beast::error_code write_ec = ec;
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(reply_header_limit);
-  parser.body_limit(boost::none); // events and error bodies are bounded by the server, not by us
-  http::read(socket, buffer, parser, ec);
-  got_reply_bytes = parser.got_some();
-  if (ec) {
-    if (write_ec) {
-      ec = write_ec; // report why the exchange broke first
-    }
-    return;
-  }
-  reply = parser.release();
-  if (write_ec || !reply.keep_alive()) {
-    disconnect();
-  }
-}
-
-// An idle keep-alive connection is usable only while nothing arrives on it: a server that closed it
-// (idle timeout, restart) leaves it readable at EOF or with an error.
-bool runtime::impl::connection_is_dead() {
-  if (!socket.is_open()) {
-    return true;
-  }
-  pollfd idle{socket.native_handle(), POLLIN, 0};
-  return ::poll(&idle, 1, 0) != 0 || buffer.size() != 0;
+  return status;
 }
 
 api_status runtime::impl::post(const std::string& target, const std::string& body, const std::string& content_type,
                                std::string_view error_type) {
   // span_body points into `body`: the payload is written from where it is, never copied.
-  http::request<http::span_body<const char>> request{http::verb::post, target, http_version};
-  request.set(http::field::host, endpoint);
-  request.set(http::field::user_agent, user_agent);
+  sample_http::span_request request = http.make_request(http::verb::post, target, user_agent);
   request.set(http::field::content_type, content_type);
   if (!error_type.empty()) {
     request.set(error_type_header, error_type);
   }
   request.body() = {body.data(), body.size()};
   request.prepare_payload(); // Content-Length
-  http::response<http::string_body> reply;
+  sample_http::string_reply reply;
   return round_trip(request, reply);
 }
 
 // ---- runtime ------------------------------------------------------------------------------------
 
-namespace {
-std::string endpoint_from_environment() {
-  const char* value = std::getenv("AWS_LAMBDA_RUNTIME_API");
-  return value ? value : "";
-}
-} // namespace
-
-runtime::runtime() : runtime(endpoint_from_environment()) {
-  if (m_impl->endpoint.empty()) {
-    m_impl->config_error = "AWS_LAMBDA_RUNTIME_API is not set";
+runtime::runtime() : runtime(sample_http::endpoint_from_environment()) {
+  if (m_impl->http.endpoint().empty()) {
+    m_impl->http.set_config_error("AWS_LAMBDA_RUNTIME_API is not set");
   }
 }
 
@@ -294,7 +158,7 @@ runtime::~runtime() = default;
 
 next_outcome runtime::get_next() {
   next_outcome outcome;
-  http::response<http::string_body> reply;
+  sample_http::string_reply reply;
   outcome.status = m_impl->round_trip(m_impl->next_request, reply);
   if (!outcome.status.ok()) {
     return outcome;
