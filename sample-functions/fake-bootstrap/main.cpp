@@ -35,7 +35,18 @@
 // With FAKE_LOG_EVENTS set, every invocation first prints "fake-bootstrap: event <request id>" to stdout.
 // With FAKE_LOG_PID set, it prints "fake-bootstrap: pid <pid>" to stderr at start.
 // With FAKE_IGNORE_SIGTERM set, it ignores SIGTERM whatever the mode.
+// With FAKE_SIGTERM_EXTENSION set, it behaves as aws-lambda-go's lambda.WithEnableSIGTERM before its first
+// /next (PROTOCOL.md §8.15): it installs a SIGTERM handler that writes "fake-bootstrap: SIGTERM received" to
+// stdout and exits 0 (unless SIGTERM is ignored), then registers an internal extension: POST
+// /2020-01-01/extension/register with Lambda-Extension-Name: GoLangEnableSIGTERM, no Content-Type and body
+// {"events":null} (Go's exact bytes: it marshals an empty events list as null), or {"events":[]} when the
+// value is "empty-list". On success a thread calls GET /2020-01-01/extension/event/next once, which is
+// expected never to return; if it does, stderr gets "fake-bootstrap: WARNING! Reached expected unreachable
+// code! Extension /next call expected to block forever! err: <status>". A failed registration prints
+// "fake-bootstrap: WARNING! Failed to register internal extension! SIGTERM events may not be enabled! err:
+// <status>" on stderr and the runtime carries on, as Go does.
 
+#include <lemu_extension/extension.hpp>
 #include <lemu_runtime/runtime.hpp>
 
 #include <nlohmann/json.hpp>
@@ -364,6 +375,35 @@ private:
   bool m_log_events;
 };
 
+// The SIGTERM handler of FAKE_SIGTERM_EXTENSION: only async-signal-safe calls.
+extern "C" void on_sigterm(int) {
+  constexpr char line[] = "fake-bootstrap: SIGTERM received\n";
+  [[maybe_unused]] const ssize_t written = write(STDOUT_FILENO, line, sizeof line - 1);
+  _exit(0);
+}
+
+// aws-lambda-go's EnableSIGTERM: the handler first, then the internal extension that makes Lambda send SIGTERM.
+void enable_sigterm(std::string_view variant) {
+  if (!std::getenv("FAKE_IGNORE_SIGTERM")) { // the ignore-sigterm mode sets SIG_IGN after this
+    std::signal(SIGTERM, on_sigterm);
+  }
+  // Never destroyed: the thread below uses it until the process ends.
+  auto* extensions = new lemu_extension::client();
+  const std::string body = variant == "empty-list" ? R"({"events":[]})" : R"({"events":null})";
+  const lemu_extension::registration registered = extensions->register_with_body("GoLangEnableSIGTERM", body);
+  if (!registered.ok()) {
+    print_line(stderr, "fake-bootstrap: WARNING! Failed to register internal extension! SIGTERM events may not be "
+                       "enabled! err: " + registered.status.describe());
+    return;
+  }
+  // Registered for no event, so /next should never return; calling it tells Lambda this extension's init is done.
+  std::thread([extensions] {
+    const lemu_extension::next_outcome next = extensions->next_event();
+    print_line(stderr, "fake-bootstrap: WARNING! Reached expected unreachable code! Extension /next call expected to "
+                       "block forever! err: " + next.status.describe());
+  }).detach();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -372,6 +412,7 @@ int main(int argc, char** argv) {
   lemu_runtime::runtime runtime;
   if (std::getenv("FAKE_LOG_PID")) print_line(stderr, "fake-bootstrap: pid " + std::to_string(getpid()));
   if (std::getenv("FAKE_IGNORE_SIGTERM")) std::signal(SIGTERM, SIG_IGN);
+  if (const char* variant = std::getenv("FAKE_SIGTERM_EXTENSION")) enable_sigterm(variant);
 
   // Startup steps, before the first /next.
   std::string per_event = handler;
