@@ -20,7 +20,8 @@ done
 
 cmake -S "$here" -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DLEMU_SANITIZE=ON -DLEMU_FUZZ=ON >/dev/null
-targets=(lemu lemu_sample_echo lemu_fake_bootstrap lemu_sample_sqs_batch lemu_integration_tests fuzz_targets)
+targets=(lemu lemu_sample_echo lemu_fake_bootstrap lemu_sample_sqs_batch lemu_extension_logger lemu_telemetry_subscriber
+         lemu_sample_with_extensions lemu_integration_tests fuzz_targets)
 for t in $(cd "$build_dir" && cmake --build . --target help | sed -n 's/^\.\.\. \(lemu_unit_[a-z_]*\).*/\1/p'); do
   targets+=("$t")
 done

@@ -9,6 +9,7 @@
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/events/bundled.hpp>
 #include <lemu/events/source.hpp>
+#include <lemu/process/bootstrap.hpp>
 #include <lemu/process/env_file.hpp>
 #include <lemu/process/environment.hpp>
 #include <lemu/util/text.hpp>
@@ -58,6 +59,7 @@ struct function_command_line {
   core::function_config function;
   std::string bootstrap, env_file;
   std::vector<std::string> env_vars;
+  std::vector<std::string> extensions; // --extension
   double timeout_seconds = 3.0;
   double init_timeout_seconds = 10.0;
   bool strict = false; // --strict: Lambda's limits are errors, not warnings
@@ -81,6 +83,9 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--region", fn.region, "AWS_REGION and the region of the function ARN");
   cmd->add_option("--env", c.env_vars, "Set a variable in the function's environment: NAME=VALUE; repeatable");
   cmd->add_option("--env-file", c.env_file, "Read NAME=VALUE lines for the function's environment");
+  cmd->add_option("--extension", c.extensions,
+                  "Start this external extension before the runtime (after those in the task root's extensions/ "
+                  "folder); repeatable, at most 10 in all");
 }
 
 // The function's configuration complete: bootstrap path, name, timeouts, environment. `name` overrides
@@ -110,6 +115,7 @@ core::function_config finish_function(const function_command_line& c, const std:
   }
   for (const auto& text : c.env_vars) fn.env.push_back(split_assignment(text, "--env"));
   for (const auto& [var, value] : fn.env) process::check_user_variable(var);
+  process::check_extensions(fn, c.extensions);
   return fn;
 }
 

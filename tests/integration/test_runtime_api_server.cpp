@@ -646,8 +646,8 @@ TEST_F(RuntimeApiServer, InitErrorAfterInitIs403) {
 
 TEST_F(RuntimeApiServer, UnknownPathsAre404) {
   auto c = connect();
-  for (const char* path : {"/", "/ping", "/2018-06-01/runtime/invocation/next/", "/2020-01-01/extension/register",
-                           "/2018-06-01/runtime/invocation/abc/unknown", "/2022-07-01/telemetry"}) {
+  for (const char* path : {"/", "/ping", "/2018-06-01/runtime/invocation/next/", "/2020-01-01/extension/registers",
+                           "/2018-06-01/runtime/invocation/abc/unknown", "/2022-07-01/telemetry/x"}) {
     SCOPED_TRACE(path);
     expect_json_reply(call(c, raw::request("GET", path)), 404, not_found_body);
     expect_json_reply(call(c, raw::request("POST", path, {}, "{}")), 404, not_found_body);
@@ -958,6 +958,124 @@ TEST_F(RuntimeApiServer, AbandonedNextDoesNotSwallowTheNextInvocation) {
   ASSERT_TRUE(r.ok()) << raw::to_string(r.status) << ": " << r.error;
   EXPECT_EQ(r.res.status, 200) << r.res.raw;
   EXPECT_EQ(r.res.header("Lambda-Runtime-Aws-Request-Id").value_or(""), "not-lost");
+}
+
+
+// The Extensions API 2020-01-01 on the same endpoint (PROTOCOL.md §2.1): bodies as RIE renders them.
+constexpr const char* register_path = "/2020-01-01/extension/register";
+constexpr const char* event_next_path = "/2020-01-01/extension/event/next";
+constexpr const char* ext_init_error_path = "/2020-01-01/extension/init/error";
+constexpr const char* ext_exit_error_path = "/2020-01-01/extension/exit/error";
+
+std::string forbidden_body(const std::string& type, const std::string& message) {
+  return "{\"errorMessage\":\"" + message + "\",\"errorType\":\"" + type + "\"}\n";
+}
+
+TEST_F(RuntimeApiServer, ExtensionRegisterAnswersWithTheFunctionAndAnIdentifier) {
+  on_io([this] { m_server->extensions().expect_external("my-ext"); });
+  auto c = connect();
+  const auto r = call(c, post(register_path, R"({"events":["INVOKE","SHUTDOWN"]})",
+                               {{"Lambda-Extension-Name", "my-ext"}, {"Lambda-Extension-Accept-Feature", "accountId"}}));
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, "{\"functionName\":\"\",\"functionVersion\":\"\",\"handler\":\"\",\"accountId\":\"\"}\n");
+  const auto id = r.header("Lambda-Extension-Identifier");
+  ASSERT_TRUE(id.has_value()) << r.raw;
+  EXPECT_EQ(id->size(), 36u);
+  // The same external name again: its state forbids it.
+  expect_json_reply(call(c, post(register_path, R"({"events":["INVOKE"]})", {{"Lambda-Extension-Name", "my-ext"}})), 403,
+                    forbidden_body("Extension.InvalidExtensionState",
+                                   "State transition from Registered to Registered failed for extension my-ext. Error: "
+                                   "State transition is not allowed"));
+}
+
+TEST_F(RuntimeApiServer, ExtensionRegisterRefusals) {
+  auto c = connect();
+  expect_json_reply(call(c, post(register_path, R"({"events":[]})")), 403,
+                    forbidden_body("Extension.InvalidExtensionName", "Empty extension name"));
+  expect_json_reply(call(c, post(register_path, "not json", {{"Lambda-Extension-Name", "x"}})), 403,
+                    forbidden_body("InvalidRequestFormat", "invalid JSON body: expected {\\\"events\\\":[...]}"));
+  expect_json_reply(call(c, post(register_path, R"({"configurationKeys":["a"]})", {{"Lambda-Extension-Name", "x"}})), 403,
+                    forbidden_body("InvalidRequestFormat", "configurationKeys are deprecated; use environment variables instead"));
+  // An internal extension (a name lemu did not start) may not take SHUTDOWN; nobody may take BOGUS.
+  expect_json_reply(call(c, post(register_path, R"({"events":["SHUTDOWN"]})", {{"Lambda-Extension-Name", "internal"}})), 403,
+                    forbidden_body("Extension.InvalidEventType", "SHUTDOWN: ErrorInvalidEventType"));
+  expect_json_reply(call(c, post(register_path, R"({"events":["BOGUS"]})", {{"Lambda-Extension-Name", "internal"}})), 403,
+                    forbidden_body("Extension.InvalidEventType", "BOGUS: ErrorInvalidEventType"));
+  // aws-lambda-go registers with {"events":null}.
+  EXPECT_EQ(call(c, post(register_path, R"({"events":null})", {{"Lambda-Extension-Name", "GoLangEnableSIGTERM"}})).status, 200);
+  expect_json_reply(call(c, post(register_path, R"({"events":[]})", {{"Lambda-Extension-Name", "GoLangEnableSIGTERM"}})), 403,
+                    forbidden_body("Extension.InvalidExtensionState", "Extension with this name already registered"));
+  for (int i = 1; i < 10; ++i) {
+    EXPECT_EQ(call(c, post(register_path, "{}", {{"Lambda-Extension-Name", "e" + std::to_string(i)}})).status, 200);
+  }
+  expect_json_reply(call(c, post(register_path, "{}", {{"Lambda-Extension-Name", "e10"}})), 403,
+                    forbidden_body("Extension.TooManyExtensions", "Extension limit (10) reached"));
+  on_io([this] { m_server->extensions().close_registration(); });
+  expect_json_reply(call(c, post(register_path, "{}", {{"Lambda-Extension-Name", "late"}})), 403,
+                    forbidden_body("Extension.RegistrationClosed", "Extension registration closed already"));
+}
+
+TEST_F(RuntimeApiServer, ExtensionNextDeliversInvokeAndShutdown) {
+  on_io([this] { m_server->extensions().expect_external("ext"); });
+  auto c = connect();
+  const auto reg = call(c, post(register_path, R"({"events":["INVOKE","SHUTDOWN"]})", {{"Lambda-Extension-Name", "ext"}}));
+  const std::string id = reg.header("Lambda-Extension-Identifier").value_or("");
+  ASSERT_TRUE(c.send(raw::request("GET", event_next_path, {{"Lambda-Extension-Identifier", id}})));
+  ASSERT_TRUE(m_rec.wait([] { return true; }));
+  EXPECT_FALSE(c.readable_within(100ms)) << "next long-polls until an event comes";
+  EXPECT_TRUE(on_io([this] { return m_server->extensions().all_ready(); }));
+  on_io([this] {
+    return m_server->extensions().send_invoke({"req-1", 1700000000123, arn, "Root=1-abc"});
+  });
+  auto r = c.read_response(5s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.status, 200);
+  EXPECT_EQ(r.res.body, "{\"eventType\":\"INVOKE\",\"deadlineMs\":1700000000123,\"requestId\":\"req-1\",\"invokedFunctionArn\":\"" +
+                            std::string(arn) + "\",\"tracing\":{\"type\":\"X-Amzn-Trace-Id\",\"value\":\"Root=1-abc\"}}");
+  EXPECT_EQ(r.res.header("Lambda-Extension-Event-Identifier").value_or("").size(), 36u) << r.res.raw;
+  EXPECT_FALSE(on_io([this] { return m_server->extensions().all_ready(); })) << "Running until it calls next again";
+  // SHUTDOWN queued while it is Running: delivered by its next call at once.
+  on_io([this] { m_server->extensions().send_shutdown({"TIMEOUT", 1700000002000}); });
+  const auto s = call(c, raw::request("GET", event_next_path, {{"Lambda-Extension-Identifier", id}}));
+  EXPECT_EQ(s.body, "{\"eventType\":\"SHUTDOWN\",\"shutdownReason\":\"TIMEOUT\",\"deadlineMs\":1700000002000}");
+}
+
+TEST_F(RuntimeApiServer, ExtensionCallsWithoutAValidIdentifierAreRefused) {
+  auto c = connect();
+  for (const char* path : {event_next_path}) {
+    SCOPED_TRACE(path);
+    expect_json_reply(call(c, raw::request("GET", path)), 403,
+                      forbidden_body("Extension.MissingExtensionIdentifier", "Missing Lambda-Extension-Identifier header"));
+    expect_json_reply(call(c, raw::request("GET", path, {{"Lambda-Extension-Identifier", "nope"}})), 403,
+                      forbidden_body("Extension.InvalidExtensionIdentifier", "Invalid Lambda-Extension-Identifier"));
+    expect_json_reply(call(c, raw::request("GET", path, {{"Lambda-Extension-Identifier", "8476a536-e9f4-41e8-9739-2dfe598c3fcd"}})),
+                      403, forbidden_body("Extension.UnknownExtensionIdentifier", "Unknown extension 8476a536-e9f4-41e8-9739-2dfe598c3fcd"));
+  }
+  for (const char* path : {ext_init_error_path, ext_exit_error_path}) {
+    SCOPED_TRACE(path);
+    expect_json_reply(call(c, post(path, "{}", {{"Lambda-Extension-Identifier", "8476a536-e9f4-41e8-9739-2dfe598c3fcd"}})), 403,
+                      forbidden_body("Extension.MissingHeader", "Lambda-Extension-Function-Error-Type not found"));
+    expect_json_reply(call(c, post(path, "{}", {{"Lambda-Extension-Identifier", "8476a536-e9f4-41e8-9739-2dfe598c3fcd"},
+                                                {"Lambda-Extension-Function-Error-Type", "Extension.X"}})),
+                      403, forbidden_body("Extension.UnknownExtensionIdentifier", "Unknown Lambda-Extension-Identifier"));
+  }
+  // Subscriptions need a registered extension too.
+  expect_json_reply(call(c, raw::request("PUT", "/2022-07-01/telemetry", {}, "{}")), 403,
+                    forbidden_body("Extension.MissingExtensionIdentifier", "Missing Lambda-Extension-Identifier header"));
+}
+
+TEST_F(RuntimeApiServer, ExtensionInitErrorIsAcceptedOnceAndEndsItsCalls) {
+  auto c = connect();
+  const auto reg = call(c, post(register_path, R"({"events":["INVOKE"]})", {{"Lambda-Extension-Name", "internal"}}));
+  const std::string id = reg.header("Lambda-Extension-Identifier").value_or("");
+  const raw::header_list h{{"Lambda-Extension-Identifier", id}, {"Lambda-Extension-Function-Error-Type", "Extension.ConfigInvalid"}};
+  expect_json_reply(call(c, post(ext_init_error_path, "{}", h)), 202, accepted_body);
+  const auto failure = on_io([this] { return m_server->extensions().failure(); });
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(failure->error_type, "Extension.ConfigInvalid");
+  expect_json_reply(call(c, raw::request("GET", event_next_path, {{"Lambda-Extension-Identifier", id}})), 403,
+                    forbidden_body("Extension.InvalidExtensionState", "State transition from InitError to Ready failed for extension " +
+                                                                           id + ". Error: State transition is not allowed"));
 }
 
 } // namespace

@@ -14,6 +14,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// An external extension could not be started: what() names it and says why.
+struct extension_launch_error : std::runtime_error {
+  extension_launch_error(const std::string& name, const std::string& why) : std::runtime_error(name + ": " + why) {}
+};
+
 double ms_between(execution_environment::clock::time_point a, execution_environment::clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -22,7 +27,7 @@ double ms_between(execution_environment::clock::time_point a, execution_environm
 
 execution_environment::execution_environment(asio::any_io_executor ex, const core::function_config& fn,
                                              std::uint32_t id, output& out, environment_options options)
-    : m_ex(ex), m_fn(fn), m_id(id), m_log(out, fn.version, options.keep_log), m_options(options), m_timer(ex),
+    : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_log(out, fn.version, options.keep_log), m_options(options), m_timer(ex),
       m_memory_timer(ex) {}
 
 execution_environment::~execution_environment() { stop_runtime(); }
@@ -50,6 +55,10 @@ void execution_environment::start() {
   m_state = state::initializing;
   try {
     launch();
+  } catch (const extension_launch_error& e) {
+    m_log.function_line(std::string("lemu: cannot start the extension ") + e.what());
+    m_start_failure_what = e.what();
+    m_start_failure = core::extension_failure_outcome("", "Extension.LaunchError", e.what());
   } catch (const process::spawn_error& e) {
     m_log.function_line("lemu: cannot start " + m_fn.bootstrap.string() + ": " + e.what());
     m_start_failure = core::invalid_entrypoint_outcome("", m_fn.bootstrap.string());
@@ -71,21 +80,71 @@ void execution_environment::launch() {
   // The listener is up before the runtime starts: clients give up at once when nothing listens.
   runtime_api::server_options server_options;
   server_options.port = m_options.runtime_api_port;
+  server_options.extensions.metadata = {m_fn.function_name, m_fn.version, m_fn.handler, m_fn.account_id};
+  // Posted: the registry calls it from inside a request, and what it starts may call the registry again.
+  server_options.extensions.changed = [weak = weak_from_this(), ex = m_ex] {
+    asio::post(ex, [weak] {
+      if (auto self = weak.lock()) self->on_extensions_changed();
+    });
+  };
   m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
   m_server->start();
+  m_runtime_ready = false;
+  m_init_complete = false;
 
   thread_local core::id_generator ids;
   const std::uint64_t hi = ids.next(), lo = ids.next();
-  const auto env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
-                                              process::host_environment::from_current_process());
-  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(env), m_fn.args,
+  m_runtime_env = process::build_environment(m_fn, m_server->port(), process::make_log_stream_name(m_fn.version, hi, lo),
+                                             process::host_environment::from_current_process());
+  m_started_at = clock::now();
+  m_extensions.clear();
+  if (!m_fn.extensions.empty()) {
+    // External extensions first (Lambda's Extension init), in their environment (PROTOCOL.md §2.1).
+    const auto envp = process::to_envp(process::extension_environment(m_runtime_env));
+    for (const auto& path : m_fn.extensions) {
+      const std::string name = path.filename().string();
+      m_server->extensions().expect_external(name);
+      process::spawn_request req{path, m_fn.task_root(), envp, {}, std::uint64_t{m_fn.memory_mb} << 20};
+      std::shared_ptr<process::child> child;
+      // What an extension prints is shown, during the shutdown phase too (when the environment may be gone).
+      try {
+        child = process::child::spawn(m_ex, req, [weak = weak_from_this(), out = &m_out](process::stream, std::string_view line) {
+          if (auto self = weak.lock(); self && self->m_state != state::dead) {
+            self->m_log.function_line(line);
+          } else {
+            out->log_line(line);
+          }
+        });
+      } catch (const process::spawn_error& e) {
+        throw extension_launch_error(name, e.what());
+      }
+      child->on_exit([weak = weak_from_this(), name](core::process_exit e) {
+        if (auto self = weak.lock()) self->on_extension_exit(name, e);
+      });
+      m_extensions.push_back({name, std::move(child)});
+    }
+    m_memory_method = m_extensions.front().child->containment().method();
+    return; // the runtime starts once they have registered
+  }
+  spawn_runtime();
+  m_started_at = m_child->started_at();
+}
+
+void execution_environment::spawn_runtime() {
+  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(m_runtime_env), m_fn.args,
                              std::uint64_t{m_fn.memory_mb} << 20};
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
-  m_child = process::child::spawn(m_ex, req, [weak = weak_from_this()](process::stream, std::string_view line) {
-    if (auto self = weak.lock(); self && self->m_state != state::dead) self->m_log.function_line(line);
+  // With extensions, what it prints during the shutdown phase (its SIGTERM handler's lines) is shown.
+  m_shutting_down = std::make_shared<bool>(false);
+  m_child = process::child::spawn(m_ex, req, [weak = weak_from_this(), out = &m_out, shutting_down = m_shutting_down](
+                                                 process::stream, std::string_view line) {
+    if (auto self = weak.lock(); self && self->m_state != state::dead) {
+      self->m_log.function_line(line);
+    } else if (*shutting_down) {
+      out->log_line(line);
+    }
   });
-  m_started_at = m_child->started_at();
   m_memory_method = m_child->containment().method();
   m_child->on_exit([weak = weak_from_this()](core::process_exit e) {
     if (auto self = weak.lock()) self->on_exit(e);
@@ -93,6 +152,18 @@ void execution_environment::launch() {
 }
 
 void execution_environment::stop_runtime() {
+  environment_processes parts{m_server, m_child, m_extensions};
+  if (needs_shutdown_phase(parts)) {
+    // The phase owns them now (and keeps the listener open for SHUTDOWN).
+    if (m_shutting_down) *m_shutting_down = true;
+    if (m_child) m_child->on_exit(nullptr);
+    for (auto& x : m_extensions) x.child->on_exit(nullptr);
+    m_server.reset();
+    m_child.reset();
+    m_extensions.clear();
+    shut_down(m_ex, std::move(parts), m_shutdown_reason);
+    return;
+  }
   // Signal the runtime before its connections close, so it does not see a refused /next first.
   if (m_child) {
     m_child->on_exit(nullptr);
@@ -101,14 +172,19 @@ void execution_environment::stop_runtime() {
   if (m_server) m_server->stop();
 }
 
-void execution_environment::invoke(core::invocation inv, completion done) {
+void execution_environment::invoke(core::invocation inv, completion done, answer_callback answered) {
   m_done = std::move(done);
+  m_answered = std::move(answered);
   m_request_id = inv.request_id;
+  m_function_arn = inv.function_arn;
+  m_trace_id = inv.trace_id;
   m_delivered = false;
   if (m_start_failure) {
     // The runtime never started: Lambda reports the failed init, then fails the invocation.
     core::outcome o = m_start_failure->kind == core::outcome_kind::invalid_entrypoint
                           ? core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string())
+                      : m_start_failure->kind == core::outcome_kind::extension_failure
+                          ? core::extension_failure_outcome(m_request_id, m_start_failure->error_type, m_start_failure_what)
                           : core::sandbox_failure_outcome(m_request_id, "the execution environment could not be set up");
     m_log.init_report(0.0, "init", "error", o.error_type);
     m_log.start(m_request_id);
@@ -118,16 +194,110 @@ void execution_environment::invoke(core::invocation inv, completion done) {
   }
   // Only the cold invocation is kept: an init past its limit is retried with it.
   if (m_state == state::initializing) m_first = inv;
+  if (!m_fn.extensions.empty() && !m_init_complete) {
+    m_held = std::move(inv); // the runtime gets it when the extensions are ready too
+    return;
+  }
   m_server->broker().submit(std::move(inv)); // delivered now if the runtime is parked on /next
 }
 
-void execution_environment::on_init_done(clock::time_point t) {
+void execution_environment::on_init_done(clock::time_point) {
+  m_runtime_ready = true;
+  check_init();
+}
+
+void execution_environment::check_init() {
+  if (m_init_complete || !m_runtime_ready || !m_server) return;
+  auto& registry = m_server->extensions();
+  if (!registry.externals_registered() || !registry.all_ready()) return;
+  // Init ends when the runtime and every extension have called next.
+  m_init_complete = true;
+  registry.close_registration();
   if (!m_suppressed_init) {
-    m_init_ms = ms_between(m_started_at, t);
+    m_init_ms = ms_since_start(clock::now());
     m_timer.cancel();
   }
   m_state = state::idle;
   sample_memory();
+  if (m_held) {
+    core::invocation inv = std::move(*m_held);
+    m_held.reset();
+    m_server->broker().submit(std::move(inv));
+  }
+}
+
+void execution_environment::on_extensions_changed() {
+  if (m_state == state::dead || !m_server) return;
+  auto& registry = m_server->extensions();
+  if (const auto failed = registry.failure()) {
+    const bool init = failed->state == extensions::state::init_error;
+    extension_failed(core::extension_failure_outcome(
+        m_request_id, init ? "Extension.InitError" : "Extension.ExitError",
+        "Extension " + failed->name + " reported " + (init ? "init" : "exit") + " error: " + failed->error_type));
+    return;
+  }
+  if (!m_init_complete) {
+    if (!m_child && registry.externals_registered()) {
+      try {
+        spawn_runtime();
+      } catch (const process::spawn_error& e) {
+        m_log.function_line("lemu: cannot start " + m_fn.bootstrap.string() + ": " + e.what());
+        m_shutdown_reason = shutdown_reason::failure;
+        core::outcome o = core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string());
+        if (m_done) {
+          m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
+          m_log.start(m_request_id);
+          m_log.fault(o);
+        }
+        fail(std::move(o));
+        return;
+      }
+    }
+    check_init();
+    return;
+  }
+  if (m_extensions_busy && m_answer && registry.all_ready()) finish_after_extensions();
+}
+
+void execution_environment::finish_after_extensions() {
+  m_extensions_busy = false;
+  m_state = state::idle;
+  const auto now = clock::now();
+  m_post_runtime_ms = ms_between(m_answered_at, now);
+  core::outcome o = std::move(*m_answer);
+  m_answer.reset();
+  end_invocation(std::move(o), now, completion_mode::direct);
+}
+
+void execution_environment::extension_failed(core::outcome o) {
+  m_shutdown_reason = shutdown_reason::failure;
+  if (!m_done) {
+    die();
+    return;
+  }
+  if (m_answer) {
+    // The caller has the runtime's answer already: that stays the outcome; the environment is reset.
+    m_log.fault(o);
+    m_failed_after_answer = std::move(o);
+    core::outcome answer = std::move(*m_answer);
+    m_answer.reset();
+    m_extensions_busy = false;
+    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
+    sample_memory();
+    end_invocation(std::move(answer), clock::now());
+    die();
+    return;
+  }
+  if (!m_delivered) m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
+  m_log.start(m_request_id);
+  m_log.fault(o);
+  fail(std::move(o));
+}
+
+void execution_environment::on_extension_exit(const std::string& name, const core::process_exit& e) {
+  if (m_state == state::dead) return;
+  extension_failed(core::extension_failure_outcome(m_request_id, "Extension.Crash",
+                                                   "Extension " + name + " " + core::exit_reason(e)));
 }
 
 void execution_environment::on_delivered(clock::time_point t) {
@@ -135,12 +305,27 @@ void execution_environment::on_delivered(clock::time_point t) {
   m_delivered = true;
   m_first.reset();
   m_log.start(m_request_id);
+  if (m_server && m_server->extensions().size() > 0) {
+    // INVOKE goes to the extensions as the event goes to the runtime, with the same deadline.
+    const auto deadline = std::chrono::system_clock::now() + m_fn.timeout;
+    m_extensions_busy = m_server->extensions().send_invoke(
+        {m_request_id, std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch()).count(),
+         m_function_arn, m_trace_id});
+  }
   if (m_suppressed_init) return; // the clock started when init went past its limit
   m_invoke_start = t;
   arm(m_timer, t + m_fn.timeout, &execution_environment::on_timeout);
 }
 
 void execution_environment::on_answer(core::outcome o, clock::time_point t) {
+  if (m_extensions_busy) {
+    // The caller is answered now; the invocation ends when the INVOKE extensions are done too.
+    m_answer = std::move(o);
+    m_answered_at = t;
+    if (m_answered) m_answered(*m_answer);
+    if (m_server && m_server->extensions().all_ready()) finish_after_extensions();
+    return;
+  }
   // The runtime answered: the environment stays usable, so the caller may go on at once (no post).
   m_state = state::idle;
   end_invocation(std::move(o), t, completion_mode::direct);
@@ -154,6 +339,12 @@ void execution_environment::on_init_error(core::outcome o) {
 
 void execution_environment::on_exit(const core::process_exit& e) {
   if (m_state == state::dead) return;
+  m_shutdown_reason = shutdown_reason::failure;
+  if (m_answer) {
+    // Exited while extensions finished the invocation: the caller had its answer; the environment resets.
+    extension_failed(core::runtime_exit_outcome(m_request_id, e));
+    return;
+  }
   // An out-of-memory kill by the kernel (cgroup) looks like any SIGKILL: the containment tells them apart.
   const bool out_of_memory = m_child && m_child->containment().sample().over_limit;
   if (!m_done) {
@@ -187,13 +378,30 @@ void execution_environment::on_init_timer() {
     fail(core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string()));
     return;
   }
-  m_server->broker().submit(std::move(*m_first));
+  if (!m_fn.extensions.empty()) {
+    m_held = std::move(*m_first); // the runtime gets it when the extensions are ready again
+  } else {
+    m_server->broker().submit(std::move(*m_first));
+  }
   m_first.reset();
 }
 
 void execution_environment::on_timeout() {
   if (!m_done) return;
+  m_shutdown_reason = shutdown_reason::timeout;
   core::outcome o = core::timeout_outcome(m_request_id, m_fn.timeout);
+  if (m_answer) {
+    // The extensions outlived the timeout after the runtime answered: the caller had the answer, the REPORT
+    // says timeout, and the environment resets.
+    m_log.fault(o);
+    m_failed_after_answer = o;
+    core::outcome answer = std::move(*m_answer);
+    m_answer.reset();
+    m_extensions_busy = false;
+    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
+    fail(std::move(answer));
+    return;
+  }
   m_log.start(m_request_id);
   m_log.fault(o);
   fail(std::move(o));
@@ -204,6 +412,7 @@ void execution_environment::on_memory_tick() {
   const auto reading = m_child->containment().sample();
   m_max_memory_bytes = std::max(m_max_memory_bytes, reading.peak_bytes);
   if (reading.over_limit) {
+    m_shutdown_reason = shutdown_reason::failure;
     // Over --memory: everything is killed, as Lambda kills an out-of-memory runtime.
     m_child->on_exit(nullptr);
     m_child->kill();
@@ -240,6 +449,8 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
   const bool began = m_delivered || m_suppressed_init;
   r.started_at = began ? m_invoke_start : end;
   r.duration_ms = began ? ms_between(m_invoke_start, end) : 0.0;
+  r.post_runtime_extensions_ms = m_post_runtime_ms;
+  r.failed_after_answer = std::move(m_failed_after_answer);
   r.max_memory_bytes = m_max_memory_bytes;
   r.memory_method = m_memory_method;
   r.outcome = std::move(o);
@@ -253,6 +464,9 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
   m_cold = false;
   m_suppressed_init = false;
   m_first.reset();
+  m_post_runtime_ms.reset();
+  m_failed_after_answer.reset();
+  m_answered = nullptr;
   auto done = std::move(m_done);
   m_done = nullptr;
   if (how == completion_mode::direct) {
@@ -263,7 +477,10 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
 }
 
 void execution_environment::die() {
-  if (m_child && m_state != state::dead) m_child->drain(); // what it printed while alive is kept
+  if (m_state != state::dead) {
+    if (m_child) m_child->drain(); // what it printed while alive is kept
+    for (auto& x : m_extensions) x.child->drain();
+  }
   m_state = state::dead;
   m_timer.cancel();
   m_memory_timer.cancel();
@@ -271,6 +488,16 @@ void execution_environment::die() {
 }
 
 void execution_environment::stop() {
+  if (m_state != state::dead) m_shutdown_reason = shutdown_reason::spindown;
+  if (m_answer) {
+    // lemu is stopping while extensions finish an invocation the caller has its answer for: it is kept.
+    core::outcome answer = std::move(*m_answer);
+    m_answer.reset();
+    m_extensions_busy = false;
+    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
+    sample_memory();
+    end_invocation(std::move(answer), clock::now());
+  }
   if (m_done) {
     // lemu is stopping with an invocation in flight: it is cancelled, not the function's failure.
     sample_memory();
@@ -279,9 +506,21 @@ void execution_environment::stop() {
   die();
 }
 
+std::uint64_t execution_environment::environment_peak_bytes() {
+  // Each process has its own containment: the environment's peak is taken as the sum of their peaks (an
+  // overestimate when they peak at different times).
+  std::uint64_t total = 0;
+  if (m_child && m_child->running()) total += m_child->containment().sample().peak_bytes;
+  for (auto& x : m_extensions) {
+    if (x.child->running()) total += x.child->containment().sample().peak_bytes;
+  }
+  return total;
+}
+
 void execution_environment::sample_memory() {
-  if (!m_child || !m_child->running() || m_memory_final) return;
-  m_max_memory_bytes = std::max(m_max_memory_bytes, m_child->containment().sample().peak_bytes);
+  if (m_memory_final) return;
+  if ((!m_child || !m_child->running()) && m_extensions.empty()) return;
+  m_max_memory_bytes = std::max(m_max_memory_bytes, environment_peak_bytes());
 }
 
 } // namespace lemu::app

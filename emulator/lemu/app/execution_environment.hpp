@@ -11,6 +11,15 @@
 //   any --stop()--> dead                                   (an invocation in flight ends cancelled)
 //
 // A dead environment is never reused: the caller starts a fresh one (a cold start).
+//
+// With extensions (PROTOCOL.md §2.1; the function's external ones, and internal ones the runtime registers):
+// the external extensions start first and the runtime once each of them has registered; init ends when the
+// runtime and every extension have called next (Init Duration covers it all). An invocation's caller is
+// answered when the runtime answers (`answered`), but the environment stays busy until every extension
+// subscribed to INVOKE has called /event/next again: Duration and the timeout cover both, and the
+// extensions' part is post_runtime_extensions_ms. An extension that exits or reports init/error or
+// exit/error fails the invocation (Extension.Crash, .InitError, .ExitError) and the environment. A retired
+// environment goes through Lambda's shutdown phase (shutdown_phase.hpp).
 // Timing: Init Duration = process start -> first /next; Duration = event delivered -> /response or /error
 // received. The function timeout runs from delivery.
 // Memory: the containment is sampled every memory_tick, when init finishes and when an invocation ends:
@@ -21,6 +30,7 @@
 #include <lemu/app/environment_log.hpp>
 #include <lemu/app/invoke_result.hpp>
 #include <lemu/app/output.hpp>
+#include <lemu/app/shutdown_phase.hpp>
 #include <lemu/core/function_config.hpp>
 #include <lemu/core/invocation.hpp>
 #include <lemu/process/child.hpp>
@@ -32,6 +42,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +59,8 @@ class execution_environment : public std::enable_shared_from_this<execution_envi
 public:
   using clock = std::chrono::steady_clock;
   using completion = std::function<void(invoke_result)>;
+  // The runtime answered (before the INVOKE extensions are done): what the Invoke caller gets now.
+  using answer_callback = std::function<void(const core::outcome&)>;
   enum class state { created, initializing, idle, invoking, dead };
 
   static constexpr auto kill_grace = std::chrono::milliseconds(100);
@@ -62,7 +76,8 @@ public:
 
   // Runs one invocation; `done` is called exactly once, later (never from inside invoke()). When the
   // runtime answered, `done` runs before the answer's 202 goes out and may invoke() again at once.
-  void invoke(core::invocation inv, completion done);
+  // `answered`, when given, is called when the runtime answers and extensions still run (never otherwise).
+  void invoke(core::invocation inv, completion done, answer_callback answered = nullptr);
 
   // The environment is no longer wanted: the runtime is stopped (SIGTERM, then SIGKILL after kill_grace)
   // with everything it started, and the listener closed. An invocation in flight ends cancelled.
@@ -75,8 +90,17 @@ public:
   std::uint32_t id() const { return m_id; }
 
 private:
-  void launch(); // a listener and a runtime; throws what they throw
-  void stop_runtime(); // signal the runtime, close the listener; nothing reported
+  void launch(); // a listener, the extensions and (without extensions) the runtime; throws what they throw
+  void spawn_runtime(); // throws process::spawn_error
+  void stop_runtime(); // retire the processes (signals, the shutdown phase), close the listener; nothing reported
+  void on_extensions_changed();
+  void on_extension_exit(const std::string& name, const core::process_exit& e);
+  void check_init();
+  void finish_after_extensions();
+  // An extension failed: the invocation in flight (if any) ends with `o`, or with the runtime's answer when
+  // the caller already has it, and the environment dies.
+  void extension_failed(core::outcome o);
+  std::uint64_t environment_peak_bytes();
   runtime_api::broker::callbacks make_callbacks();
 
   // What the runtime and the timers do.
@@ -105,15 +129,24 @@ private:
   boost::asio::any_io_executor m_ex;
   const core::function_config& m_fn;
   std::uint32_t m_id;
+  output& m_out;
   environment_log m_log;
   environment_options m_options;
   std::shared_ptr<runtime_api::server> m_server;
   std::shared_ptr<process::child> m_child;
+  std::vector<extension_process> m_extensions;
+  std::map<std::string, std::string> m_runtime_env; // kept for a runtime started after the extensions registered
+  shutdown_reason m_shutdown_reason = shutdown_reason::spindown;
+  std::shared_ptr<bool> m_shutting_down; // the runtime's processes are in the shutdown phase
+  bool m_runtime_ready = false;   // the runtime called its first /next
+  bool m_init_complete = false;   // ... and every extension called /event/next
+  std::optional<core::invocation> m_held; // given before init completed, with extensions: submitted at its end
   boost::asio::steady_timer m_timer;        // init limit, then the invocation's timeout
   boost::asio::steady_timer m_memory_timer; // memory sampling and the --memory limit
 
   state m_state = state::created;
   std::optional<core::outcome> m_start_failure; // start() failed: what the first invocation gets
+  std::string m_start_failure_what;
   clock::time_point m_started_at{};
   std::optional<double> m_init_ms;   // set at the first /next, reported on the cold invocation
   bool m_suppressed_init = false;    // init went past its limit and is being retried
@@ -121,7 +154,14 @@ private:
 
   // The invocation in flight.
   std::string m_request_id;
+  std::string m_function_arn, m_trace_id;
   completion m_done;
+  answer_callback m_answered;
+  bool m_extensions_busy = false;          // INVOKE sent to extensions that have not called next again
+  std::optional<core::outcome> m_answer;   // the runtime's answer, while they finish
+  clock::time_point m_answered_at{};
+  std::optional<double> m_post_runtime_ms;
+  std::optional<core::outcome> m_failed_after_answer;
   std::optional<core::invocation> m_first; // the cold invocation, kept until delivered (for an init retry)
   clock::time_point m_invoke_start{};
   bool m_delivered = false;

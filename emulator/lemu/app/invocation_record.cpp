@@ -15,7 +15,8 @@ stats::status status_of(core::outcome_kind k) {
   case core::outcome_kind::runtime_exit:
   case core::outcome_kind::out_of_memory:
   case core::outcome_kind::invalid_entrypoint:
-  case core::outcome_kind::sandbox_failure: return stats::status::crash;
+  case core::outcome_kind::sandbox_failure:
+  case core::outcome_kind::extension_failure: return stats::status::crash;
   default: return stats::status::error;
   }
 }
@@ -32,8 +33,13 @@ void fill_record(stats::invocation_record& rec, const invoke_result& r, std::uin
   rec.billed_ms = stats::billed_duration_ms(r.duration_ms, r.init_ms);
   rec.memory_size_mb = memory_size_mb;
   rec.max_memory_used_mb = to_mb(r.max_memory_bytes);
+  rec.post_runtime_extensions_ms = r.post_runtime_extensions_ms;
   rec.status = status_of(r.outcome.kind);
   rec.error_type = r.outcome.error_type;
+  if (r.failed_after_answer) {
+    rec.status = status_of(r.failed_after_answer->kind);
+    rec.error_type = r.failed_after_answer->error_type;
+  }
 }
 
 } // namespace lemu::app

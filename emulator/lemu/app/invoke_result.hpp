@@ -17,7 +17,11 @@ struct invoke_result {
   bool cold = false;
   std::optional<double> init_ms;       // Init Duration, on the cold invocation of a normal init
   std::chrono::steady_clock::time_point started_at{}; // when Duration began
-  double duration_ms = 0;
+  double duration_ms = 0;              // delivery -> the runtime's answer and the INVOKE extensions' next call
+  std::optional<double> post_runtime_extensions_ms; // the extensions' part of it, after the runtime answered
+  // The invocation failed after the runtime answered (its extensions timed out, crashed or reported an
+  // error): the caller had `outcome`; REPORT, the record and the summary count this failure instead.
+  std::optional<core::outcome> failed_after_answer;
   std::uint64_t max_memory_bytes = 0;  // peak of the environment's processes so far
   const char* memory_method = "";      // how it was measured: "cgroup v1", "watcher", ...
   // With environment_options::keep_log: this invocation's log lines ('\n'-terminated), START to REPORT,

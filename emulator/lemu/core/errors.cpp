@@ -78,6 +78,10 @@ outcome sandbox_failure_outcome(std::string_view request_id, std::string_view wh
   return platform_error(outcome_kind::sandbox_failure, "Sandbox.Failure", request_prefix(request_id) + std::string(what));
 }
 
+outcome extension_failure_outcome(std::string_view request_id, std::string_view error_type, std::string_view what) {
+  return platform_error(outcome_kind::extension_failure, error_type, request_prefix(request_id) + std::string(what));
+}
+
 outcome cancelled_outcome(std::string_view request_id) {
   return platform_error(outcome_kind::cancelled, "Lemu.Cancelled",
                         request_prefix(request_id) + "lemu stopped before the invocation finished");

@@ -42,6 +42,11 @@ outcome sandbox_failure_outcome(std::string_view request_id, std::string_view wh
 // the function's outcome: commands count it apart and record nothing for it.
 outcome cancelled_outcome(std::string_view request_id);
 
+// An extension failed (PROTOCOL.md §2.1): `error_type` is Extension.Crash (its process exited),
+// Extension.InitError / Extension.ExitError (it called /extension/init/error or /exit/error) or
+// Extension.LaunchError (it could not be started); `what` says which extension and how.
+outcome extension_failure_outcome(std::string_view request_id, std::string_view error_type, std::string_view what);
+
 // {"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}
 outcome response_too_large_outcome();
 

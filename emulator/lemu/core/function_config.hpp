@@ -25,6 +25,9 @@ struct function_config {
   std::vector<std::pair<std::string, std::string>> env; // user variables (--env, --env-file), in order
   std::vector<std::string> args;                // the bootstrap's arguments (`-- ARGS...`, RIE's BOOTSTRAP ARGS...)
   std::filesystem::path task_dir;               // LAMBDA_TASK_ROOT when not the bootstrap's folder (RIE: /var/task)
+  // External extensions (PROTOCOL.md §2.1): executables started before the runtime, in this order (the
+  // task root's extensions/ folder, then --extension), at most 10.
+  std::vector<std::filesystem::path> extensions;
 
   // arn:aws:lambda:<region>:<account>:function:<name>
   std::string function_arn() const;

@@ -30,6 +30,7 @@ enum class outcome_kind {
   rejected,       // never delivered (e.g. event over 6291456 bytes); payload explains
   invalid_entrypoint, // Runtime.InvalidEntrypoint: the bootstrap could not be started
   sandbox_failure,    // Sandbox.Failure: lemu could not set the environment up (e.g. its port is taken)
+  extension_failure,  // Extension.Crash, .InitError, .ExitError or .LaunchError: an extension failed
   cancelled,      // lemu stopped (Ctrl-C) before the invocation finished: not the function's outcome
 };
 

@@ -1,5 +1,7 @@
 #include <lemu/process/bootstrap.hpp>
 
+#include <algorithm>
+
 #include <lemu/core/exit_codes.hpp>
 
 #include <fcntl.h>
@@ -78,6 +80,46 @@ void check_bootstrap(const core::function_config& fn) {
   if (const auto problem = bootstrap_problem(fn.bootstrap)) {
     throw core::usage_error("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [" + fn.bootstrap.string() +
                             "]: " + *problem);
+  }
+}
+
+std::vector<std::filesystem::path> find_extensions(const std::filesystem::path& task_root) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> found;
+  std::error_code ec;
+  const fs::path dir = task_root / "extensions";
+  if (!fs::is_directory(dir, ec)) return found;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    const std::string name = p.filename().string();
+    if (name.empty() || name.front() == '.') continue;
+    if (!fs::is_regular_file(p, ec)) continue;
+    if ((fs::status(p, ec).permissions() & (fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec)) ==
+        fs::perms::none)
+      continue;
+    found.push_back(fs::absolute(p).lexically_normal());
+  }
+  std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  return found;
+}
+
+void check_extensions(core::function_config& fn, const std::vector<std::string>& given) {
+  namespace fs = std::filesystem;
+  fn.extensions = find_extensions(fn.task_root());
+  for (const auto& g : given) fn.extensions.push_back(fs::absolute(g).lexically_normal());
+  for (std::size_t i = 0; i < fn.extensions.size(); ++i) {
+    const fs::path& x = fn.extensions[i];
+    if (const auto problem = bootstrap_problem(x)) throw core::usage_error("extension " + x.string() + ": " + *problem);
+    for (std::size_t j = 0; j < i; ++j) {
+      if (fn.extensions[j].filename() == x.filename()) {
+        throw core::usage_error("extensions " + fn.extensions[j].string() + " and " + x.string() +
+                                " have the same file name, which is the name an extension registers with");
+      }
+    }
+  }
+  if (fn.extensions.size() > 10) {
+    throw core::usage_error(std::to_string(fn.extensions.size()) +
+                            " extensions, Lambda allows at most 10 (the task root's extensions/ folder and --extension)");
   }
 }
 

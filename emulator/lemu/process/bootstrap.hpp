@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lemu::process {
 
@@ -22,5 +23,15 @@ std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err)
 // Throws core::usage_error ("Runtime.InvalidEntrypoint: Couldn't find valid bootstrap(s): [PATH]: why")
 // when the function's bootstrap cannot be started as it is.
 void check_bootstrap(const core::function_config& fn);
+
+// The external extensions of a task root (PROTOCOL.md §2.1: Lambda starts every executable in
+// /opt/extensions/; lemu looks in <task root>/extensions/), sorted by file name: regular files (or links to
+// them) with an execute bit. Hidden files are skipped. None when the folder does not exist.
+std::vector<std::filesystem::path> find_extensions(const std::filesystem::path& task_root);
+
+// Adds `given` (--extension) after the found ones and checks them all: each must be startable (else
+// core::usage_error naming it and why), no two may share a file name (it is the name they register with), and
+// there may be at most 10 (Lambda's limit).
+void check_extensions(core::function_config& fn, const std::vector<std::string>& given);
 
 } // namespace lemu::process

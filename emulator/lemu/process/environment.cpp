@@ -104,4 +104,13 @@ std::vector<std::string> to_envp(const std::map<std::string, std::string>& env) 
   return out;
 }
 
+std::map<std::string, std::string> extension_environment(std::map<std::string, std::string> env) {
+  static constexpr const char* hidden[] = {"AWS_EXECUTION_ENV",        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+                                           "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS",  "LAMBDA_RUNTIME_DIR",
+                                           "LAMBDA_TASK_ROOT"};
+  for (const char* name : hidden) env.erase(name);
+  std::erase_if(env, [](const auto& kv) { return !kv.first.empty() && kv.first.front() == '_'; });
+  return env;
+}
+
 } // namespace lemu::process

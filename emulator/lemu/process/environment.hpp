@@ -35,6 +35,12 @@ struct host_environment {
 std::map<std::string, std::string> build_environment(const core::function_config& fn, std::uint16_t runtime_api_port,
                                                      const std::string& log_stream, const host_environment& host);
 
+// An external extension's environment: the runtime's without the variables Lambda hides from extensions
+// (PROTOCOL.md §2.1: AWS_EXECUTION_ENV, AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME,
+// AWS_XRAY_CONTEXT_MISSING, AWS_XRAY_DAEMON_ADDRESS, LAMBDA_RUNTIME_DIR, LAMBDA_TASK_ROOT and every name
+// starting with `_`, which covers _HANDLER and _AWS_XRAY_DAEMON_*).
+std::map<std::string, std::string> extension_environment(std::map<std::string, std::string> runtime_env);
+
 // "2026/11/26/[$LATEST]<32 hex>" as Lambda names log streams; `random` supplies the hex.
 std::string make_log_stream_name(const std::string& version, std::uint64_t random_hi, std::uint64_t random_lo);
 

@@ -1,5 +1,6 @@
 #include <lemu/runtime_api/request_parser.hpp>
 
+#include <lemu/extensions/registry.hpp>
 #include <lemu/runtime_api/headers.hpp>
 
 #include <boost/beast/core/string.hpp>
@@ -22,6 +23,11 @@ void request_parser::on_response_impl(int, string_view, int, error_code& ec) {
   ec = http::error::bad_method; // a request parser never parses a response
 }
 
+namespace {
+// A header lemu keeps is kept up to this many bytes (the rest of it is skipped).
+constexpr std::size_t field_cap = 64 * 1024;
+} // namespace
+
 void request_parser::on_field_impl(http::field name, string_view name_string, string_view value, error_code& ec) {
   ec = {};
   if (name == http::field::content_type) {
@@ -34,7 +40,14 @@ void request_parser::on_field_impl(http::field name, string_view name_string, st
       m_transfer_encoding.emplace(value.data(), value.size());
     }
   } else if (boost::beast::iequals(name_string, headers::function_error_type)) {
-    m_error_type.assign(value.data(), std::min<std::size_t>(value.size(), 64 * 1024));
+    m_error_type.assign(value.data(), std::min<std::size_t>(value.size(), field_cap));
+  } else if (name_string.size() > 17 && boost::beast::iequals(name_string.substr(0, 17), "Lambda-Extension-")) {
+    std::optional<std::string>* slot = nullptr;
+    if (boost::beast::iequals(name_string, extensions::headers::name)) slot = &m_extension_name;
+    else if (boost::beast::iequals(name_string, extensions::headers::identifier)) slot = &m_extension_identifier;
+    else if (boost::beast::iequals(name_string, extensions::headers::accept_feature)) slot = &m_extension_accept_feature;
+    else if (boost::beast::iequals(name_string, extensions::headers::function_error_type)) slot = &m_extension_error_type;
+    if (slot) slot->emplace(value.data(), std::min<std::size_t>(value.size(), field_cap));
   }
 }
 

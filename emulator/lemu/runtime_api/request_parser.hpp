@@ -24,6 +24,11 @@ public:
   const std::string& target() const { return m_target; }
   const std::string& content_type() const { return m_content_type; }
   const std::string& error_type() const { return m_error_type; }   // Lambda-Runtime-Function-Error-Type
+  // The Extensions API's headers (PROTOCOL.md §2.1), when the request has them.
+  const std::optional<std::string>& extension_name() const { return m_extension_name; }
+  const std::optional<std::string>& extension_identifier() const { return m_extension_identifier; }
+  const std::optional<std::string>& extension_accept_feature() const { return m_extension_accept_feature; }
+  const std::optional<std::string>& extension_error_type() const { return m_extension_error_type; }
   // Transfer-Encoding as sent, when the request has one.
   const std::optional<std::string>& transfer_encoding() const { return m_transfer_encoding; }
 
@@ -45,6 +50,7 @@ private:
 
   std::string m_method, m_target, m_content_type, m_error_type;
   std::optional<std::string> m_transfer_encoding;
+  std::optional<std::string> m_extension_name, m_extension_identifier, m_extension_accept_feature, m_extension_error_type;
   net::capped_body::value_type m_body;
 };
 

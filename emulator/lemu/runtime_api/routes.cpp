@@ -16,6 +16,12 @@ route with_method(std::string_view method, std::string_view wanted, route r) {
 
 route match_route(std::string_view method, std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/2020-01-01/extension/register") return with_method(method, "POST", {route_kind::extension_register, {}});
+  if (path == "/2020-01-01/extension/event/next") return with_method(method, "GET", {route_kind::extension_next, {}});
+  if (path == "/2020-01-01/extension/init/error") return with_method(method, "POST", {route_kind::extension_init_error, {}});
+  if (path == "/2020-01-01/extension/exit/error") return with_method(method, "POST", {route_kind::extension_exit_error, {}});
+  if (path == "/2022-07-01/telemetry") return with_method(method, "PUT", {route_kind::telemetry_subscribe, {}});
+  if (path == "/2020-08-15/logs") return with_method(method, "PUT", {route_kind::logs_subscribe, {}});
   if (path.substr(0, prefix.size()) != prefix) return {};
   path.remove_prefix(prefix.size());
 

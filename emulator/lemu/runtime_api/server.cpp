@@ -21,6 +21,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
@@ -56,6 +58,24 @@ void prepare_reply(std::string& head, const reply& r, bool keep_alive) {
   net::end_head(head, r.body.size(), keep_alive);
 }
 
+// The same for an Extensions API reply, with its identifier header when it has one.
+void prepare_reply(std::string& head, const extensions::reply& r, bool keep_alive) {
+  net::begin_head(head, r.status);
+  if (r.header_name) net::add_header(head, r.header_name, r.header_value);
+  net::add_header(head, "Content-Type", "application/json");
+  net::end_head(head, r.body.size(), keep_alive);
+}
+
+std::optional<std::string_view> view(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return std::string_view(*s);
+}
+
+bool extension_call(route_kind k) {
+  return k == route_kind::extension_register || k == route_kind::extension_init_error ||
+         k == route_kind::extension_exit_error || k == route_kind::telemetry_subscribe || k == route_kind::logs_subscribe;
+}
+
 // Formats the head of the answer to GET /next, with the invocation's headers (PROTOCOL.md §1.2); the
 // body is the payload itself, not a copy.
 void prepare_delivery(std::string& head, const delivery& d, bool keep_alive) {
@@ -88,7 +108,9 @@ std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::callbac
 }
 
 server::server(asio::any_io_executor ex, broker::callbacks l, const server_options& options)
-    : m_broker(std::move(l)), m_acceptor(net::listen_on(ex, options.host, options.port)), m_options(options) {
+    : m_broker(std::move(l)), m_registry(options.extensions.metadata, options.extensions.changed),
+      m_subscribe(options.extensions.subscribe), m_acceptor(net::listen_on(ex, options.host, options.port)),
+      m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
 }
 
@@ -106,6 +128,7 @@ void server::stop() {
   if (m_stopped) return;
   m_stopped = true;
   m_broker.close();
+  m_registry.close();
   boost::system::error_code ignored;
   m_acceptor.close(ignored);
   for (auto* s : m_sockets) s->close(ignored);
@@ -120,6 +143,60 @@ reply server::dispatch(const route& rt, request_parser& parser, std::uint64_t bo
   case route_kind::method_not_allowed: return replies::method_not_allowed();
   default: return replies::not_found();
   }
+}
+
+asio::awaitable<bool> server::park(tcp::socket& socket, asio::steady_timer& wake, const bool& woken) {
+  // Parked until the owner wakes us (`woken`, and `wake` cancelled). Meanwhile watch the connection: a client
+  // that went away must not keep its parked call, or the next event would be written to a dead socket.
+  bool watching = true;
+  while (!woken) {
+    if (!watching) {
+      co_await wake.async_wait(use_tuple);
+      break;
+    }
+    auto result = co_await (wake.async_wait(use_tuple) || socket.async_wait(tcp::socket::wait_read, use_tuple));
+    if (result.index() == 0 || woken) break; // woken
+    char probe;
+    const auto peeked = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return false; // end of stream
+    watching = peeked < 0; // data sent while parked: stop watching, it is read after the answer
+  }
+  co_return true;
+}
+
+extensions::reply server::dispatch_extension(const route& rt, request_parser& parser) {
+  switch (rt.kind) {
+  case route_kind::extension_register:
+    return m_registry.register_extension(parser.extension_name().value_or(""), parser.extension_accept_feature().value_or(""),
+                                         parser.body());
+  case route_kind::extension_init_error:
+    return m_registry.init_error(view(parser.extension_identifier()), view(parser.extension_error_type()));
+  case route_kind::extension_exit_error:
+    return m_registry.exit_error(view(parser.extension_identifier()), view(parser.extension_error_type()));
+  default: break;
+  }
+  // A subscription: from a registered extension (the Telemetry API requires its identifier, as RIE does).
+  const bool logs = rt.kind == route_kind::logs_subscribe;
+  std::string name;
+  const auto id = view(parser.extension_identifier());
+  if (!id || id->empty()) {
+    nlohmann::ordered_json body;
+    body["errorMessage"] = "Missing Lambda-Extension-Identifier header";
+    body["errorType"] = "Extension.MissingExtensionIdentifier";
+    return extensions::reply{403, body.dump() + "\n", nullptr, {}};
+  }
+  for (const auto& x : m_registry.list()) {
+    if (x.id == *id) name = x.name;
+  }
+  if (name.empty()) {
+    nlohmann::ordered_json body;
+    body["errorMessage"] = "Unknown extension " + std::string(*id);
+    body["errorType"] = "Extension.UnknownExtensionIdentifier";
+    return extensions::reply{403, body.dump() + "\n", nullptr, {}};
+  }
+  if (!m_subscribe) return extensions::reply{202, "{\"errorType\":\"Telemetry.NotSupported\"}\n", nullptr, {}};
+  const reply r = m_subscribe(subscription_request{logs, name, parser.body()});
+  return extensions::reply{r.status, r.body, nullptr, {}};
 }
 
 asio::awaitable<void> server::session(tcp::socket socket) {
@@ -192,13 +269,21 @@ asio::awaitable<void> server::session(tcp::socket socket) {
         co_return;
       }
     }
-    if (rt.kind == route_kind::next) {
-      std::optional<reply> refused;
-      delivery parked;
+    if (extension_call(rt.kind)) {
+      const extensions::reply r = dispatch_extension(rt, parser);
+      prepare_reply(head, r, keep_alive);
+      auto [ec, n] = co_await asio::async_write(socket, message(head, r.body), use_tuple);
+      if (ec) co_return;
+    } else if (rt.kind == route_kind::extension_next) {
+      std::optional<extensions::reply> refused, event;
+      bool released = false;
       asio::steady_timer wake(socket.get_executor(), asio::steady_timer::time_point::max());
-      auto now = m_broker.next(
-          [&parked, &wake](delivery d) {
-            parked = d;
+      const std::string id = parser.extension_identifier().value_or("");
+      auto now = m_registry.next(
+          view(parser.extension_identifier()),
+          [&event, &released, &wake](std::optional<extensions::reply> e) {
+            event = std::move(e);
+            released = true;
             wake.cancel();
           },
           refused);
@@ -209,24 +294,38 @@ asio::awaitable<void> server::session(tcp::socket socket) {
         continue;
       }
       if (!now) {
-        // Parked until the broker wakes us (a delivery, or closing). Meanwhile watch the connection: a
-        // runtime that went away must not keep the parked /next, or the next event would be written to
-        // a dead socket.
-        bool watching = true;
-        while (!parked.inv) {
-          if (!watching) {
-            co_await wake.async_wait(use_tuple);
-            break;
-          }
-          auto result = co_await (wake.async_wait(use_tuple) || socket.async_wait(tcp::socket::wait_read, use_tuple));
-          if (result.index() == 0 || parked.inv) break; // the broker woke us
-          char probe;
-          const auto peeked = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            m_broker.cancel_next(); // end of stream: the waiter refers to this frame, which is ending
-            co_return;
-          }
-          watching = peeked < 0; // data sent while parked: stop watching, it is read after the delivery
+        if (!co_await park(socket, wake, released)) {
+          m_registry.cancel_next(id); // the waiter refers to this frame, which is ending
+          co_return;
+        }
+        if (!event) co_return; // released without an event: the environment is going away
+        now = std::move(event);
+      }
+      prepare_reply(head, *now, keep_alive);
+      auto [ec, n] = co_await asio::async_write(socket, message(head, now->body), use_tuple);
+      if (ec) co_return;
+    } else if (rt.kind == route_kind::next) {
+      std::optional<reply> refused;
+      delivery parked;
+      bool woken = false;
+      asio::steady_timer wake(socket.get_executor(), asio::steady_timer::time_point::max());
+      auto now = m_broker.next(
+          [&parked, &woken, &wake](delivery d) {
+            parked = d;
+            woken = true;
+            wake.cancel();
+          },
+          refused);
+      if (refused) {
+        prepare_reply(head, *refused, keep_alive);
+        auto [ec, n] = co_await asio::async_write(socket, message(head, refused->body), use_tuple);
+        if (ec || !keep_alive) co_return;
+        continue;
+      }
+      if (!now) {
+        if (!co_await park(socket, wake, woken)) {
+          m_broker.cancel_next(); // end of stream: the waiter refers to this frame, which is ending
+          co_return;
         }
         if (!parked.inv) co_return; // the broker closed
         now = std::move(parked);

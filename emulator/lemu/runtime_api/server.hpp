@@ -10,11 +10,13 @@
 // gathered write. No timeouts: a parked GET /next waits as long as it takes (Lambda's clients set none),
 // and the only client is the environment's own runtime. Everything runs on the io_context's one thread.
 
+#include <lemu/extensions/registry.hpp>
 #include <lemu/runtime_api/broker.hpp>
 #include <lemu/runtime_api/routes.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -25,10 +27,27 @@ namespace lemu::runtime_api {
 
 class request_parser;
 
+// A PUT /2022-07-01/telemetry (logs_api false) or /2020-08-15/logs (true) from a registered extension.
+struct subscription_request {
+  bool logs_api = false;
+  std::string extension_name;
+  std::string body;
+};
+
+// The Extensions, Telemetry and Logs APIs (PROTOCOL.md §2) of the environment: what register answers with,
+// who hears of a change of the extensions' states, and who answers subscriptions (without one: 202
+// {"errorType":"Telemetry.NotSupported"}, RIE's answer).
+struct extension_setup {
+  extensions::function_metadata metadata;
+  extensions::registry::changed_callback changed;
+  std::function<reply(const subscription_request&)> subscribe;
+};
+
 struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;                       // 0: an ephemeral port
   std::uint32_t header_limit = 4 * 1024 * 1024; // bytes of request header
+  extension_setup extensions;
 };
 
 class server : public std::enable_shared_from_this<server> {
@@ -40,6 +59,7 @@ public:
 
   std::uint16_t port() const { return m_port; }
   runtime_api::broker& broker() { return m_broker; }
+  extensions::registry& extensions() { return m_registry; }
 
   // Starts accepting connections.
   void start();
@@ -50,10 +70,16 @@ public:
 
 private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Waits for a parked call's wake-up; false when the connection ended first.
+  boost::asio::awaitable<bool> park(boost::asio::ip::tcp::socket& socket, boost::asio::steady_timer& wake, const bool& woken);
   // The broker's answer to a request that posts a body, of `body_bytes` in all.
   reply dispatch(const route& rt, request_parser& parser, std::uint64_t body_bytes);
+  // The Extensions API's calls other than /event/next, and the subscriptions.
+  extensions::reply dispatch_extension(const route& rt, request_parser& parser);
 
   runtime_api::broker m_broker;
+  extensions::registry m_registry;
+  std::function<reply(const subscription_request&)> m_subscribe;
   boost::asio::ip::tcp::acceptor m_acceptor;
   server_options m_options;
   std::uint16_t m_port = 0;

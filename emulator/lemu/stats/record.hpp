@@ -37,7 +37,9 @@ struct invocation_record {
   bool cold = false;                    // first invocation of a freshly initialised environment
   std::optional<double> init_ms;        // Init Duration (process start -> first /next); only when cold
   double start_ms = 0;                  // when Duration began, in ms since the run started (for timelines)
-  double duration_ms = 0;               // Duration (event delivered -> /response or /error received)
+  double duration_ms = 0;               // Duration (event delivered -> /response or /error received, and every
+                                        // INVOKE extension called /event/next again)
+  std::optional<double> post_runtime_extensions_ms; // of Duration, the extensions' time after the runtime answered
   std::uint64_t billed_ms = 0;          // Billed Duration = ceil(duration + init)
   std::uint32_t memory_size_mb = 128;   // configured memory (Memory Size)
   std::uint32_t max_memory_used_mb = 0; // measured peak of the environment's process tree (Max Memory Used)

@@ -253,6 +253,7 @@ nlohmann::ordered_json to_json(const invocation_record& r) {
   }
   j["start_ms"] = r.start_ms;
   j["duration_ms"] = r.duration_ms;
+  if (r.post_runtime_extensions_ms) j["post_runtime_extensions_ms"] = *r.post_runtime_extensions_ms;
   j["billed_ms"] = r.billed_ms;
   j["memory_size_mb"] = r.memory_size_mb;
   j["max_memory_used_mb"] = r.max_memory_used_mb;

@@ -91,6 +91,18 @@ TEST(match_route, init_error_with_wrong_method_is_405) {
   }
 }
 
+TEST(match_route, extensions_telemetry_and_logs_apis) {
+  EXPECT_EQ(match_route("POST", "/2020-01-01/extension/register").kind, route_kind::extension_register);
+  EXPECT_EQ(match_route("GET", "/2020-01-01/extension/event/next").kind, route_kind::extension_next);
+  EXPECT_EQ(match_route("POST", "/2020-01-01/extension/init/error").kind, route_kind::extension_init_error);
+  EXPECT_EQ(match_route("POST", "/2020-01-01/extension/exit/error").kind, route_kind::extension_exit_error);
+  EXPECT_EQ(match_route("PUT", "/2022-07-01/telemetry").kind, route_kind::telemetry_subscribe);
+  EXPECT_EQ(match_route("PUT", "/2020-08-15/logs").kind, route_kind::logs_subscribe);
+  EXPECT_EQ(match_route("GET", "/2020-01-01/extension/register").kind, route_kind::method_not_allowed);
+  EXPECT_EQ(match_route("POST", "/2020-01-01/extension/event/next").kind, route_kind::method_not_allowed);
+  EXPECT_EQ(match_route("POST", "/2022-07-01/telemetry").kind, route_kind::method_not_allowed);
+}
+
 TEST(match_route, unknown_paths_are_404_whatever_the_method) {
   const std::vector<std::string> paths = {
       "",
@@ -124,10 +136,11 @@ TEST(match_route, unknown_paths_are_404_whatever_the_method) {
       "/2018-06-01//runtime/invocation/next",
       "//2018-06-01/runtime/invocation/next",
       "2018-06-01/runtime/invocation/next",
-      "/2020-01-01/extension/register",
-      "/2020-01-01/extension/event/next",
-      "/2022-07-01/telemetry",
-      "/2020-08-15/logs",
+      "/2020-01-01/extension/register/",
+      "/2020-01-01/extension/event",
+      "/2020-01-01/extension/next",
+      "/2022-07-01/telemetry/",
+      "/2020-08-15/log",
       "/runtime/invocation/next",
       "?/2018-06-01/runtime/invocation/next",
       "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
