@@ -70,12 +70,10 @@ public:
     });
   }
 
-  // A new subscription of the same extension to the same API.
+  // A new subscription of the same extension to the same API: it applies from the next batch on (a batch
+  // taken already goes where, and as, it was meant to).
   void reconfigure(subscription s) {
-    const bool moved = s.dest.proto != m_sub.dest.proto || s.dest.port != m_sub.dest.port;
     m_sub = std::move(s);
-    if (moved) m_destination_changed = true;
-    if (moved && !m_in_flight) close_connection();
     poke();
   }
 
@@ -125,6 +123,7 @@ private:
     std::size_t records = 0;     // events of the caller in it
     std::size_t event_bytes = 0; // bytes of their JSON
     std::size_t carried_bytes = 0, carried_records = 0; // the drops its logsDropped event reports
+    destination dest;            // where it goes (the subscription's when it was taken)
   };
 
   bool full() const {
@@ -148,10 +147,13 @@ private:
     m_connected = false;
   }
 
+  bool same_place(const destination& a, const destination& b) { return a.proto == b.proto && a.port == b.port; }
+
   // Takes the next batch off the pending events: a logsDropped event first when events were dropped, then
   // up to maxItems events and maxBytes bytes (at least one event).
   batch take_batch() {
     batch b;
+    b.dest = m_sub.dest;
     const bool http = m_sub.dest.proto == destination::protocol::http;
     const auto add = [&](const std::string& json) {
       if (http) b.body += b.body.empty() ? '[' : ',';
@@ -200,9 +202,12 @@ private:
 
   // Sends a batch until it is delivered, or fails after bytes of it were sent (then counted as dropped),
   // or the subscriber stops.
-  asio::awaitable<void> deliver(const batch& b) {
+  asio::awaitable<void> deliver(batch& b) {
     auto backoff = m_hub->m_options.first_retry;
     for (;;) {
+      // A subscription replaced meanwhile: a batch being retried goes to the new destination when it is
+      // formatted for it (the same protocol).
+      if (b.dest.proto == m_sub.dest.proto) b.dest = m_sub.dest;
       const attempt_result r = co_await attempt(b);
       if (m_stopped || r == attempt_result::done) co_return;
       if (r == attempt_result::failed) {
@@ -218,11 +223,8 @@ private:
   }
 
   asio::awaitable<attempt_result> attempt(const batch& b) {
-    if (m_destination_changed) {
-      m_destination_changed = false;
-      close_connection();
-    }
-    const destination dest = m_sub.dest; // a reconfigure during the attempt applies to the next one
+    const destination& dest = b.dest;
+    if (m_connected && !same_place(m_connected_to, dest)) close_connection(); // a replaced subscription
     const bool reused = m_connected;
     if (!m_connected) {
       const tcp::endpoint endpoint(asio::ip::address_v4::loopback(), dest.port);
@@ -235,6 +237,7 @@ private:
         co_return attempt_result::retry;
       }
       m_connected = true;
+      m_connected_to = dest;
       boost::system::error_code ignored;
       m_stream.socket().set_option(tcp::no_delay(true), ignored);
     }
@@ -298,7 +301,7 @@ private:
   bool m_in_flight = false;
   bool m_stopped = false;
   bool m_connected = false;
-  bool m_destination_changed = false;
+  destination m_connected_to; // where the open connection goes
   asio::steady_timer m_wake;  // the loop waits on it for the next batch to be due
   asio::steady_timer m_retry; // the backoff between attempts
   beast::tcp_stream m_stream;

@@ -26,8 +26,10 @@
 //     answer, whatever its status, completes the batch (a status >= 300 is logged at debug level).
 //   - Memory: pending events (not yet in a batch in flight) are held up to pending_batches x maxBytes
 //     bytes and pending_batches x maxItems events per subscriber; beyond that a new event is dropped and
-//     counted. So a subscriber holds at most (pending_batches + 1) x maxBytes bytes of events (3 MiB at
-//     the largest maxBytes and the default 2), plus a small per-event overhead.
+//     counted (an event larger than the bound always is). So a subscriber holds at most
+//     (pending_batches + 1) x maxBytes bytes of events (3 MiB at the largest maxBytes and the default 2;
+//     a single event larger than maxBytes goes alone in its batch, so at worst 2 x pending_batches x
+//     maxBytes), plus a per-event overhead (a std::string and a time point, about 40 bytes).
 //   - The next batch after drops starts with {"time":...,"type":"platform.logsDropped","record":
 //     {"droppedBytes":B,"droppedRecords":R,"reason":"Some logs were dropped because the downstream
 //     consumer is slower than the logs production rate"}} (B: bytes of the events' JSON), sent whatever
@@ -99,9 +101,10 @@ public:
   // `extension_name`, with `body`. `accepting`: false once init is over (Lambda accepts subscriptions
   // during init only; then 403 SubscriptionClosed). In order: closed, body validation (400), the extension
   // subscribed to the other API (400, replies::both_apis), the subscriber limit (403). A second
-  // subscription of the same extension to the same API replaces the first: its types, buffering and
-  // destination apply from then on, to events already pending too (a connection to the old destination
-  // is closed once its batch in flight is done). After close(), every subscription is refused as closed.
+  // subscription of the same extension to the same API replaces the first: its types apply to events
+  // published from then on, its buffering and destination from the next batch on, to events already
+  // pending too (a batch in flight finishes at the old destination, and the connection to it is closed
+  // then; a batch being retried goes to the new one, unless the protocol changed). After close(), every subscription is refused as closed.
   subscribe_result subscribe(std::string_view extension_name, api which, std::string_view body, bool accepting);
 
   // Queues `e` for every subscriber whose types include e.cat (and whose API has a form of it). Never

@@ -442,6 +442,24 @@ TEST_F(TelemetryHub, a_new_subscription_of_the_same_extension_replaces_the_old) 
   EXPECT_EQ(first->requests.size(), 1u);
 }
 
+TEST_F(TelemetryHub, a_batch_being_retried_goes_to_the_destination_of_a_replacing_subscription) {
+  std::uint16_t dead = 0;
+  {
+    auto probe = net::listen_on(ioc.get_executor(), "127.0.0.1", 0);
+    dead = probe.local_endpoint().port();
+  }
+  make_hub();
+  subscribe_ok("ext", api::telemetry, http_body(dead, R"({"timeoutMs":25})"));
+  h->publish(make_event(1));
+  run_for(100ms); // refused, retried
+  auto sink = start_http();
+  subscribe_ok("ext", api::telemetry, http_body(sink->port(), R"({"timeoutMs":25})"));
+  h->publish(make_event(2));
+  ASSERT_TRUE(run_until([&] { return sink->events().size() == 2; }));
+  EXPECT_EQ(sink->events()[0].dump(), make_event(1).json);
+  EXPECT_EQ(sink->events()[1].dump(), make_event(2).json);
+}
+
 TEST_F(TelemetryHub, tcp_subscribers_get_ndjson_on_one_connection) {
   auto sink = std::make_shared<tcp_sink>(ioc);
   sink->start();
