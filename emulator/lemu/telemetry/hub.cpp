@@ -311,7 +311,10 @@ std::shared_ptr<hub> hub::create(asio::any_io_executor ex, hub_options o) {
   return std::make_shared<hub>(std::move(ex), o);
 }
 
-hub::hub(asio::any_io_executor ex, hub_options o) : m_ex(ex), m_options(o), m_flush_deadline(ex) {}
+hub::hub(asio::any_io_executor ex, hub_options o) : m_ex(ex), m_options(o), m_flush_deadline(ex) {
+  m_options.pending_batches = std::max<std::size_t>(m_options.pending_batches, 1);
+  m_options.first_retry = std::max(m_options.first_retry, std::chrono::milliseconds(1));
+}
 
 hub::~hub() {
   // As close(), but a pending flush callback is dropped rather than called from a hub that is gone.

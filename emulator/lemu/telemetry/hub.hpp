@@ -35,6 +35,8 @@
 //     consumer is slower than the logs production rate"}} (B: bytes of the events' JSON), sent whatever
 //     the subscriber's types, and the counts start again.
 //   - Connect within connect_timeout (1 s), write and answer within answer_timeout (5 s by default).
+//   - TCP has no answer: a batch is delivered once written into the connection (a subscriber that closed
+//     its end may lose the batch written before lemu sees the close; the next one reconnects).
 //
 // Logs API subscribers get an event's logs_json, and nothing of an event without one; with schemaVersion
 // 2020-08-15 they do not get platform.runtimeDone (added by 2021-03-18).
@@ -73,10 +75,10 @@ struct event {
 
 struct hub_options {
   std::size_t max_subscribers = 10;   // extensions with a subscription at once (Lambda: 10 extensions)
-  std::size_t pending_batches = 2;    // pending events held per subscriber: this many x maxBytes / maxItems
+  std::size_t pending_batches = 2;    // pending events held per subscriber: this many x maxBytes / maxItems (>= 1)
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds answer_timeout{5000}; // writing a batch and reading the HTTP answer
-  std::chrono::milliseconds first_retry{10};      // doubled on each failed attempt, up to timeoutMs
+  std::chrono::milliseconds first_retry{10};      // doubled on each failed attempt, up to timeoutMs (>= 1 ms)
 };
 
 // The outcome of a subscription PUT.
