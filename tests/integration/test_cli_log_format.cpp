@@ -4,6 +4,10 @@
 // --system-log-level; text mode adds INIT_START; bad values are usage errors. stdout carries only outcomes.
 #include "integration/cli_fixture.hpp"
 #include "support/command.hpp"
+#include "support/http_raw.hpp"
+#include "support/serve_process.hpp"
+
+#include <lemu/events/checksums.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -205,6 +209,31 @@ TEST(CliLogFormat, TextAddsInitStartOncePerEnvironment) {
   EXPECT_LT(init, start) << r.err;
   const auto cold = fake_run("echo", {"--event", sqs_event(), "--repeat", "2", "--cold"});
   EXPECT_EQ(count_prefix(cold.err_lines(), "INIT_START "), 2u) << cold.err;
+}
+
+TEST(CliLogFormat, ServeTailsCarryTheJsonEvents) {
+  serve_process s({fake_bootstrap, "--function-name", "fake", "--handler", "echo", "--log-format", "json"});
+  http_raw::connection c(s.port());
+  const auto r = c.roundtrip(http_raw::request("POST", "/2015-03-31/functions/fake/invocations",
+                                               {{"X-Amz-Log-Type", "Tail"}}, R"({"n":1})"));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.body, R"({"n":1})");
+  const auto tail = lemu::events::base64_decode(r.res.header("X-Amz-Log-Result").value_or(""));
+  ASSERT_TRUE(tail.has_value());
+  std::vector<std::string> types;
+  for (const auto& line : split_lines(*tail)) {
+    const json e = json::parse(line, nullptr, false);
+    ASSERT_TRUE(e.is_object()) << *tail;
+    types.push_back(e["type"].get<std::string>());
+    if (e["type"] == "platform.initStart") {
+      EXPECT_EQ(e["record"]["functionName"], "fake");
+    }
+    if (e["type"] == "platform.report") {
+      EXPECT_EQ(e["record"]["requestId"], *r.res.header("x-amzn-RequestId"));
+    }
+  }
+  EXPECT_THAT(types, ElementsAre("platform.initStart", "platform.start", "platform.report"));
+  EXPECT_EQ(s.stop(), 0);
 }
 
 TEST(CliLogFormat, BadValuesAreUsageErrors) {
