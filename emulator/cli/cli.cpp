@@ -7,6 +7,7 @@
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
 #include <lemu/core/exit_codes.hpp>
+#include <lemu/core/log_config.hpp>
 #include <lemu/events/bundled.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/process/bootstrap.hpp>
@@ -63,6 +64,7 @@ struct function_command_line {
   double timeout_seconds = 3.0;
   double init_timeout_seconds = 10.0;
   bool strict = false; // --strict: Lambda's limits are errors, not warnings
+  std::string log_format = "text", log_level, system_log_level; // --log-format, --log-level, --system-log-level
 };
 
 void add_function_options(CLI::App* cmd, function_command_line& c) {
@@ -86,6 +88,31 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--extension", c.extensions,
                   "Start this external extension before the runtime (after those in the task root's extensions/ "
                   "folder); repeatable, at most 10 in all");
+  cmd->add_option("--log-format", c.log_format,
+                  "Lambda's log format: json prints the platform lines as JSON objects and sets AWS_LAMBDA_LOG_FORMAT=JSON")
+      ->check(one_of({"text", "json"}));
+  cmd->add_option("--log-level", c.log_level,
+                  "Application log level (needs --log-format json; default INFO; AWS_LAMBDA_LOG_LEVEL): the "
+                  "function's JSON lines with a lower \"level\" are dropped")
+      ->check(one_of({"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}));
+  cmd->add_option("--system-log-level", c.system_log_level,
+                  "System log level (needs --log-format json; default INFO): platform lines below it are not printed")
+      ->check(one_of({"DEBUG", "INFO", "WARN"}));
+}
+
+// --log-format, --log-level, --system-log-level into the function's configuration (values already checked).
+void finish_log_options(const function_command_line& c, core::function_config& fn) {
+  fn.log_format = core::parse_log_format(c.log_format).value_or(core::log_format::text);
+  if (fn.log_format == core::log_format::text) {
+    for (const char* option : {"--log-level", "--system-log-level"}) {
+      if (c.command->count(option) != 0) {
+        throw core::usage_error(std::string(option) +
+                                " needs --log-format json: Lambda filters log levels only in its JSON log format");
+      }
+    }
+  }
+  if (!c.log_level.empty()) fn.application_log_level = core::parse_log_level(c.log_level);
+  if (!c.system_log_level.empty()) fn.system_log_level = core::parse_log_level(c.system_log_level);
 }
 
 // The function's configuration complete: bootstrap path, name, timeouts, environment. `name` overrides
@@ -106,6 +133,7 @@ core::function_config finish_function(const function_command_line& c, const std:
   };
   fn.timeout = seconds(c.timeout_seconds);
   fn.init_timeout = seconds(c.init_timeout_seconds);
+  finish_log_options(c, fn);
   if (!c.env_file.empty()) {
     try {
       for (auto& v : process::read_env_file(c.env_file)) fn.env.push_back(std::move(v));

@@ -1,6 +1,7 @@
 #include "usage.hpp"
 
 #include <lemu/core/exit_codes.hpp>
+#include <lemu/util/text.hpp>
 
 #include <fmt/format.h>
 
@@ -70,6 +71,22 @@ CLI::Validator at_least(std::uint64_t low) {
         return {};
       },
       ">=" + std::to_string(low));
+}
+
+CLI::Validator one_of(const std::vector<std::string>& choices) {
+  std::string list, alternatives;
+  for (const auto& c : choices) {
+    list += (list.empty() ? "" : ", ") + c;
+    alternatives += (alternatives.empty() ? "" : "|") + c;
+  }
+  return CLI::Validator(
+      [choices, list](std::string& input) -> std::string {
+        for (const auto& c : choices) {
+          if (util::iequals(input, c)) return {};
+        }
+        return "must be one of " + list + " (any case), got '" + input + "'";
+      },
+      alternatives);
 }
 
 std::string parse_error_line(const CLI::App& cli, const CLI::ParseError& e) {

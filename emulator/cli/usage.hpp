@@ -15,6 +15,9 @@ CLI::Validator between(double low, double high, const std::string& unit = {});
 // "must be at least 1, got '0'" for a whole number.
 CLI::Validator at_least(std::uint64_t low);
 
+// "must be one of text, json (any case), got 'xml'": the value is one of `choices`, ASCII case-insensitively.
+CLI::Validator one_of(const std::vector<std::string>& choices);
+
 // The one line printed for a parse error of `cli` (without "lemu: error: " and the newline).
 std::string parse_error_line(const CLI::App& cli, const CLI::ParseError& e);
 

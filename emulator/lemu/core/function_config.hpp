@@ -1,9 +1,12 @@
 #pragma once
 // What Lambda knows about a function: its code, handler, name, memory, timeout, region and environment.
 
+#include <lemu/core/log_config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +36,16 @@ struct function_config {
   std::string function_arn() const;
   // LAMBDA_TASK_ROOT and the working directory: task_dir, else the folder holding the bootstrap.
   std::filesystem::path task_root() const { return task_dir.empty() ? bootstrap.parent_path() : task_dir; }
+
+  // --- Advanced logging controls (Lambda's LoggingConfig; PROTOCOL.md §3, §9.5) ---------------------------
+  // --log-format, --log-level, --system-log-level. The levels need the JSON format (the CLI refuses them
+  // with text); unset, both are INFO under JSON. log_thresholds() gives the levels in force.
+  core::log_format log_format = core::log_format::text;   // AWS_LAMBDA_LOG_FORMAT=JSON when json
+  std::optional<core::log_level> application_log_level;   // AWS_LAMBDA_LOG_LEVEL; filters the function's JSON lines
+  std::optional<core::log_level> system_log_level;        // DEBUG | INFO | WARN; filters the platform lines
+  core::log_thresholds log_thresholds() const {
+    return core::thresholds_of(log_format, application_log_level, system_log_level);
+  }
 };
 
 } // namespace lemu::core

@@ -94,6 +94,12 @@ std::map<std::string, std::string> build_environment(const core::function_config
   env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
   env["AWS_REGION"] = fn.region;
   env["AWS_DEFAULT_REGION"] = fn.region;
+  // Advanced logging controls: set only with the JSON format (a recorded provided.al2023 dump with LogFormat
+  // Text has neither). The values' casing, JSON and the level in capitals, is [unverified] (PROTOCOL.md §7).
+  if (fn.log_format == core::log_format::json) {
+    env["AWS_LAMBDA_LOG_FORMAT"] = core::to_string(core::log_format::json);
+    env["AWS_LAMBDA_LOG_LEVEL"] = core::to_string(fn.log_thresholds().application);
+  }
   return env;
 }
 

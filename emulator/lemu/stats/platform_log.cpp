@@ -24,6 +24,15 @@ std::uint64_t billed_duration_ms(double duration_ms, std::optional<double> init_
   return (whole_ns + ns_per_ms_int - 1) / ns_per_ms_int;
 }
 
+std::string runtime_version_arn(std::string_view region) {
+  // "lemu" in hex, then zeros: the shape of a runtime ARN's sha256, and obviously not AWS's.
+  return "arn:aws:lambda:" + std::string(region) + "::runtime:6c656d7500000000000000000000000000000000000000000000000000000000";
+}
+
+std::string init_start_line(std::string_view version, std::string_view arn) {
+  return "INIT_START Runtime Version: " + std::string(version) + "\tRuntime Version ARN: " + std::string(arn);
+}
+
 std::string start_line(std::string_view request_id, std::string_view version) {
   std::string out;
   out.reserve(40 + request_id.size() + version.size());

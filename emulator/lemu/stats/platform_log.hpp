@@ -1,7 +1,7 @@
 #pragma once
 // Lambda's platform log lines, rendered as strings without the trailing newline: the one place their
-// formats live (START, END, REPORT, INIT_REPORT and the fault line). Pure functions: app::environment_log
-// prints them.
+// formats live (INIT_START, START, END, REPORT, INIT_REPORT and the fault line); their JSON forms are in
+// platform_events.hpp. Pure functions: app::environment_log prints them.
 
 #include <lemu/core/invocation.hpp>
 #include <lemu/stats/record.hpp>
@@ -16,6 +16,15 @@ namespace lemu::stats {
 // ceil(duration_ms + init_ms): Lambda bills init since 2025-08-01 (PROTOCOL.md §4.1). The sum is rounded to
 // whole nanoseconds first, so floating-point noise (1.1 + 1.9) bills 3 and not 4; 0 for a sum <= 0.
 std::uint64_t billed_duration_ms(double duration_ms, std::optional<double> init_ms);
+
+// The runtime version lemu reports for provided.al2023 in INIT_START and platform.initStart. Invented: AWS
+// numbers its versions (provided:al2023.v<N>, PROTOCOL.md §4.2 [unverified]); lemu is none of them.
+inline constexpr const char* runtime_version = "provided:al2023.v100";
+// "arn:aws:lambda:<region>::runtime:<sha>", with a fixed, invented sha of 64 hex digits.
+std::string runtime_version_arn(std::string_view region);
+
+// "INIT_START Runtime Version: provided:al2023.v100\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:<sha>"
+std::string init_start_line(std::string_view version, std::string_view arn);
 
 // "START RequestId: <id> Version: <version>"
 std::string start_line(std::string_view request_id, std::string_view version);
