@@ -58,13 +58,15 @@ TEST(CliLogFormat, JsonPrintsPlatformEventsWithTheRecordsNumbers) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_only_outcomes(r, 3);
   const auto events = events_of(r);
-  EXPECT_THAT(types_of(events), ElementsAre("platform.initStart", "platform.start", "platform.report", "platform.start",
-                                            "platform.report", "platform.start", "platform.report"));
+  EXPECT_THAT(types_of(events), ElementsAre("platform.initStart", "platform.initReport", "platform.start", "platform.report",
+                                            "platform.start", "platform.report", "platform.start", "platform.report"));
   EXPECT_EQ(count_prefix(r.err_lines(), "START RequestId: "), 0u);
   EXPECT_EQ(count_prefix(r.err_lines(), "END RequestId: "), 0u);
   EXPECT_EQ(count_prefix(r.err_lines(), "REPORT RequestId: "), 0u);
   EXPECT_EQ(count_prefix(r.err_lines(), "INIT_START "), 0u);
-  ASSERT_EQ(events.size(), 7u);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[1]["record"]["status"], "success");
+  EXPECT_EQ(events[1]["record"]["phase"], "init");
 
   const json& init = events[0]["record"];
   EXPECT_EQ(init["initializationType"], "on-demand");
@@ -79,8 +81,8 @@ TEST(CliLogFormat, JsonPrintsPlatformEventsWithTheRecordsNumbers) {
   ASSERT_EQ(lines.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
     const json rec = json::parse(lines[i]);
-    const json& start = events[1 + 2 * i]["record"];
-    const json& report = events[2 + 2 * i]["record"];
+    const json& start = events[2 + 2 * i]["record"];
+    const json& report = events[3 + 2 * i]["record"];
     EXPECT_EQ(start["requestId"], rec["request_id"]);
     EXPECT_EQ(start["version"], "$LATEST");
     EXPECT_EQ(report["requestId"], rec["request_id"]);
@@ -92,6 +94,7 @@ TEST(CliLogFormat, JsonPrintsPlatformEventsWithTheRecordsNumbers) {
     EXPECT_EQ(m["maxMemoryUsedMB"], rec["max_memory_used_mb"]);
     if (i == 0) {
       EXPECT_DOUBLE_EQ(m["initDurationMs"].get<double>(), round2(rec["init_ms"].get<double>()));
+      EXPECT_DOUBLE_EQ(events[1]["record"]["metrics"]["durationMs"].get<double>(), m["initDurationMs"].get<double>());
     } else {
       EXPECT_FALSE(m.contains("initDurationMs"));
     }
@@ -102,12 +105,14 @@ TEST(CliLogFormat, DebugSystemLevelAddsRuntimeDoneAndWarnKeepsOnlyFaults) {
   const auto debug = fake_run("echo", {"--event", sqs_event(), "--log-format", "json", "--system-log-level", "debug"});
   ASSERT_EQ(debug.exit_code, 0) << debug.err;
   const auto events = events_of(debug);
-  EXPECT_THAT(types_of(events), ElementsAre("platform.initStart", "platform.start", "platform.runtimeDone", "platform.report"));
-  ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[2]["record"]["requestId"], events[3]["record"]["requestId"]);
-  EXPECT_EQ(events[2]["record"]["status"], "success");
-  EXPECT_NEAR(events[2]["record"]["metrics"]["durationMs"].get<double>(),
-              events[3]["record"]["metrics"]["durationMs"].get<double>(), 0.0051);
+  EXPECT_THAT(types_of(events), ElementsAre("platform.initStart", "platform.initRuntimeDone", "platform.initReport",
+                                            "platform.start", "platform.runtimeDone", "platform.report"));
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[1]["record"]["status"], "success");
+  EXPECT_EQ(events[4]["record"]["requestId"], events[5]["record"]["requestId"]);
+  EXPECT_EQ(events[4]["record"]["status"], "success");
+  EXPECT_NEAR(events[4]["record"]["metrics"]["durationMs"].get<double>(),
+              events[5]["record"]["metrics"]["durationMs"].get<double>(), 0.0051);
 
   const auto warn = fake_run("exit:3", {"--event", sqs_event(), "--log-format", "json", "--system-log-level", "WARN"});
   EXPECT_EQ(warn.exit_code, 1) << warn.err;
@@ -232,7 +237,7 @@ TEST(CliLogFormat, ServeTailsCarryTheJsonEvents) {
       EXPECT_EQ(e["record"]["requestId"], *r.res.header("x-amzn-RequestId"));
     }
   }
-  EXPECT_THAT(types, ElementsAre("platform.initStart", "platform.start", "platform.report"));
+  EXPECT_THAT(types, ElementsAre("platform.initStart", "platform.initReport", "platform.start", "platform.report"));
   EXPECT_EQ(s.stop(), 0);
 }
 

@@ -20,11 +20,6 @@ core::log_level function_line_level(std::string_view line) {
   return core::parse_log_level(it->get_ref<const std::string&>()).value_or(core::log_level::info);
 }
 
-environment_log::environment_log(output& out, std::string version, bool keep_tail)
-    : m_out(out), m_version(std::move(version)), m_keep_tail(keep_tail),
-      m_thresholds(out.log_defaults_for_environments().thresholds), m_region(out.log_defaults_for_environments().region),
-      m_function_name(out.log_defaults_for_environments().function_name), m_created_ms(util::epoch_ms()) {}
-
 environment_log::environment_log(output& out, const core::function_config& fn, bool keep_tail)
     : m_out(out), m_version(fn.version), m_keep_tail(keep_tail), m_thresholds(fn.log_thresholds()), m_region(fn.region),
       m_function_name(fn.function_name), m_created_ms(util::epoch_ms()) {}
@@ -38,18 +33,20 @@ void environment_log::write(std::string_view line) {
   if (m_tail.size() > 4 * tail_bytes) m_tail.erase(0, m_tail.size() - tail_bytes);
 }
 
-void environment_log::write_event(const ev::json& event) {
+bool environment_log::wants_events() const { return m_thresholds.format == core::log_format::json || m_sink; }
+
+void environment_log::emit(const ev::json& event, const ev::json* logs_form, telemetry::category cat) {
   const auto& type = event["type"].get_ref<const std::string&>();
-  if (!core::passes(ev::system_level_of(type), m_thresholds.system)) return;
-  write(ev::to_line(event));
+  if (m_thresholds.format == core::log_format::json && core::passes(ev::system_level_of(type), m_thresholds.system)) {
+    write(ev::to_line(event));
+  }
+  if (m_sink) m_sink(telemetry::event{cat, type, event.dump(), logs_form ? logs_form->dump() : std::string()});
 }
 
 void environment_log::write_init_start(std::int64_t time_ms, std::string_view phase) {
   const std::string arn = stats::runtime_version_arn(m_region);
-  if (m_thresholds.format == core::log_format::text) {
-    write(stats::init_start_line(stats::runtime_version, arn));
-    return;
-  }
+  if (m_thresholds.format == core::log_format::text) write(stats::init_start_line(stats::runtime_version, arn));
+  if (!wants_events()) return;
   ev::init_start_facts f;
   f.time_ms = time_ms;
   f.phase = phase;
@@ -57,7 +54,7 @@ void environment_log::write_init_start(std::int64_t time_ms, std::string_view ph
   f.runtime_version_arn = arn;
   f.function_name = m_function_name;
   f.function_version = m_version;
-  write_event(ev::init_start(f));
+  emit(ev::init_start(f), nullptr);
 }
 
 void environment_log::ensure_init_start() {
@@ -71,29 +68,44 @@ void environment_log::init_start(std::string_view phase) {
   write_init_start(util::epoch_ms(), phase);
 }
 
-void environment_log::function_line(std::string_view line) {
+void environment_log::function_line(std::string_view line) { program_line(line, telemetry::category::function); }
+void environment_log::extension_line(std::string_view line) { program_line(line, telemetry::category::extension); }
+
+void environment_log::program_line(std::string_view line, telemetry::category cat) {
   ensure_init_start();
-  if (m_thresholds.format == core::log_format::json && line.rfind("lemu: ", 0) != 0 &&
+  const bool own = line.rfind("lemu: ", 0) == 0;
+  if (m_thresholds.format == core::log_format::json && !own &&
       !core::passes(function_line_level(line), m_thresholds.application)) {
     return;
   }
   write(line);
+  if (!m_sink || own) return;
+  const std::int64_t now = util::epoch_ms();
+  const ev::json e = cat == telemetry::category::function ? ev::function_log(now, line) : ev::extension_log(now, line);
+  m_sink(telemetry::event{cat, cat == telemetry::category::function ? "function" : "extension", e.dump(), e.dump()});
+}
+
+void environment_log::platform_event(const ev::json& event, const ev::json* logs_form) {
+  if (!m_sink) return;
+  const auto& type = event["type"].get_ref<const std::string&>();
+  m_sink(telemetry::event{telemetry::category::platform, type, event.dump(), logs_form ? logs_form->dump() : std::string()});
 }
 
 void environment_log::init_done(double init_ms, std::string_view phase) {
   ensure_init_start();
-  if (m_thresholds.format == core::log_format::text) return;
+  if (!wants_events()) return;
   const std::int64_t now = util::epoch_ms();
   ev::init_runtime_done_facts done;
   done.time_ms = now;
   done.phase = phase;
-  write_event(ev::init_runtime_done(done));
+  done.status = "success";
+  emit(ev::init_runtime_done(done), nullptr);
   ev::init_report_facts report;
   report.time_ms = now;
   report.phase = phase;
   report.status = "success";
   report.duration_ms = init_ms;
-  write_event(ev::init_report(report));
+  emit(ev::init_report(report), nullptr);
 }
 
 void environment_log::start(std::string_view request_id, std::string_view trace_id) {
@@ -102,48 +114,50 @@ void environment_log::start(std::string_view request_id, std::string_view trace_
   m_started = true;
   m_request_id = request_id;
   m_trace_id = trace_id;
-  if (m_thresholds.format == core::log_format::text) {
-    write(stats::start_line(request_id, m_version));
-    return;
-  }
+  if (m_thresholds.format == core::log_format::text) write(stats::start_line(request_id, m_version));
+  if (!wants_events()) return;
   ev::start_facts f;
   f.time_ms = util::epoch_ms();
   f.request_id = request_id;
   f.version = m_version;
   f.trace_id = trace_id;
-  write_event(ev::start(f));
+  const ev::json logs = ev::start_logs_api(f);
+  emit(ev::start(f), &logs);
 }
 
 void environment_log::init_report(double init_ms, std::string_view phase, std::string_view status,
                                   std::string_view error_type) {
   ensure_init_start();
-  if (m_thresholds.format == core::log_format::text) {
-    write(stats::init_report_line(init_ms, phase, status, error_type));
-    return;
-  }
+  if (m_thresholds.format == core::log_format::text) write(stats::init_report_line(init_ms, phase, status, error_type));
+  if (!wants_events()) return;
   const std::int64_t now = util::epoch_ms();
   ev::init_runtime_done_facts done;
   done.time_ms = now;
   done.phase = phase;
   done.status = status;
   done.error_type = error_type;
-  write_event(ev::init_runtime_done(done));
+  emit(ev::init_runtime_done(done), nullptr);
   ev::init_report_facts report;
   report.time_ms = now;
   report.phase = phase;
   report.status = status;
   report.error_type = error_type;
   report.duration_ms = init_ms;
-  write_event(ev::init_report(report));
+  emit(ev::init_report(report), nullptr);
 }
 
 void environment_log::fault(const core::outcome& o) {
   ensure_init_start();
   if (m_thresholds.format == core::log_format::text) {
     write(stats::fault_line(o));
-    return;
+    if (!m_sink) return;
   }
-  write_event(ev::fault_logs_api(util::epoch_ms(), stats::fault_line(o)));
+  // The Telemetry API has no fault event (the runtimeDone and report that follow carry the error); the
+  // Logs API has platform.fault. JSON log format prints it (lemu's choice).
+  const ev::json e = ev::fault_logs_api(util::epoch_ms(), stats::fault_line(o));
+  if (m_thresholds.format == core::log_format::json && core::passes(ev::system_level_of("platform.fault"), m_thresholds.system))
+    write(ev::to_line(e));
+  if (m_sink) m_sink(telemetry::event{telemetry::category::platform, "platform.fault", std::string(), e.dump()});
 }
 
 std::string environment_log::end(const stats::invocation_record& r, const invocation_extras& extras) {
@@ -152,7 +166,8 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
   if (m_thresholds.format == core::log_format::text) {
     write(stats::end_line(r.request_id));
     write(stats::report_line(r));
-  } else {
+  }
+  if (wants_events()) {
     const std::int64_t now = util::epoch_ms();
     ev::report_facts report = ev::report_facts_of(r, now, trace_id);
     ev::runtime_done_facts done;
@@ -160,12 +175,18 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
     done.request_id = r.request_id;
     done.status = report.status;
     done.error_type = report.error_type;
-    done.duration_ms = r.duration_ms;
+    done.duration_ms = extras.runtime_duration_ms.value_or(r.duration_ms);
     done.produced_bytes = extras.produced_bytes;
     done.spans = extras.spans;
     done.trace_id = trace_id;
-    write_event(ev::runtime_done(done));
-    write_event(ev::report(report));
+    const ev::json done_logs = ev::runtime_done_logs_api(done);
+    emit(ev::runtime_done(done), &done_logs);
+    if (m_sink) {
+      const ev::json end_logs = ev::end_logs_api(now, r.request_id);
+      m_sink(telemetry::event{telemetry::category::platform, "platform.end", std::string(), end_logs.dump()});
+    }
+    const ev::json report_logs = ev::report_logs_api(report);
+    emit(ev::report(report), &report_logs);
   }
   m_started = false;
   m_trace_id.clear();

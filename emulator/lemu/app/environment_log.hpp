@@ -29,8 +29,10 @@
 #include <lemu/core/log_config.hpp>
 #include <lemu/stats/platform_events.hpp>
 #include <lemu/stats/record.hpp>
+#include <lemu/telemetry/hub.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +45,7 @@ namespace lemu::app {
 struct invocation_extras {
   std::optional<std::uint64_t> produced_bytes;  // the response's size in bytes
   std::vector<stats::events::span> spans;       // responseLatency, responseDuration
+  std::optional<double> runtime_duration_ms;    // platform.runtimeDone's duration when extensions ran after it
   std::string trace_id;                         // when start() was not given it
 };
 
@@ -50,10 +53,17 @@ class environment_log {
 public:
   static constexpr std::size_t tail_bytes = 4096; // what X-Amz-Log-Result returns
 
-  // Format, levels, region and function name from out.log_defaults_for_environments().
-  environment_log(output& out, std::string version, bool keep_tail);
-  // Everything from the function's configuration.
+  // Format, levels, version, region and function name from the function's configuration.
   environment_log(output& out, const core::function_config& fn, bool keep_tail);
+
+  // Every platform event, function and extension line also goes, as the Telemetry API's object (and the
+  // Logs API's, when it has one), to this sink (the environment's telemetry), in both formats.
+  using event_sink = std::function<void(telemetry::event)>;
+  void set_event_sink(event_sink sink) { m_sink = std::move(sink); }
+  // A platform event only telemetry hears (platform.extension, platform.telemetrySubscription).
+  void platform_event(const stats::events::json& event, const stats::events::json* logs_form);
+  // A line an extension wrote (printed like the function's; telemetry type "extension").
+  void extension_line(std::string_view line);
 
   // A line the runtime (or anything it started) wrote; with JSON, filtered by the application log level.
   void function_line(std::string_view line);
@@ -83,8 +93,11 @@ private:
   void write(std::string_view line);
   void ensure_init_start();
   void write_init_start(std::int64_t time_ms, std::string_view phase);
-  // Prints the event when the system log level lets it through.
-  void write_event(const stats::events::json& event);
+  bool wants_events() const; // JSON format, or a telemetry sink
+  // Prints the event (JSON format) when the system log level lets it through, and gives it to the sink.
+  void emit(const stats::events::json& event, const stats::events::json* logs_form,
+            telemetry::category cat = telemetry::category::platform);
+  void program_line(std::string_view line, telemetry::category cat);
 
   output& m_out;
   std::string m_version;
@@ -98,6 +111,7 @@ private:
   std::string m_request_id;
   std::string m_trace_id;
   std::string m_tail;
+  event_sink m_sink;
 };
 
 // The level a function's line has for application log-level filtering: its "level" when it is a JSON

@@ -4,6 +4,7 @@
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/process/environment.hpp>
+#include <lemu/util/time.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -27,10 +28,42 @@ double ms_between(execution_environment::clock::time_point a, execution_environm
 
 execution_environment::execution_environment(asio::any_io_executor ex, const core::function_config& fn,
                                              std::uint32_t id, output& out, environment_options options)
-    : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_log(out, fn.version, options.keep_log), m_options(options), m_timer(ex),
-      m_memory_timer(ex) {}
+    : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_log(out, fn, options.keep_log), m_options(options), m_timer(ex),
+      m_memory_timer(ex) {
+  // Platform events are built for telemetry only where a subscriber can exist: with external extensions
+  // (from the start, so that they hear the whole init), or once an internal one subscribes.
+  if (!fn.extensions.empty()) m_log.set_event_sink([this](telemetry::event e) { on_event(std::move(e)); });
+}
 
 execution_environment::~execution_environment() { stop_runtime(); }
+
+void execution_environment::on_event(telemetry::event e) {
+  if (m_init_complete) {
+    if (m_hub) m_hub->publish(e);
+    return;
+  }
+  // Subscriptions are made during init: what init produced goes to every subscriber once it is over, so
+  // that a subscriber hears the whole init (bounded: beyond it, the rest of the init's events are dropped).
+  if (m_init_events.size() >= max_init_events || m_init_events_bytes + e.json.size() > max_init_event_bytes) return;
+  m_init_events_bytes += e.json.size() + e.logs_json.size();
+  m_init_events.push_back(std::move(e));
+}
+
+runtime_api::reply execution_environment::on_subscribe(const runtime_api::subscription_request& req) {
+  if (!m_hub) m_hub = telemetry::hub::create(m_ex);
+  if (m_fn.extensions.empty()) m_log.set_event_sink([this](telemetry::event e) { on_event(std::move(e)); });
+  const auto result = m_hub->subscribe(req.extension_name, req.logs_api ? telemetry::api::logs : telemetry::api::telemetry,
+                                       req.body, !m_init_complete);
+  if (result.subscribed()) {
+    stats::events::subscription_facts f;
+    f.time_ms = util::epoch_ms();
+    f.name = req.extension_name;
+    f.types = result.types;
+    const auto logs = stats::events::logs_subscription(f);
+    m_log.platform_event(stats::events::telemetry_subscription(f), &logs);
+  }
+  return runtime_api::reply{result.answer.status, result.answer.body};
+}
 
 template <class Handler>
 void execution_environment::arm(asio::steady_timer& timer, clock::time_point at, Handler h) {
@@ -53,6 +86,7 @@ runtime_api::broker::callbacks execution_environment::make_callbacks() {
 
 void execution_environment::start() {
   m_state = state::initializing;
+  m_log.init_start();
   try {
     launch();
   } catch (const extension_launch_error& e) {
@@ -87,6 +121,10 @@ void execution_environment::launch() {
       if (auto self = weak.lock()) self->on_extensions_changed();
     });
   };
+  server_options.extensions.subscribe = [weak = weak_from_this()](const runtime_api::subscription_request& req) {
+    auto self = weak.lock();
+    return self ? self->on_subscribe(req) : runtime_api::reply{500, "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n"};
+  };
   m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
   m_server->start();
   m_runtime_ready = false;
@@ -110,7 +148,7 @@ void execution_environment::launch() {
       try {
         child = process::child::spawn(m_ex, req, [weak = weak_from_this(), out = &m_out](process::stream, std::string_view line) {
           if (auto self = weak.lock(); self && self->m_state != state::dead) {
-            self->m_log.function_line(line);
+            self->m_log.extension_line(line);
           } else {
             out->log_line(line);
           }
@@ -152,7 +190,10 @@ void execution_environment::spawn_runtime() {
 }
 
 void execution_environment::stop_runtime() {
-  environment_processes parts{m_server, m_child, m_extensions};
+  environment_processes parts{m_server, m_child, m_extensions, m_hub};
+  m_hub.reset(); // a retried init subscribes again
+  m_init_events.clear();
+  m_init_events_bytes = 0;
   if (needs_shutdown_phase(parts)) {
     // The phase owns them now (and keeps the listener open for SHUTDOWN).
     if (m_shutting_down) *m_shutting_down = true;
@@ -170,6 +211,7 @@ void execution_environment::stop_runtime() {
     m_child->terminate(kill_grace);
   }
   if (m_server) m_server->stop();
+  if (parts.hub) parts.hub->close();
 }
 
 void execution_environment::invoke(core::invocation inv, completion done, answer_callback answered) {
@@ -213,8 +255,25 @@ void execution_environment::check_init() {
   // Init ends when the runtime and every extension have called next.
   m_init_complete = true;
   registry.close_registration();
+  if (m_hub) {
+    for (auto& e : m_init_events) m_hub->publish(e);
+  }
+  m_init_events.clear();
+  m_init_events_bytes = 0;
+  for (const auto& x : registry.list()) {
+    stats::events::extension_facts f;
+    f.time_ms = util::epoch_ms();
+    f.name = x.name;
+    f.state = extensions::state_name(x.state);
+    if (x.invoke) f.events.push_back("INVOKE");
+    if (x.shutdown) f.events.push_back("SHUTDOWN");
+    const auto logs = stats::events::extension_logs_api(f);
+    m_log.platform_event(stats::events::extension(f), &logs);
+  }
+  const double init_ms = ms_since_start(clock::now());
+  m_log.init_done(init_ms, m_suppressed_init ? "invoke" : "init");
   if (!m_suppressed_init) {
-    m_init_ms = ms_since_start(clock::now());
+    m_init_ms = init_ms;
     m_timer.cancel();
   }
   m_state = state::idle;
@@ -304,7 +363,7 @@ void execution_environment::on_delivered(clock::time_point t) {
   m_state = state::invoking;
   m_delivered = true;
   m_first.reset();
-  m_log.start(m_request_id);
+  m_log.start(m_request_id, m_trace_id);
   if (m_server && m_server->extensions().size() > 0) {
     // INVOKE goes to the extensions as the event goes to the runtime, with the same deadline.
     const auto deadline = std::chrono::system_clock::now() + m_fn.timeout;
@@ -369,6 +428,7 @@ void execution_environment::on_init_timer() {
   m_log.start(m_request_id);
   m_suppressed_init = true;
   stop_runtime();
+  m_log.init_start("invoke");
   m_invoke_start = clock::now();
   arm(m_timer, m_invoke_start + m_fn.timeout, &execution_environment::on_timeout);
   try {
@@ -459,7 +519,11 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
   } else {
     stats::invocation_record rec;
     fill_record(rec, r, m_fn.memory_mb, r.started_at);
-    r.log = m_log.end(rec);
+    invocation_extras extras;
+    if (r.outcome.kind == core::outcome_kind::success || r.outcome.kind == core::outcome_kind::function_error)
+      extras.produced_bytes = r.outcome.payload.size();
+    if (r.post_runtime_extensions_ms) extras.runtime_duration_ms = r.duration_ms - *r.post_runtime_extensions_ms;
+    r.log = m_log.end(rec, extras);
   }
   m_cold = false;
   m_suppressed_init = false;

@@ -35,6 +35,7 @@
 #include <lemu/core/invocation.hpp>
 #include <lemu/process/child.hpp>
 #include <lemu/runtime_api/server.hpp>
+#include <lemu/telemetry/hub.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -94,6 +95,8 @@ private:
   void spawn_runtime(); // throws process::spawn_error
   void stop_runtime(); // retire the processes (signals, the shutdown phase), close the listener; nothing reported
   void on_extensions_changed();
+  void on_event(telemetry::event e);
+  runtime_api::reply on_subscribe(const runtime_api::subscription_request& req);
   void on_extension_exit(const std::string& name, const core::process_exit& e);
   void check_init();
   void finish_after_extensions();
@@ -135,6 +138,11 @@ private:
   std::shared_ptr<runtime_api::server> m_server;
   std::shared_ptr<process::child> m_child;
   std::vector<extension_process> m_extensions;
+  std::shared_ptr<telemetry::hub> m_hub;          // the Telemetry and Logs API subscribers (made at the first)
+  std::vector<telemetry::event> m_init_events;    // produced during init, for the subscribers made meanwhile
+  std::size_t m_init_events_bytes = 0;
+  static constexpr std::size_t max_init_events = 10000;
+  static constexpr std::size_t max_init_event_bytes = 4 << 20;
   std::map<std::string, std::string> m_runtime_env; // kept for a runtime started after the extensions registered
   shutdown_reason m_shutdown_reason = shutdown_reason::spindown;
   std::shared_ptr<bool> m_shutting_down; // the runtime's processes are in the shutdown phase

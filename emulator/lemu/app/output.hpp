@@ -14,15 +14,6 @@
 
 namespace lemu::app {
 
-// What the platform lines of the environments writing to an output say and how (format, levels) when
-// their creator does not tell them (environment_log's version-only constructor): the command sets it from
-// its function's configuration. function_name is "" when several functions share the output.
-struct log_defaults {
-  core::log_thresholds thresholds;
-  std::string region = "us-east-1";
-  std::string function_name;
-};
-
 class output {
 public:
   output(std::FILE* out, std::FILE* err);
@@ -34,9 +25,6 @@ public:
   void text(std::string_view s);             // stderr, as is
   void invocation_finished();                // flush where a person is watching
   void flush();
-
-  void set_log_defaults(log_defaults d) { m_log_defaults = std::move(d); }
-  const log_defaults& log_defaults_for_environments() const { return m_log_defaults; }
 
   bool err_is_terminal() const { return m_err_tty; }
   // True once stdout's reader has gone (EPIPE on a write, or a pipe with no reader left).
@@ -51,7 +39,6 @@ private:
   bool m_out_tty, m_err_tty;
   bool m_progress_shown = false;
   bool m_out_closed = false;
-  log_defaults m_log_defaults;
 
   void clear_progress();
 };

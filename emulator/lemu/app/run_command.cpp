@@ -63,7 +63,6 @@ public:
         throw core::usage_error("--ignore " + text + ": " + e.what());
       }
     }
-    m_out.set_log_defaults({opt.function.log_thresholds(), opt.function.region, opt.function.function_name});
     const char* no_color = std::getenv("NO_COLOR");
     m_color = m_out.err_is_terminal() && !(no_color && *no_color);
     for (const auto& w : plan.warnings()) m_out.log_line("lemu: warning: " + w);

@@ -70,12 +70,6 @@ public:
   server_app(net::io_context& ioc, const serve_options& opt)
       : m_ioc(ioc), m_opt(opt), m_out(stdout, stderr), m_signals(ioc, SIGINT, SIGTERM), m_tick(ioc),
         m_records(opt.record_file, opt.json_report, opt.record_secrets, m_out) {
-    // The log options are the same for every function (one set of CLI options); the name only when alone.
-    if (!opt.functions.empty()) {
-      const auto& first = opt.functions.front();
-      m_out.set_log_defaults({first.log_thresholds(), first.region,
-                              opt.functions.size() == 1 ? first.function_name : std::string()});
-    }
     for (const auto& fn : opt.functions) {
       m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue,
                                                                opt.runtime_api_port));

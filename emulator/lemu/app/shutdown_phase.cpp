@@ -48,6 +48,8 @@ public:
       if (running(x.child)) x.child->on_exit([self](core::process_exit) { self->check(); });
     }
     registry.send_shutdown({to_string(reason), epoch_ms(deadline)});
+    // What the subscribers have not had yet goes now, ahead of the deadline.
+    if (m_parts.hub) m_parts.hub->flush(deadline - std::chrono::milliseconds(100), {});
     m_timer.expires_at(deadline);
     m_timer.async_wait([self](boost::system::error_code ec) {
       if (!ec) self->deadline_passed();
@@ -83,6 +85,7 @@ private:
     m_done = true;
     m_timer.cancel();
     m_parts.server->stop();
+    if (m_parts.hub) m_parts.hub->close();
     // Break the cycles (each child's exit callback holds this phase).
     if (m_parts.runtime) m_parts.runtime->on_exit(nullptr);
     for (auto& x : m_parts.extensions) {

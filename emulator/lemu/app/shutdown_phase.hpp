@@ -16,6 +16,7 @@
 
 #include <lemu/process/child.hpp>
 #include <lemu/runtime_api/server.hpp>
+#include <lemu/telemetry/hub.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -38,6 +39,7 @@ struct environment_processes {
   std::shared_ptr<runtime_api::server> server;
   std::shared_ptr<process::child> runtime; // may be null (never started) or already exited
   std::vector<extension_process> extensions;
+  std::shared_ptr<telemetry::hub> hub; // what the Telemetry/Logs API subscribers have still to get
 };
 
 struct shutdown_limits {

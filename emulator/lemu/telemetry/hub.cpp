@@ -84,6 +84,8 @@ public:
       if (e.logs_json.empty()) return;
       if (m_sub.schema_version == "2020-08-15" && e.type == "platform.runtimeDone") return;
       text = &e.logs_json;
+    } else if (e.json.empty()) {
+      return; // an event only the Logs API has (platform.end, platform.fault)
     }
     const std::size_t cap_items = m_hub->m_options.pending_batches * m_sub.buffer.max_items;
     const std::size_t cap_bytes = m_hub->m_options.pending_batches * m_sub.buffer.max_bytes;

@@ -66,6 +66,7 @@ namespace lemu::telemetry {
 // "record":…}. `logs_json`: the same event in the Logs API's form, or empty when the Logs API has no such
 // event (Logs API subscribers then do not get it). `cat` decides which subscribers want it (their "types");
 // `type` is the event's "type" ("platform.start", "function", ...).
+// `json` empty: an event only the Logs API has (Telemetry API subscribers do not get it).
 struct event {
   category cat = category::platform;
   std::string type;

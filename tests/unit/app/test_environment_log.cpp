@@ -98,7 +98,7 @@ const std::string init_start_text = "INIT_START Runtime Version: provided:al2023
 
 TEST(environment_log, text_is_as_before_with_init_start_first) {
   captured c;
-  environment_log log(c.out(), "$LATEST", true);
+  environment_log log(c.out(), core::function_config{}, true);
   log.function_line("hello from init");
   log.start(id);
   log.function_line(R"({"level":"DEBUG","msg":"kept: text filters nothing"})");
@@ -116,7 +116,7 @@ TEST(environment_log, text_is_as_before_with_init_start_first) {
 
 TEST(environment_log, text_init_start_can_be_told_and_is_then_not_repeated) {
   captured c;
-  environment_log log(c.out(), "$LATEST", false);
+  environment_log log(c.out(), core::function_config{}, false);
   log.init_start();
   log.init_done(12.5); // text: nothing
   log.init_report(10000.0, "init", "timeout", {});
@@ -126,10 +126,11 @@ TEST(environment_log, text_init_start_can_be_told_and_is_then_not_repeated) {
                                      init_start_text, stats::start_line(id, "$LATEST")));
 }
 
-TEST(environment_log, text_region_comes_from_the_output_defaults) {
+TEST(environment_log, text_region_comes_from_the_function) {
   captured c;
-  c.out().set_log_defaults({core::log_thresholds{}, "ap-south-1", "orders"});
-  environment_log log(c.out(), "$LATEST", false);
+  core::function_config fn;
+  fn.region = "ap-south-1";
+  environment_log log(c.out(), fn, false);
   log.start(id);
   EXPECT_THAT(c.lines().front(), ::testing::HasSubstr("arn:aws:lambda:ap-south-1::runtime:"));
 }
@@ -240,10 +241,12 @@ TEST(environment_log, json_lines_without_level_pass_at_info) {
   EXPECT_THAT(tail, ::testing::Not(::testing::HasSubstr("DEBUG")));
 }
 
-TEST(environment_log, json_from_output_defaults) {
+TEST(environment_log, json_takes_the_functions_version) {
   captured c;
-  c.out().set_log_defaults({core::thresholds_of(core::log_format::json, {}, {}), "us-west-2", ""});
-  environment_log log(c.out(), "7", false);
+  auto fn = json_function();
+  fn.version = "7";
+  fn.function_name.clear();
+  environment_log log(c.out(), fn, false);
   log.start(id);
   const auto lines = c.lines();
   ASSERT_EQ(lines.size(), 2u);
