@@ -6,6 +6,8 @@
 // The extension is sample-functions/extension-logger (its LEMU_EXT_* knobs make it misbehave); the runtime
 // is the echo sample or fake-bootstrap.
 #include "cli_fixture.hpp"
+#include "support/http_raw.hpp"
+#include "support/serve_process.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -257,6 +259,29 @@ TEST(CliExtensions, BadExtensionsAreRefusedUpFront) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("11 extensions, Lambda allows at most 10"), std::string::npos) << r.err;
   }
+}
+
+TEST(CliExtensions, ServeAnswersTheCallerBeforeASlowExtensionAndTheNextInvocationWaitsForIt) {
+  serve_process s({echo_bootstrap, "--function-name", "fn", "--extension", extension_logger, "--env",
+                   "LEMU_EXT_POST_INVOKE_MS=1500"});
+  const std::string path = "/2015-03-31/functions/fn/invocations";
+  // The first invocation (a cold start) answered, then the environment is busy for 1.5 s more.
+  const auto t0 = std::chrono::steady_clock::now();
+  http_raw::connection c(s.port());
+  const auto first = c.roundtrip(http_raw::request("POST", path, {}, R"({"n":1})"));
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(first.ok()) << first.error;
+  EXPECT_EQ(first.res.status, 200) << first.res.raw;
+  EXPECT_EQ(first.res.body, R"({"n":1})");
+  EXPECT_LT(t1 - t0, 1200ms) << "the caller does not wait for the extension";
+  // The second waits for the extension to call next (concurrency 1: one environment).
+  const auto second = c.roundtrip(http_raw::request("POST", path, {}, R"({"n":2})"));
+  const auto t2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(second.ok()) << second.error;
+  EXPECT_EQ(second.res.body, R"({"n":2})");
+  EXPECT_GE(t2 - t1, 1200ms) << "the environment was busy with the first invocation's extension";
+  EXPECT_EQ(s.stop(), 0);
+  EXPECT_NE(s.process().err().find("[lemu-extension-logger] SHUTDOWN SPINDOWN"), std::string::npos) << s.process().err();
 }
 
 } // namespace

@@ -62,6 +62,10 @@ public:
   void set_event_sink(event_sink sink) { m_sink = std::move(sink); }
   // A platform event only telemetry hears (platform.extension, platform.telemetrySubscription).
   void platform_event(const stats::events::json& event, const stats::events::json* logs_form);
+  // The current invocation's tail so far (what end() would return without END and REPORT).
+  std::string tail_so_far() const {
+    return m_tail.size() > tail_bytes ? m_tail.substr(m_tail.size() - tail_bytes) : m_tail;
+  }
   // A line an extension wrote (printed like the function's; telemetry type "extension").
   void extension_line(std::string_view line);
 

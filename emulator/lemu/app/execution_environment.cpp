@@ -381,7 +381,7 @@ void execution_environment::on_answer(core::outcome o, clock::time_point t) {
     // The caller is answered now; the invocation ends when the INVOKE extensions are done too.
     m_answer = std::move(o);
     m_answered_at = t;
-    if (m_answered) m_answered(*m_answer);
+    if (m_answered) m_answered(*m_answer, m_log.tail_so_far());
     if (m_server && m_server->extensions().all_ready()) finish_after_extensions();
     return;
   }

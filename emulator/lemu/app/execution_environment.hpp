@@ -60,8 +60,9 @@ class execution_environment : public std::enable_shared_from_this<execution_envi
 public:
   using clock = std::chrono::steady_clock;
   using completion = std::function<void(invoke_result)>;
-  // The runtime answered (before the INVOKE extensions are done): what the Invoke caller gets now.
-  using answer_callback = std::function<void(const core::outcome&)>;
+  // The runtime answered (before the INVOKE extensions are done): what the Invoke caller gets now, and the
+  // invocation's log lines so far (X-Amz-Log-Type: Tail; END and REPORT come later).
+  using answer_callback = std::function<void(const core::outcome&, const std::string& log_so_far)>;
   enum class state { created, initializing, idle, invoking, dead };
 
   static constexpr auto kill_grace = std::chrono::milliseconds(100);

@@ -36,22 +36,22 @@ bool function_scheduler::can_start_now() const {
   return m_envs.size() < m_options.concurrency || std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
 }
 
-bool function_scheduler::submit(core::invocation inv, completion done) {
+bool function_scheduler::submit(core::invocation inv, completion done, answer_callback answered) {
   if (m_stopped) {
     post_cancelled(m_ex, std::move(inv), std::move(done));
     return true;
   }
   if (!can_start_now()) {
     if (m_queue.size() >= m_options.max_queue) return false;
-    m_queue.push_back({std::move(inv), std::move(done)});
+    m_queue.push_back({std::move(inv), std::move(done), std::move(answered)});
     spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn.function_name, m_queue.size());
     return true;
   }
-  start(std::move(inv), std::move(done));
+  start(std::move(inv), std::move(done), std::move(answered));
   return true;
 }
 
-void function_scheduler::start(core::invocation inv, completion done) {
+void function_scheduler::start(core::invocation inv, completion done, answer_callback answered) {
   std::shared_ptr<execution_environment> env;
   for (const auto& e : m_envs) {
     if (e->idle()) {
@@ -70,7 +70,7 @@ void function_scheduler::start(core::invocation inv, completion done) {
     finished(env);
     done(std::move(r));
     pump();
-  });
+  }, std::move(answered));
 }
 
 void function_scheduler::finished(const std::shared_ptr<execution_environment>& env) {
@@ -85,7 +85,7 @@ void function_scheduler::pump() {
     if (!room) return;
     waiting w = std::move(m_queue.front());
     m_queue.pop_front();
-    start(std::move(w.inv), std::move(w.done));
+    start(std::move(w.inv), std::move(w.done), std::move(w.answered));
   }
 }
 

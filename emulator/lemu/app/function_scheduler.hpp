@@ -30,6 +30,7 @@ struct scheduler_options {
 class function_scheduler {
 public:
   using completion = execution_environment::completion;
+  using answer_callback = execution_environment::answer_callback;
 
   function_scheduler(boost::asio::any_io_executor ex, const core::function_config& fn, output& out, scheduler_options options);
   ~function_scheduler();
@@ -37,7 +38,8 @@ public:
   function_scheduler& operator=(const function_scheduler&) = delete;
 
   // Starts the invocation now or queues it. False when the queue is full: `done` is dropped unused.
-  bool submit(core::invocation inv, completion done);
+  // `answered`: see execution_environment::invoke (the caller can be answered before extensions finish).
+  bool submit(core::invocation inv, completion done, answer_callback answered = nullptr);
   // An invocation submitted now would start at once (an environment is idle, or another may start).
   bool can_start_now() const;
 
@@ -56,8 +58,9 @@ private:
   struct waiting {
     core::invocation inv;
     completion done;
+    answer_callback answered;
   };
-  void start(core::invocation inv, completion done);
+  void start(core::invocation inv, completion done, answer_callback answered);
   void finished(const std::shared_ptr<execution_environment>& env);
   void pump();
 

@@ -198,19 +198,29 @@ private:
     }
 
     const bool tail = req.tail;
-    auto done = [this, &svc, meta = std::move(meta), answer = std::move(answer), respond, tail, request_id](invoke_result r) mutable {
+    // The caller is answered once: when the runtime answers, or (extensions still running then) earlier.
+    auto reply = std::make_shared<std::function<void(const core::outcome&, const std::string&)>>(
+        [answer = std::move(answer), respond, tail](const core::outcome& o, const std::string& log) mutable {
+          answer.status = 200;
+          if (!o.ok()) with_header(answer, "X-Amz-Function-Error", "Unhandled");
+          if (tail) with_header(answer, "X-Amz-Log-Result", api::log_result(log));
+          answer.body = o.payload;
+          respond(std::move(answer));
+        });
+    auto answered = [reply](const core::outcome& o, const std::string& log) {
+      auto once = std::move(*reply);
+      *reply = nullptr;
+      if (once) once(o, log);
+    };
+    auto done = [this, &svc, meta = std::move(meta), respond, tail, request_id, answered](invoke_result r) mutable {
       if (r.outcome.kind == core::outcome_kind::cancelled) {
         svc.stats.summary.add_cancelled();
         return respond(api::error_response(api::cancelled(), request_id));
       }
       const std::string log = finished(svc, meta, r, tail);
-      answer.status = 200;
-      if (!r.outcome.ok()) with_header(answer, "X-Amz-Function-Error", "Unhandled");
-      if (tail) with_header(answer, "X-Amz-Log-Result", api::log_result(log));
-      answer.body = std::move(r.outcome.payload);
-      respond(std::move(answer));
+      answered(r.outcome, log);
     };
-    if (!submit(svc, std::move(inv), std::move(done))) refuse(api::too_many_requests(), request_id, respond);
+    if (!submit(svc, std::move(inv), std::move(done), answered)) refuse(api::too_many_requests(), request_id, respond);
   }
 
   void refuse(const api::api_error& e, const std::string& request_id, const gateway::http_server::responder& respond) {
@@ -275,27 +285,37 @@ private:
     inv.timeout = svc.fn.timeout;
     invocation_meta meta{line, m_records.records_events() ? inv.payload : std::string()};
 
-    auto done = [this, &svc, meta = std::move(meta), respond, line, started](invoke_result r) mutable {
+    // The client is answered once: when the runtime answers, or (extensions still running then) earlier.
+    auto reply = std::make_shared<std::function<void(const core::outcome&)>>(
+        [this, respond, line, started, request_id = inv.request_id](const core::outcome& o) {
+          http_response answer;
+          if (o.ok()) {
+            auto mapped = m_front_door->map_response(o.payload);
+            if (!mapped.error.empty()) m_out.log_line("lemu: api: " + line + ": " + mapped.error);
+            answer = std::move(mapped.response);
+          } else {
+            m_out.log_line("lemu: api: " + line + ": the function failed (" + o.error_type + ")");
+            answer = m_front_door->function_failed();
+          }
+          with_header(answer, "x-amzn-RequestId", request_id);
+          m_out.log_line("lemu: api: " + line + " -> " + std::to_string(answer.status) + " (" +
+                         util::fixed2(std::chrono::duration<double, std::milli>(clock::now() - started).count()) + " ms)");
+          respond(std::move(answer));
+        });
+    auto answered = [reply](const core::outcome& o, const std::string&) {
+      auto once = std::move(*reply);
+      *reply = nullptr;
+      if (once) once(o);
+    };
+    auto done = [this, &svc, meta = std::move(meta), respond, answered](invoke_result r) mutable {
       if (r.outcome.kind == core::outcome_kind::cancelled) {
         svc.stats.summary.add_cancelled();
         return respond(http_response{503, {{"Content-Type", "application/json"}}, R"({"message":"Service Unavailable"})"});
       }
       finished(svc, meta, r);
-      http_response answer;
-      if (r.outcome.ok()) {
-        auto mapped = m_front_door->map_response(r.outcome.payload);
-        if (!mapped.error.empty()) m_out.log_line("lemu: api: " + line + ": " + mapped.error);
-        answer = std::move(mapped.response);
-      } else {
-        m_out.log_line("lemu: api: " + line + ": the function failed (" + r.outcome.error_type + ")");
-        answer = m_front_door->function_failed();
-      }
-      with_header(answer, "x-amzn-RequestId", r.request_id);
-      m_out.log_line("lemu: api: " + line + " -> " + std::to_string(answer.status) + " (" +
-                     util::fixed2(std::chrono::duration<double, std::milli>(clock::now() - started).count()) + " ms)");
-      respond(std::move(answer));
+      answered(r.outcome, {});
     };
-    if (!submit(svc, std::move(inv), std::move(done))) {
+    if (!submit(svc, std::move(inv), std::move(done), answered)) {
       m_out.log_line("lemu: api: " + line + " -> 429 (" + svc.fn.function_name + " is at its concurrency and its queue is full)");
       respond(http_response{429, {{"Content-Type", "application/json"}}, R"({"message":"Too Many Requests"})"});
     }
@@ -309,11 +329,15 @@ private:
   // ---- scheduling ----------------------------------------------------------------------------------------
 
   // Runs the invocation now, or queues it; false when the queue is full (nothing was run).
-  bool submit(function_service& svc, core::invocation inv, std::function<void(invoke_result)> done) {
-    return svc.scheduler.submit(std::move(inv), [this, done = std::move(done)](invoke_result r) {
-      done(std::move(r));
-      if (m_stopping) finish_if_idle();
-    });
+  bool submit(function_service& svc, core::invocation inv, std::function<void(invoke_result)> done,
+              function_scheduler::answer_callback answered = nullptr) {
+    return svc.scheduler.submit(
+        std::move(inv),
+        [this, done = std::move(done)](invoke_result r) {
+          done(std::move(r));
+          if (m_stopping) finish_if_idle();
+        },
+        std::move(answered));
   }
 
   // Records a finished invocation; returns its log when `want_log` (X-Amz-Log-Type: Tail), else "".
