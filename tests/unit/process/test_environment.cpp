@@ -86,3 +86,16 @@ TEST(read_env_file, refuses_a_missing_or_huge_file) {
 
 } // namespace
 } // namespace lemu::process
+
+TEST(extension_environment, hides_what_lambda_hides_from_extensions) {
+  std::map<std::string, std::string> env{{"AWS_EXECUTION_ENV", "x"},         {"AWS_LAMBDA_LOG_GROUP_NAME", "g"},
+                                         {"AWS_LAMBDA_LOG_STREAM_NAME", "s"}, {"AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"},
+                                         {"AWS_XRAY_DAEMON_ADDRESS", "a"},   {"LAMBDA_RUNTIME_DIR", "/var/runtime"},
+                                         {"LAMBDA_TASK_ROOT", "/var/task"},  {"_HANDLER", "h"},
+                                         {"_AWS_XRAY_DAEMON_PORT", "2000"},  {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"},
+                                         {"AWS_LAMBDA_FUNCTION_NAME", "fn"}, {"TZ", ":UTC"}};
+  const auto out = lemu::process::extension_environment(env);
+  EXPECT_EQ(out, (std::map<std::string, std::string>{{"AWS_LAMBDA_FUNCTION_NAME", "fn"},
+                                                     {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"},
+                                                     {"TZ", ":UTC"}}));
+}
