@@ -125,6 +125,8 @@ TEST(CliExtensions, ASlowExtensionLengthensTheInvocationAndIsReportedApart) {
     EXPECT_EQ(rec["status"], "success");
   }
   for (const auto& rep : report_lines(r)) EXPECT_GE(field_ms(rep, "Duration"), 290.0) << rep;
+  // The summary table has a row for the extensions' part.
+  EXPECT_EQ(count_lines_with(r, "extensions        2 "), 1u) << r.err;
 }
 
 TEST(CliExtensions, TheTimeoutCoversTheExtensionsAndResetsTheEnvironment) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 #include <cmath>
 #include <string_view>
 #include <utility>
@@ -65,11 +66,13 @@ void summary_section(std::string& out, const stats::summary_numbers& s) {
   out += "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"scroll\"><table class=\"summary\">\n";
   out += "<thead><tr><th>phase</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead>\n";
   out += "<tbody>\n";
-  const std::array<std::pair<const char*, const stats::phase_numbers*>, 3> rows{{
+  std::vector<std::pair<const char*, const stats::phase_numbers*>> rows{{
       {"init (cold)", &s.init},
       {"invoke cold", &s.invoke_cold},
       {"invoke warm", &s.invoke_warm},
   }};
+  // With INVOKE extensions: their time after the runtime answered (PostRuntimeExtensionsDuration).
+  if (s.post_runtime.count > 0) rows.push_back({"extensions (after the runtime)", &s.post_runtime});
   for (const auto& [label, phase] : rows) {
     out += "<tr><th scope=\"row\">";
     out += label;

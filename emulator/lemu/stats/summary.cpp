@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 #include <charconv>
 #include <cmath>
 
@@ -147,6 +148,7 @@ void run_summary::add(const invocation_record& r) {
   }
   // Every record counts its duration, whatever the outcome (a timeout's duration is the timeout).
   (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
+  if (r.post_runtime_extensions_ms) m_post_runtime.add(*r.post_runtime_extensions_ms);
 }
 
 summary_numbers run_summary::numbers() const {
@@ -154,6 +156,7 @@ summary_numbers run_summary::numbers() const {
   n.init = phase_of(m_init);
   n.invoke_cold = phase_of(m_invoke_cold);
   n.invoke_warm = phase_of(m_invoke_warm);
+  n.post_runtime = phase_of(m_post_runtime);
   return n;
 }
 
@@ -191,12 +194,14 @@ std::string run_summary::render_table() const {
     return r;
   };
   const summary_numbers n = numbers();
-  const std::array<row, 4> rows{
+  std::vector<row> rows{
       row{"phase", "count", {"p50", "p90", "p99", "max"}},
       make_row("init (cold)", n.init),
       make_row("invoke cold", n.invoke_cold),
       make_row("invoke warm", n.invoke_warm),
   };
+  // With INVOKE extensions: how much of those durations they took after the runtime answered.
+  if (n.post_runtime.count > 0) rows.push_back(make_row("extensions", n.post_runtime));
 
   // Fixed widths as in the documented layout; a column only grows when a value would not fit.
   constexpr std::size_t label_width = 14;
@@ -232,6 +237,7 @@ nlohmann::json run_summary::to_json() const {
   j["init"] = phase_json(n.init);
   j["invoke_cold"] = phase_json(n.invoke_cold);
   j["invoke_warm"] = phase_json(n.invoke_warm);
+  if (n.post_runtime.count > 0) j["post_runtime_extensions"] = phase_json(n.post_runtime);
   if (n.sqs_events > 0) {
     j["sqs"] = {{"messages", n.sqs_messages}, {"succeeded", n.sqs_messages - n.sqs_failed}, {"failed", n.sqs_failed}};
   }
