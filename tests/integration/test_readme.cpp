@@ -121,12 +121,7 @@ void expect_output(const std::string& doc, const std::string& name, const std::s
                    const std::string& err) {
   const auto want = masked_lines(expected);
   ASSERT_FALSE(want.empty()) << doc << ": the output block " << name << " is empty";
-  // lemu prints INIT_START (logformat branch) before README.md's blocks show it: until a block does, its
-  // INIT_START lines are left out of the comparison. Remove this once README.md has them.
-  auto err_lines = masked_lines(err);
-  if (std::none_of(want.begin(), want.end(), [](const std::string& l) { return l.rfind("INIT_START ", 0) == 0; })) {
-    std::erase_if(err_lines, [](const std::string& l) { return l.rfind("INIT_START ", 0) == 0; });
-  }
+  const auto err_lines = masked_lines(err);
   EXPECT_TRUE(interleaves(want, masked_lines(out), err_lines))
       << doc << ": what `" << name << "` prints is not what the README shows.\nREADME (masked):\n"
       << joined(want) << "stdout (masked):\n"
