@@ -32,13 +32,13 @@ demo: ## install what building needs, build lemu and the C++ echo function, run 
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 3
 
 # Every test, then the unit and integration tests again under ASan + UBSan, then each fuzz target briefly.
-test: build ## what CI runs: every test, then the unit and integration tests under ASan+UBSan, then each fuzz target 5 s
+test: build ## what CI runs: every test, then the unit and integration tests with ASan+UBSan, then each fuzz target 5 s
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	scripts/sanitize.sh --tests --fuzz 5
+	scripts/sanitize.sh --tests --fuzz 5 --normal-build $(BUILD)
 
 # The unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang 14).
-test-sanitize: setup ## the unit and integration tests under ASan+UBSan (clang 14, in build-sanitize/)
-	scripts/sanitize.sh --tests
+test-sanitize: setup ## the unit tests built with ASan+UBSan, the integration tests against an ASan+UBSan lemu (clang 14, build-sanitize/)
+	scripts/sanitize.sh --tests --normal-build $(BUILD)
 
 # Every libFuzzer target for FUZZ_SECONDS seconds each (default 60).
 fuzz: setup ## every libFuzzer target for FUZZ_SECONDS seconds each (default 60)

@@ -1,5 +1,6 @@
 #include "rie_command.hpp"
 
+#include <lemu/process/bootstrap.hpp>
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/serve_command.hpp>
 #include <lemu/process/environment.hpp>
@@ -212,6 +213,11 @@ app::serve_options serve_options_for(const rie_options& o) {
   const fs::path task_root = env("LAMBDA_TASK_ROOT").value_or("/var/task");
   if (fs::is_directory(task_root)) fn.task_dir = task_root;
   fn.env = container_variables();
+  // External extensions: the executables of /opt/extensions, as Lambda (and RIE) start them.
+  fn.extensions = process::find_extensions("/opt");
+  if (fn.extensions.size() > 10) {
+    throw core::usage_error(std::to_string(fn.extensions.size()) + " extensions in /opt/extensions, Lambda allows at most 10");
+  }
   s.functions.push_back(std::move(fn));
   return s;
 }

@@ -51,7 +51,7 @@ std::string self_disabling_bootstrap(const scratch_dir& dir) {
 bool is_root() { return ::geteuid() == 0; }
 
 // What lemu may hold at most for its own work while it reads hostile input.
-constexpr long input_rss_budget_kb = rss_budget_kb(24 * 1024);
+const long input_rss_budget_kb = rss_budget_kb(24 * 1024);
 
 } // namespace
 

@@ -175,7 +175,11 @@ TEST(CliTelemetry, ASlowSubscriberLosesLinesWithALogsDroppedReportAndLemuStaysSm
   }
   EXPECT_GT(dropped, 0) << "a subscriber this slow cannot take 40,000 lines";
   EXPECT_EQ(report_lines(r).size(), 20u) << "every invocation still has its outcome";
-  EXPECT_LT(r.max_rss_kb, rss_budget_kb(48 * 1024)) << "lemu's memory stays bounded";
+  // Under AddressSanitizer the quarantine keeps what the dropped events freed (up to 256 MB): the bound is
+  // checked in the normal build.
+  if (!lemu_is_sanitized()) {
+    EXPECT_LT(r.max_rss_kb, 48 * 1024) << "lemu's memory stays bounded";
+  }
 }
 
 } // namespace

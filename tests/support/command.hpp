@@ -3,6 +3,7 @@
 // stderr; kills it (and its process group) if it outlives the deadline. No shell involved.
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -34,15 +35,16 @@ struct command_options {
   bool discard_output = false; // count stdout/stderr bytes instead of keeping them
 };
 
+// True when the lemu under test is a sanitizer build: scripts/sanitize.sh runs the integration tests of the
+// normal build against build-sanitize's lemu (LEMU_TEST_LEMU) and sets LEMU_TEST_SANITIZED.
+inline bool lemu_is_sanitized() {
+  const char* v = std::getenv("LEMU_TEST_SANITIZED");
+  return v != nullptr && *v != '\0';
+}
+
 // A peak-RSS budget for lemu itself, in kB: `plain_kb` in a normal build; under AddressSanitizer its shadow
 // memory and quarantine add up to ~128 MB whatever lemu does, so the budget grows by that much.
-constexpr long rss_budget_kb(long plain_kb) {
-#ifdef LEMU_SANITIZED
-  return plain_kb + 128 * 1024;
-#else
-  return plain_kb;
-#endif
-}
+inline long rss_budget_kb(long plain_kb) { return lemu_is_sanitized() ? plain_kb + 128 * 1024 : plain_kb; }
 
 inline command_options with_stdin(std::string text) {
   command_options o;

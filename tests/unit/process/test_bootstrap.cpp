@@ -1,6 +1,8 @@
 // What can be wrong with a bootstrap, found before it starts and read from a failed exec.
 #include <lemu/process/bootstrap.hpp>
 
+#include <lemu/core/exit_codes.hpp>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -46,6 +48,39 @@ TEST(exec_failure_reason, names_a_missing_interpreter_rather_than_the_script) {
   EXPECT_EQ(exec_failure_reason(script, EACCES), "not executable (chmod +x it)");
   EXPECT_EQ(exec_failure_reason(s.file("elf", std::string("\x7f" "ELF\x02\x01", 6), true), ENOENT),
             "the dynamic loader it was linked for is missing (built for another system or architecture?)");
+}
+
+TEST(find_extensions, takes_the_executables_of_the_extensions_folder_in_name_order) {
+  scratch s;
+  EXPECT_TRUE(find_extensions(s.dir).empty()) << "no extensions/ folder: none";
+  fs::create_directories(s.dir / "extensions" / "a-folder");
+  s.file("extensions/zeta", "#!/bin/sh\n", true);
+  s.file("extensions/alpha", "#!/bin/sh\n", true);
+  s.file("extensions/not-executable", "#!/bin/sh\n", false);
+  s.file("extensions/.hidden", "#!/bin/sh\n", true);
+  const auto found = find_extensions(s.dir);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].filename(), "alpha");
+  EXPECT_EQ(found[1].filename(), "zeta");
+}
+
+TEST(check_extensions, refuses_missing_duplicate_and_too_many_extensions) {
+  scratch s;
+  core::function_config fn;
+  fn.bootstrap = s.file("bootstrap", "#!/bin/sh\n", true);
+  const std::string ext = s.file("ext", "#!/bin/sh\n", true).string();
+  check_extensions(fn, {ext});
+  ASSERT_EQ(fn.extensions.size(), 1u);
+  EXPECT_THROW(check_extensions(fn, {(s.dir / "missing").string()}), core::usage_error);
+  EXPECT_THROW(check_extensions(fn, {ext, ext}), core::usage_error);
+  std::vector<std::string> eleven;
+  for (int i = 0; i < 11; ++i) eleven.push_back(s.file("e" + std::to_string(i), "#!/bin/sh\n", true).string());
+  try {
+    check_extensions(fn, eleven);
+    ADD_FAILURE() << "11 extensions accepted";
+  } catch (const core::usage_error& e) {
+    EXPECT_STREQ(e.what(), "11 extensions, Lambda allows at most 10 (the task root's extensions/ folder and --extension)");
+  }
 }
 
 } // namespace
