@@ -182,5 +182,16 @@ TEST(CliTelemetry, ASlowSubscriberLosesLinesWithALogsDroppedReportAndLemuStaysSm
   }
 }
 
+TEST(CliTelemetry, AnInvalidSubscriptionIsRefusedWithLambdasBodyAndTheExtensionRunsOn) {
+  telemetry_run t;
+  const auto r = t.run(echo_bootstrap, {"--event", sqs_event()},
+                       {"LEMU_TELEMETRY_SCHEMA=1999-01-01", "LEMU_TELEMETRY_MAX_ITEMS=5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The subscriber prints the status and body it got.
+  EXPECT_NE(r.err.find("subscribe failed: HTTP 400 {\"errorType\":\"ValidationError\",\"errorMessage\":"), std::string::npos)
+      << r.err;
+  EXPECT_TRUE(t.events().empty()) << "nothing is delivered without a subscription";
+}
+
 } // namespace
 } // namespace lemu::test
