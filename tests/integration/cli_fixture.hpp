@@ -36,6 +36,12 @@ inline std::vector<std::string> report_lines(const command_result& r) {
   return out;
 }
 
+// The number a REPORT line gives after "NAME: " (Duration, Init Duration, Billed Duration, ...); -1 when absent.
+inline double report_field(const std::string& report, const std::string& name) {
+  const auto at = report.find(name + ": ");
+  return at == std::string::npos ? -1 : std::stod(report.substr(at + name.size() + 2));
+}
+
 // The request id named by a REPORT line.
 inline std::string request_id_of(const std::string& report) { return report.substr(18, 36); }
 

@@ -39,12 +39,6 @@ std::size_t count_lines_with(const command_result& r, const std::string& text) {
   return n;
 }
 
-double field_ms(const std::string& report, const std::string& field) {
-  const auto at = report.find(field + ": ");
-  if (at == std::string::npos) return -1;
-  return std::stod(report.substr(at + field.size() + 2));
-}
-
 std::vector<nlohmann::json> json_records(const fs::path& file) {
   std::vector<nlohmann::json> out;
   std::ifstream in(file);
@@ -54,14 +48,6 @@ std::vector<nlohmann::json> json_records(const fs::path& file) {
   return out;
 }
 
-struct temp_file {
-  fs::path path = fs::temp_directory_path() / ("lemu-ext-test-" + std::to_string(::getpid()) + "-" +
-                                               std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  ~temp_file() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 TEST(CliExtensions, TheExtensionSeesEveryInvocationAndShutdown) {
   const auto r = run_with_logger(echo_bootstrap, {"--event", sqs_event(), "--repeat", "3"});
@@ -108,15 +94,16 @@ TEST(CliExtensions, InitWaitsForTheExtensionAndInitDurationCoversIt) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 1u) << r.err;
-  EXPECT_GE(field_ms(reports[0], "Init Duration"), 400.0) << reports[0];
+  EXPECT_GE(report_field(reports[0], "Init Duration"), 400.0) << reports[0];
 }
 
 TEST(CliExtensions, ASlowExtensionLengthensTheInvocationAndIsReportedApart) {
-  temp_file json;
-  const auto r = run_with_logger(echo_bootstrap, {"--event", sqs_event(), "--repeat", "2", "--json", json.path.string(),
+  scratch_dir dir;
+  const std::string json = dir.path() + "/records.jsonl";
+  const auto r = run_with_logger(echo_bootstrap, {"--event", sqs_event(), "--repeat", "2", "--json", json,
                                                   "--env", "LEMU_EXT_POST_INVOKE_MS=300"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto records = json_records(json.path);
+  const auto records = json_records(json);
   ASSERT_EQ(records.size(), 2u);
   for (const auto& rec : records) {
     ASSERT_TRUE(rec.contains("post_runtime_extensions_ms")) << rec.dump();
@@ -124,7 +111,7 @@ TEST(CliExtensions, ASlowExtensionLengthensTheInvocationAndIsReportedApart) {
     EXPECT_GE(rec["duration_ms"].get<double>(), rec["post_runtime_extensions_ms"].get<double>()) << rec.dump();
     EXPECT_EQ(rec["status"], "success");
   }
-  for (const auto& rep : report_lines(r)) EXPECT_GE(field_ms(rep, "Duration"), 290.0) << rep;
+  for (const auto& rep : report_lines(r)) EXPECT_GE(report_field(rep, "Duration"), 290.0) << rep;
   // The summary table has a row for the extensions' part.
   EXPECT_EQ(count_lines_with(r, "extensions        2 "), 1u) << r.err;
 }
@@ -253,11 +240,12 @@ TEST(CliExtensions, BadExtensionsAreRefusedUpFront) {
     EXPECT_NE(r.err.find("have the same file name"), std::string::npos) << r.err;
   }
   {
-    temp_file dir;
-    fs::create_directories(dir.path / "extensions");
-    fs::copy_file(echo_bootstrap, dir.path / "bootstrap");
-    for (int i = 0; i < 11; ++i) fs::copy_file(extension_logger, dir.path / "extensions" / ("ext" + std::to_string(i)));
-    const auto r = lemu_run((dir.path / "bootstrap").string(), {"--event", sqs_event()});
+    scratch_dir dir;
+    const fs::path root = dir.path();
+    fs::create_directories(root / "extensions");
+    fs::copy_file(echo_bootstrap, root / "bootstrap");
+    for (int i = 0; i < 11; ++i) fs::copy_file(extension_logger, root / "extensions" / ("ext" + std::to_string(i)));
+    const auto r = lemu_run((root / "bootstrap").string(), {"--event", sqs_event()});
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("11 extensions, Lambda allows at most 10"), std::string::npos) << r.err;
   }

@@ -38,13 +38,8 @@ std::uint16_t free_port() {
 }
 
 struct telemetry_run {
-  fs::path out = fs::temp_directory_path() / ("lemu-telemetry-" + std::to_string(::getpid()) + "-" +
-                                              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
-                                              ".jsonl");
-  ~telemetry_run() {
-    std::error_code ec;
-    fs::remove(out, ec);
-  }
+  scratch_dir dir;
+  fs::path out = dir.path() + "/telemetry.jsonl";
 
   command_result run(const std::string& runtime, std::vector<std::string> args, std::vector<std::string> env = {}) {
     args.insert(args.end(), {"--extension", telemetry_subscriber, "--env", "LEMU_TELEMETRY_OUT=" + out.string(), "--env",
@@ -72,11 +67,6 @@ std::vector<std::string> platform_types(const std::vector<json>& events) {
   return out;
 }
 
-double field(const std::string& report, const std::string& name) {
-  const auto at = report.find(name + ": ");
-  return at == std::string::npos ? -1 : std::stod(report.substr(at + name.size() + 2));
-}
-
 TEST(CliTelemetry, ASubscriberGetsExactlyThePlatformEventsOfThreeInvocationsInOrder) {
   telemetry_run t;
   const auto r = t.run(echo_bootstrap, {"--event", sqs_event(), "--repeat", "3"});
@@ -100,7 +90,7 @@ TEST(CliTelemetry, ASubscriberGetsExactlyThePlatformEventsOfThreeInvocationsInOr
     } else if (type == "platform.extension") {
       EXPECT_EQ(rec, json::parse(R"({"name":"lemu-telemetry-subscriber","state":"Ready","events":["INVOKE","SHUTDOWN"]})"));
     } else if (type == "platform.initReport") {
-      EXPECT_EQ(rec["metrics"]["durationMs"].get<double>(), field(reports[0], "Init Duration")) << rec.dump();
+      EXPECT_EQ(rec["metrics"]["durationMs"].get<double>(), report_field(reports[0], "Init Duration")) << rec.dump();
     } else if (type == "platform.start" || type == "platform.runtimeDone") {
       ASSERT_LT(invocation, 3u);
       EXPECT_EQ(rec["requestId"], request_id_of(reports[invocation])) << rec.dump();
@@ -109,12 +99,12 @@ TEST(CliTelemetry, ASubscriberGetsExactlyThePlatformEventsOfThreeInvocationsInOr
       const std::string& rep = reports[invocation];
       EXPECT_EQ(rec["requestId"], request_id_of(rep));
       EXPECT_EQ(rec["status"], "success");
-      EXPECT_EQ(rec["metrics"]["durationMs"].get<double>(), field(rep, "Duration")) << rep;
-      EXPECT_EQ(rec["metrics"]["billedDurationMs"].get<double>(), field(rep, "Billed Duration")) << rep;
-      EXPECT_EQ(rec["metrics"]["memorySizeMB"].get<double>(), field(rep, "Memory Size")) << rep;
-      EXPECT_EQ(rec["metrics"]["maxMemoryUsedMB"].get<double>(), field(rep, "Max Memory Used")) << rep;
+      EXPECT_EQ(rec["metrics"]["durationMs"].get<double>(), report_field(rep, "Duration")) << rep;
+      EXPECT_EQ(rec["metrics"]["billedDurationMs"].get<double>(), report_field(rep, "Billed Duration")) << rep;
+      EXPECT_EQ(rec["metrics"]["memorySizeMB"].get<double>(), report_field(rep, "Memory Size")) << rep;
+      EXPECT_EQ(rec["metrics"]["maxMemoryUsedMB"].get<double>(), report_field(rep, "Max Memory Used")) << rep;
       if (invocation == 0) {
-        EXPECT_EQ(rec["metrics"]["initDurationMs"].get<double>(), field(rep, "Init Duration")) << rep;
+        EXPECT_EQ(rec["metrics"]["initDurationMs"].get<double>(), report_field(rep, "Init Duration")) << rep;
       } else {
         EXPECT_FALSE(rec["metrics"].contains("initDurationMs")) << rec.dump();
       }

@@ -318,14 +318,18 @@ void execution_environment::on_extensions_changed() {
   if (m_extensions_busy && m_answer && registry.all_ready()) finish_after_extensions();
 }
 
-void execution_environment::finish_after_extensions() {
+core::outcome execution_environment::take_answer(clock::time_point now) {
   m_extensions_busy = false;
-  m_state = state::idle;
-  const auto now = clock::now();
   m_post_runtime_ms = ms_between(m_answered_at, now);
   core::outcome o = std::move(*m_answer);
   m_answer.reset();
-  end_invocation(std::move(o), now, completion_mode::direct);
+  return o;
+}
+
+void execution_environment::finish_after_extensions() {
+  m_state = state::idle;
+  const auto now = clock::now();
+  end_invocation(take_answer(now), now, completion_mode::direct);
 }
 
 void execution_environment::extension_failed(core::outcome o) {
@@ -338,12 +342,10 @@ void execution_environment::extension_failed(core::outcome o) {
     // The caller has the runtime's answer already: that stays the outcome; the environment is reset.
     m_log.fault(o);
     m_failed_after_answer = std::move(o);
-    core::outcome answer = std::move(*m_answer);
-    m_answer.reset();
-    m_extensions_busy = false;
-    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
+    const auto now = clock::now();
+    core::outcome answer = take_answer(now);
     sample_memory();
-    end_invocation(std::move(answer), clock::now());
+    end_invocation(std::move(answer), now);
     die();
     return;
   }
@@ -455,11 +457,7 @@ void execution_environment::on_timeout() {
     // says timeout, and the environment resets.
     m_log.fault(o);
     m_failed_after_answer = o;
-    core::outcome answer = std::move(*m_answer);
-    m_answer.reset();
-    m_extensions_busy = false;
-    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
-    fail(std::move(answer));
+    fail(take_answer(clock::now()));
     return;
   }
   m_log.start(m_request_id);
@@ -555,12 +553,10 @@ void execution_environment::stop() {
   if (m_state != state::dead) m_shutdown_reason = shutdown_reason::spindown;
   if (m_answer) {
     // lemu is stopping while extensions finish an invocation the caller has its answer for: it is kept.
-    core::outcome answer = std::move(*m_answer);
-    m_answer.reset();
-    m_extensions_busy = false;
-    m_post_runtime_ms = ms_between(m_answered_at, clock::now());
+    const auto now = clock::now();
+    core::outcome answer = take_answer(now);
     sample_memory();
-    end_invocation(std::move(answer), clock::now());
+    end_invocation(std::move(answer), now);
   }
   if (m_done) {
     // lemu is stopping with an invocation in flight: it is cancelled, not the function's failure.

@@ -101,6 +101,9 @@ private:
   void on_extension_exit(const std::string& name, const core::process_exit& e);
   void check_init();
   void finish_after_extensions();
+  // The runtime's answer the caller already has, taken back to end the invocation with: the extensions'
+  // part of it ends `now`.
+  core::outcome take_answer(clock::time_point now);
   // An extension failed: the invocation in flight (if any) ends with `o`, or with the runtime's answer when
   // the caller already has it, and the environment dies.
   void extension_failed(core::outcome o);
