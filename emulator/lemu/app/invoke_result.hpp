@@ -22,6 +22,11 @@ struct invoke_result {
   // The invocation failed after the runtime answered (its extensions timed out, crashed or reported an
   // error): the caller had `outcome`; REPORT, the record and the summary count this failure instead.
   std::optional<core::outcome> failed_after_answer;
+  // A streamed response (outcome.streamed): delivery -> the first body byte from the runtime (time to
+  // first byte), and that byte -> the end of the stream.
+  std::optional<double> ttfb_ms;
+  std::optional<double> stream_ms;
+  std::string tenant_id;               // the invocation's tenant (tenant isolation), "" without
   std::uint64_t max_memory_bytes = 0;  // peak of the environment's processes so far
   const char* memory_method = "";      // how it was measured: "cgroup v1", "watcher", ...
   // With environment_options::keep_log: this invocation's log lines ('\n'-terminated), START to REPORT,

@@ -2,6 +2,7 @@
 // What Lambda knows about a function: its code, handler, name, memory, timeout, region and environment.
 
 #include <lemu/core/log_config.hpp>
+#include <lemu/core/response_stream.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +32,17 @@ struct function_config {
   // External extensions (PROTOCOL.md §2.1): executables started before the runtime, in this order (the
   // task root's extensions/ folder, then --extension), at most 10.
   std::vector<std::filesystem::path> extensions;
+
+  // --- Response streaming (PROTOCOL.md §1.9, §1.10, §9.3) ---------------------------------------------
+  core::invoke_mode invoke_mode = core::invoke_mode::buffered; // --invoke-mode: the front door's mode
+  core::stream_limits streaming;                               // --stream-max-bytes, --stream-rate
+  // --- Lambda Managed Instances (PROTOCOL.md §9.1) ---------------------------------------------------
+  // --per-environment-concurrency N: invocations one environment runs at once (AWS_LAMBDA_MAX_CONCURRENCY,
+  // AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances). 0: not set (on-demand, one at a time).
+  std::uint32_t per_environment_concurrency = 0;
+  // --- Tenant isolation (PROTOCOL.md §9.2) ------------------------------------------------------------
+  // --tenant-isolation: every invocation carries a tenant id and an environment serves only one tenant.
+  bool tenant_isolation = false;
 
   // arn:aws:lambda:<region>:<account>:function:<name>
   std::string function_arn() const;

@@ -1,8 +1,11 @@
 #pragma once
 // One invocation as the Runtime API hands it to a runtime, and the one outcome it ends with.
 
+#include <lemu/core/response_stream.hpp>
+
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace lemu::core {
@@ -16,6 +19,9 @@ struct invocation {
   std::string client_context;   // Lambda-Runtime-Client-Context (JSON), omitted when empty
   std::string cognito_identity; // Lambda-Runtime-Cognito-Identity (JSON), omitted when empty
   std::chrono::nanoseconds timeout{}; // the function timeout; Deadline-Ms = epoch ms at delivery + timeout
+  std::string tenant_id;        // Lambda-Runtime-Aws-Tenant-Id (tenant isolation), omitted when empty
+  // Where a streamed response goes as it arrives (response_stream.hpp); nullptr: gathered whole.
+  std::shared_ptr<response_stream> stream;
 };
 
 // How an invocation ended. Exactly one per event.
@@ -39,6 +45,10 @@ struct outcome {
   std::string payload;      // what the Invoke caller receives (response body or error JSON)
   std::string content_type; // of the payload
   std::string error_type;   // "" on success; else the errorType (from the body for function errors)
+  // The runtime streamed its response to invocation::stream (the body went there, not into payload; an
+  // error's payload is still its JSON body), and how many body bytes it streamed.
+  bool streamed = false;
+  std::uint64_t streamed_bytes = 0;
 
   bool ok() const { return kind == outcome_kind::success; }
 };
