@@ -10,8 +10,13 @@ inline constexpr const char* invoked_function_arn = "Lambda-Runtime-Invoked-Func
 inline constexpr const char* trace_id = "Lambda-Runtime-Trace-Id";
 inline constexpr const char* client_context = "Lambda-Runtime-Client-Context";
 inline constexpr const char* cognito_identity = "Lambda-Runtime-Cognito-Identity";
+inline constexpr const char* tenant_id = "Lambda-Runtime-Aws-Tenant-Id"; // tenant isolation (PROTOCOL.md §9.2)
 
 // POST /invocation/{id}/error and /init/error request
 inline constexpr const char* function_error_type = "Lambda-Runtime-Function-Error-Type";
+
+// POST /invocation/{id}/response, streamed (PROTOCOL.md §1.9): the mode header, and the error trailers
+inline constexpr const char* response_mode = "Lambda-Runtime-Function-Response-Mode";
+inline constexpr const char* function_error_body = "Lambda-Runtime-Function-Error-Body";
 
 } // namespace lemu::runtime_api::headers

@@ -90,6 +90,7 @@ void prepare_delivery(std::string& head, const delivery& d, bool keep_alive) {
   if (!inv.trace_id.empty()) net::add_header(head, headers::trace_id, inv.trace_id);
   if (!inv.client_context.empty()) net::add_header(head, headers::client_context, inv.client_context);
   if (!inv.cognito_identity.empty()) net::add_header(head, headers::cognito_identity, inv.cognito_identity);
+  if (!inv.tenant_id.empty()) net::add_header(head, headers::tenant_id, inv.tenant_id);
   net::end_head(head, inv.payload.size(), keep_alive);
 }
 
