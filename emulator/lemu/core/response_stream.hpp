@@ -28,7 +28,8 @@ public:
   virtual ~response_stream() = default;
   // The runtime began streaming; `content_type` as it sent it (application/octet-stream when it sent none).
   virtual void begin(std::string_view content_type) = 0;
-  // The next bytes of the body (never empty).
+  // The next bytes of the body (never empty), valid during the call only: a stream that writes them later
+  // keeps its own copy.
   virtual void data(std::string_view bytes, std::function<void()> more) = 0;
 };
 
