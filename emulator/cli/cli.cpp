@@ -98,6 +98,13 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--system-log-level", c.system_log_level,
                   "System log level (needs --log-format json; default INFO): platform lines below it are not printed")
       ->check(one_of({"DEBUG", "INFO", "WARN"}));
+  cmd->add_option("--stream-max-bytes", fn.streaming.max_bytes,
+                  "Largest streamed response in bytes (Lambda: 200 MiB); beyond, Function.ResponseSizeTooLarge")
+      ->capture_default_str()
+      ->check(between(1, 1099511627776.0, "bytes"));
+  cmd->add_option("--stream-rate", fn.streaming.rate_bytes_per_second,
+                  "Bytes per second a streamed response may go at after its first 6 MiB (Lambda: about 2 MiB/s); 0: no cap")
+      ->capture_default_str();
 }
 
 // --log-format, --log-level, --system-log-level into the function's configuration (values already checked).
@@ -177,6 +184,13 @@ app::run_options finish_run_options(run_command_line& c) {
   app::run_options run = c.run;
   run.function = finish_function(c, c.bootstrap);
   run.env_file = c.env_file;
+  if (run.stream && run.concurrency != 1) {
+    throw core::usage_error("--stream writes each response to stdout as it arrives, so responses cannot overlap: use it "
+                            "with --concurrency 1");
+  }
+  if (run.stream && !run.record_file.empty()) {
+    throw core::usage_error("--stream sends the body to stdout, not into the capture: use --record without --stream");
+  }
   if (!c.shard.empty()) {
     run.shard = app::shard_spec::parse(c.shard);
     if (!run.shard) throw core::usage_error("--shard: expected K/N with 1 <= K <= N, got '" + c.shard + "'");
@@ -318,6 +332,9 @@ int main(int argc, char** argv) {
                       "or a bundled event by name (sqs, sqs/batch, apigw-http/get, ...); repeatable")
       ->take_all();
   add_run_options(run_cmd, run);
+  run_cmd->add_flag("--stream", run.run.stream,
+                    "Write a streamed response to stdout as it arrives, raw (needs --concurrency 1), instead of the "
+                    "whole body as the outcome line");
 
   serve_command_line serve;
   auto* serve_cmd = cli.add_subcommand(

@@ -31,6 +31,16 @@
 //   tagged           respond {"tag":"<FAKE_TAG, or none>","event":<the payload as JSON>} (replay tests)
 //   headers          respond with what /next delivered, as a JSON object
 //   by-event         the payload's string field "fake" names a per-event mode for that invocation
+//   stream           stream every response (PROTOCOL.md §1.9): FAKE_STREAM_CHUNKS chunks (default 3), each
+//                    "chunk <i>\n" or FAKE_STREAM_CHUNK_BYTES bytes of 'x', or with FAKE_STREAM_TIMESTAMP set
+//                    "t=<CLOCK_MONOTONIC ns when written>\n"; FAKE_STREAM_DELAY_MS between chunks;
+//                    Content-Type FAKE_STREAM_CONTENT_TYPE (default application/octet-stream), or with
+//                    FAKE_STREAM_PRELUDE (a JSON object) application/vnd.awslambda.http-integration-response
+//                    and that prelude plus 8 NUL bytes first. FAKE_STREAM_END says how it ends: ok (default),
+//                    error (trailers Lambda-Runtime-Function-Error-Type: FakeStreamError and -Error-Body, base64
+//                    of {"errorMessage":"fake stream failure","errorType":"FakeStreamError"}), rust-error (the
+//                    same written into the body, as the Rust client does), crash (abort), hang (block), cut
+//                    (close the connection, then block).
 // Anything else: "fake-bootstrap: unknown mode <x>" on stderr, init error Runtime.FakeUnknownMode, exit 1.
 // With FAKE_LOG_EVENTS set, every invocation first prints "fake-bootstrap: event <request id>" to stdout.
 // With FAKE_LOG_PID set, it prints "fake-bootstrap: pid <pid>" to stderr at start.
@@ -64,6 +74,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <ctime>
 #include <vector>
 
 #include <sys/wait.h>
@@ -404,6 +415,55 @@ void enable_sigterm(std::string_view variant) {
   }).detach();
 }
 
+std::string stream_chunk(std::size_t i, std::size_t bytes) {
+  if (std::getenv("FAKE_STREAM_TIMESTAMP")) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return "t=" + std::to_string(std::int64_t{now.tv_sec} * 1000000000 + now.tv_nsec) + "\n";
+  }
+  if (bytes > 0) return std::string(bytes, 'x');
+  return "chunk " + std::to_string(i) + "\n";
+}
+
+// The stream mode's whole loop: every event is answered with a streamed response.
+[[noreturn]] void stream_forever(lemu_runtime::runtime& runtime) {
+  const std::size_t chunks = size_from_env("FAKE_STREAM_CHUNKS", 3);
+  const std::size_t chunk_bytes = size_from_env("FAKE_STREAM_CHUNK_BYTES", 0);
+  const int delay = static_cast<int>(size_from_env("FAKE_STREAM_DELAY_MS", 0));
+  const char* end_env = std::getenv("FAKE_STREAM_END");
+  const std::string end = end_env ? end_env : "ok";
+  const char* prelude = std::getenv("FAKE_STREAM_PRELUDE");
+  const char* type_env = std::getenv("FAKE_STREAM_CONTENT_TYPE");
+  const std::string type = prelude ? "application/vnd.awslambda.http-integration-response"
+                                   : type_env ? type_env : "application/octet-stream";
+  const std::string error_json = R"({"errorMessage":"fake stream failure","errorType":"FakeStreamError"})";
+  for (int failures = 0; failures < 3;) {
+    const lemu_runtime::next_outcome next = runtime.get_next();
+    if (!next) {
+      ++failures;
+      continue;
+    }
+    failures = 0;
+    lemu_runtime::response_writer out = runtime.stream_response(next.request->request_id, type);
+    if (prelude) out.write(std::string(prelude) + std::string(8, '\0'));
+    for (std::size_t i = 0; i < chunks; ++i) {
+      if (i > 0 && delay > 0) sleep_ms(delay);
+      if (!out.write(stream_chunk(i, chunk_bytes)).ok()) break;
+    }
+    lemu_runtime::api_status status;
+    if (end == "error") status = out.fail("FakeStreamError", error_json);
+    else if (end == "rust-error") status = out.fail_in_body("FakeStreamError", error_json);
+    else if (end == "crash") std::abort();
+    else if (end == "hang") block_forever();
+    else if (end == "cut") {
+      out.abandon();
+      block_forever();
+    } else status = out.finish();
+    if (!status.ok()) print_line(stderr, "fake-bootstrap: the streamed response was refused: " + status.describe());
+  }
+  std::exit(1);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -428,6 +488,7 @@ int main(int argc, char** argv) {
     per_event = "echo";
   }
 
+  if (per_event == "stream") stream_forever(runtime);
   const std::optional<mode> chosen = parse_handler_mode(per_event);
   if (!chosen) {
     print_line(stderr, "fake-bootstrap: unknown mode " + handler);

@@ -3,10 +3,13 @@
 #include <lemu_sample_http/connection.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <array>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
@@ -141,6 +144,54 @@ void connection::exchange(const Request& request, string_reply& reply, beast::er
   if (write_ec || !reply.keep_alive()) {
     disconnect();
   }
+}
+
+exchange_status connection::begin_chunked(const span_request& head) {
+  if (!m_config_error.empty()) return {0, m_config_error};
+  beast::error_code ec;
+  if (connection_is_dead()) {
+    disconnect();
+    connect(ec);
+    if (ec) return {0, m_api_name + " " + m_endpoint + ": " + ec.message()};
+  }
+  std::string text = std::string(head.method_string()) + " " + std::string(head.target()) + " HTTP/1.1\r\n";
+  for (const auto& field : head) {
+    text += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+  }
+  text += "Transfer-Encoding: chunked\r\n\r\n";
+  net::write(m_socket, net::buffer(text), ec);
+  if (ec) return {0, m_api_name + " " + m_endpoint + ": " + ec.message()};
+  return {200, {}};
+}
+
+exchange_status connection::write_chunk(std::string_view bytes) {
+  if (bytes.empty()) return {200, {}}; // an empty chunk would end the body
+  char size[32];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+  const std::array<net::const_buffer, 3> pieces{net::buffer(size, static_cast<std::size_t>(n)),
+                                                net::buffer(bytes.data(), bytes.size()), net::buffer("\r\n", 2)};
+  beast::error_code ec;
+  net::write(m_socket, pieces, ec);
+  if (ec) return {0, m_api_name + " " + m_endpoint + ": " + ec.message()};
+  return {200, {}};
+}
+
+exchange_status connection::end_chunked(const std::string& trailers, string_reply& reply) {
+  const std::string last = "0\r\n" + trailers + "\r\n";
+  beast::error_code ec;
+  net::write(m_socket, net::buffer(last), ec);
+  const beast::error_code write_ec = ec;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(reply_header_limit);
+  parser.body_limit(boost::none);
+  http::read(m_socket, m_buffer, parser, ec); // a server that refused the body early answered already
+  if (ec) {
+    disconnect();
+    return {0, m_api_name + " " + m_endpoint + ": " + (write_ec ? write_ec : ec).message()};
+  }
+  reply = parser.release();
+  if (!reply.keep_alive()) disconnect();
+  return {static_cast<int>(reply.result_int()), {}};
 }
 
 // An idle keep-alive connection is usable only while nothing arrives on it: a server that closed it

@@ -3,6 +3,7 @@
 #include <lemu_runtime/runtime.hpp>
 
 #include <lemu_sample_http/connection.hpp>
+#include <boost/beast/core/detail/base64.hpp>
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -193,6 +194,59 @@ api_status runtime::post_failure(const std::string& request_id, const invocation
 api_status runtime::post_init_error(const std::string& error_type, const std::string& error_message) {
   const invocation_response error = invocation_response::failure(error_message, error_type);
   return m_impl->post(init_error_target, error.get_payload(), error.get_content_type(), error_type);
+}
+
+// ---- streamed responses --------------------------------------------------------------------------
+
+namespace {
+std::string base64(const std::string& bytes) {
+  std::string out(boost::beast::detail::base64::encoded_size(bytes.size()), '\0');
+  out.resize(boost::beast::detail::base64::encode(out.data(), bytes.data(), bytes.size()));
+  return out;
+}
+api_status from_exchange(const sample_http::exchange_status& e) { return api_status{e.http_status, e.error, {}}; }
+} // namespace
+
+response_writer runtime::stream_response(const std::string& request_id, const std::string& content_type) {
+  response_writer w(*this);
+  sample_http::span_request head =
+      m_impl->http.make_request(http::verb::post, std::string(invocation_path) + request_id + "/response", user_agent);
+  head.set(http::field::content_type, content_type);
+  head.set("Lambda-Runtime-Function-Response-Mode", "streaming");
+  head.set(http::field::trailer, "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body");
+  w.m_status = from_exchange(m_impl->http.begin_chunked(head));
+  return w;
+}
+
+api_status response_writer::write(std::string_view bytes) {
+  if (m_status.ok()) m_status = from_exchange(m_runtime.m_impl->http.write_chunk(bytes));
+  return m_status;
+}
+
+api_status response_writer::end(const std::string& trailers) {
+  if (!m_status.ok()) return m_status;
+  sample_http::string_reply reply;
+  m_status = from_exchange(m_runtime.m_impl->http.end_chunked(trailers, reply));
+  if (m_status.error.empty() && !m_status.ok()) m_status.reply = std::move(reply.body());
+  return m_status;
+}
+
+api_status response_writer::finish() { return end(""); }
+
+api_status response_writer::fail(const std::string& error_type, const std::string& error_json) {
+  return end("Lambda-Runtime-Function-Error-Type: " + error_type + "\r\nLambda-Runtime-Function-Error-Body: " +
+             base64(error_json) + "\r\n");
+}
+
+api_status response_writer::fail_in_body(const std::string& error_type, const std::string& error_json) {
+  write("Lambda-Runtime-Function-Error-Type: " + error_type + "\r\nLambda-Runtime-Function-Error-Body: " +
+        base64(error_json) + "\r\n");
+  return finish();
+}
+
+void response_writer::abandon() {
+  m_runtime.m_impl->http.close();
+  m_status = api_status{0, "abandoned", {}};
 }
 
 void runtime::run_handler(const handler_function& handler) {

@@ -81,6 +81,9 @@ runtime_api::broker::callbacks execution_environment::make_callbacks() {
   l.delivered = [this](clock::time_point t) { on_delivered(t); };
   l.completed = [this](core::outcome o, clock::time_point t) { on_answer(std::move(o), t); };
   l.init_error = [this](core::outcome o) { on_init_error(std::move(o)); };
+  l.stream_began = [this](std::string_view content_type, clock::time_point t) { on_stream_began(content_type, t); };
+  l.stream_data = [this](std::string_view bytes, std::function<void()> more) { return on_stream_data(bytes, std::move(more)); };
+  l.stream_cut = [this] { on_stream_cut(); };
   return l;
 }
 
@@ -114,6 +117,7 @@ void execution_environment::launch() {
   // The listener is up before the runtime starts: clients give up at once when nothing listens.
   runtime_api::server_options server_options;
   server_options.port = m_options.runtime_api_port;
+  server_options.streaming = m_fn.streaming;
   server_options.extensions.metadata = {m_fn.function_name, m_fn.version, m_fn.handler, m_fn.account_id};
   // Posted: the registry calls it from inside a request, and what it starts may call the registry again.
   server_options.extensions.changed = [weak = weak_from_this(), ex = m_ex] {
@@ -220,6 +224,8 @@ void execution_environment::invoke(core::invocation inv, completion done, answer
   m_request_id = inv.request_id;
   m_function_arn = inv.function_arn;
   m_trace_id = inv.trace_id;
+  m_tenant_id = inv.tenant_id;
+  m_stream = inv.stream;
   m_delivered = false;
   if (m_start_failure) {
     // The runtime never started: Lambda reports the failed init, then fails the invocation.
@@ -392,6 +398,46 @@ void execution_environment::on_answer(core::outcome o, clock::time_point t) {
   end_invocation(std::move(o), t, completion_mode::direct);
 }
 
+void execution_environment::on_stream_began(std::string_view content_type, clock::time_point) {
+  m_streaming = true;
+  m_streamed_bytes = 0;
+  m_first_byte_at.reset();
+  if (m_stream) {
+    m_stream->begin(content_type);
+  } else {
+    m_gathered.clear();
+    m_gathered_type = content_type;
+  }
+}
+
+bool execution_environment::on_stream_data(std::string_view bytes, std::function<void()> more) {
+  if (!m_first_byte_at) m_first_byte_at = clock::now();
+  m_streamed_bytes += bytes.size();
+  if (m_stream) {
+    m_stream->data(bytes, std::move(more));
+    return true;
+  }
+  // Nobody streams it on: Lambda buffers a streamed response for a plain Invoke, with the buffered limit.
+  more();
+  if (m_gathered.size() + bytes.size() > core::max_response_bytes) return false;
+  m_gathered.append(bytes);
+  return true;
+}
+
+void execution_environment::on_stream_cut() {
+  if (!m_done) return;
+  // The process may be exiting: a crash is reported as such when its exit comes soon.
+  arm(m_timer, clock::now() + stream_cut_grace, &execution_environment::on_stream_cut_grace);
+}
+
+void execution_environment::on_stream_cut_grace() {
+  if (!m_done || m_state == state::dead) return;
+  core::outcome o = core::stream_truncated_outcome(m_request_id);
+  m_log.fault(o);
+  m_shutdown_reason = shutdown_reason::failure;
+  fail(std::move(o));
+}
+
 void execution_environment::on_init_error(core::outcome o) {
   m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
   // "Runtime should exit after reporting the error": fail() makes sure it does.
@@ -511,6 +557,27 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
   r.failed_after_answer = std::move(m_failed_after_answer);
   r.max_memory_bytes = m_max_memory_bytes;
   r.memory_method = m_memory_method;
+  r.tenant_id = m_tenant_id;
+  if (m_streaming) {
+    if (m_stream) {
+      o.streamed = true;
+      o.streamed_bytes = m_streamed_bytes;
+    } else {
+      o.streamed = false; // gathered: the caller gets it as a buffered response
+      if (o.kind == core::outcome_kind::success) {
+        o.payload = std::move(m_gathered);
+        o.content_type = m_gathered_type;
+      }
+    }
+    if (m_first_byte_at) {
+      r.ttfb_ms = ms_between(m_invoke_start, *m_first_byte_at);
+      r.stream_ms = ms_between(*m_first_byte_at, end);
+    }
+  }
+  m_streaming = false;
+  m_stream.reset();
+  m_gathered.clear();
+  m_first_byte_at.reset();
   r.outcome = std::move(o);
   if (r.outcome.kind == core::outcome_kind::cancelled) {
     m_log.abandon();
@@ -519,7 +586,7 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
     fill_record(rec, r, m_fn.memory_mb, r.started_at);
     invocation_extras extras;
     if (r.outcome.kind == core::outcome_kind::success || r.outcome.kind == core::outcome_kind::function_error)
-      extras.produced_bytes = r.outcome.payload.size();
+      extras.produced_bytes = r.outcome.streamed ? r.outcome.streamed_bytes : r.outcome.payload.size();
     if (r.post_runtime_extensions_ms) extras.runtime_duration_ms = r.duration_ms - *r.post_runtime_extensions_ms;
     r.log = m_log.end(rec, extras);
   }

@@ -67,6 +67,9 @@ public:
 
   static constexpr auto kill_grace = std::chrono::milliseconds(100);
   static constexpr auto memory_tick = std::chrono::milliseconds(20);
+  // The runtime's connection ended mid-stream: its exit within this time makes the outcome Runtime.ExitError,
+  // else it is Runtime.TruncatedResponse.
+  static constexpr auto stream_cut_grace = std::chrono::milliseconds(200);
 
   execution_environment(boost::asio::any_io_executor ex, const core::function_config& fn, std::uint32_t id,
                         output& out, environment_options options = {});
@@ -119,6 +122,11 @@ private:
   void on_init_timer();
   void on_timeout();
   void on_memory_tick();
+  // A streamed response (PROTOCOL.md §1.9): to the invocation's response_stream, else gathered whole.
+  void on_stream_began(std::string_view content_type, clock::time_point t);
+  bool on_stream_data(std::string_view bytes, std::function<void()> more);
+  void on_stream_cut();
+  void on_stream_cut_grace();
 
   // How the invocation in flight ends. `direct`: the runtime answered and the environment is idle again,
   // so `done` is called at once; otherwise it is posted (the environment may be dying).
@@ -177,6 +185,12 @@ private:
   std::optional<core::invocation> m_first; // the cold invocation, kept until delivered (for an init retry)
   clock::time_point m_invoke_start{};
   bool m_delivered = false;
+  std::string m_tenant_id;
+  std::shared_ptr<core::response_stream> m_stream; // where its streamed response goes (nullptr: gathered)
+  bool m_streaming = false;                        // the runtime began streaming
+  std::optional<clock::time_point> m_first_byte_at;
+  std::uint64_t m_streamed_bytes = 0;
+  std::string m_gathered, m_gathered_type;         // a streamed response without a response_stream
 
   std::uint64_t m_max_memory_bytes = 0;
   bool m_memory_final = false; // killed for going over --memory: Max Memory Used is the limit

@@ -34,6 +34,9 @@ void fill_record(stats::invocation_record& rec, const invoke_result& r, std::uin
   rec.memory_size_mb = memory_size_mb;
   rec.max_memory_used_mb = to_mb(r.max_memory_bytes);
   rec.post_runtime_extensions_ms = r.post_runtime_extensions_ms;
+  rec.ttfb_ms = r.ttfb_ms;
+  rec.stream_ms = r.stream_ms;
+  if (r.outcome.streamed) rec.streamed_bytes = r.outcome.streamed_bytes;
   rec.status = status_of(r.outcome.kind);
   rec.error_type = r.outcome.error_type;
   if (r.failed_after_answer) {

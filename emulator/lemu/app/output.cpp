@@ -23,6 +23,11 @@ void output::write_outcome(std::string_view line) {
   std::fputc('\n', m_out);
 }
 
+void output::write_raw(std::string_view bytes) {
+  std::fwrite(bytes.data(), 1, bytes.size(), m_out);
+  std::fflush(m_out);
+}
+
 void output::log_line(std::string_view line) {
   clear_progress();
   std::fwrite(line.data(), 1, line.size(), m_err);

@@ -21,6 +21,7 @@ public:
   output& operator=(const output&) = delete;
 
   void write_outcome(std::string_view line); // stdout
+  void write_raw(std::string_view bytes);     // stdout, as is, flushed at once (lemu run --stream)
   void log_line(std::string_view line);      // stderr
   void text(std::string_view s);             // stderr, as is
   void invocation_finished();                // flush where a person is watching

@@ -107,6 +107,42 @@ private:
     std::size_t pass = 0; // --repeat: 0 for the first pass over the events
   };
 
+  // A streamed response (PROTOCOL.md §1.9): gathered into the outcome's payload (the outcome line is the
+  // whole body, as for a buffered response), or with --stream written to stdout as it arrives.
+  class run_stream final : public core::response_stream {
+  public:
+    run_stream(output& out, bool raw) : m_out(out), m_raw(raw) {}
+    void begin(std::string_view content_type) override { m_type = content_type; }
+    void data(std::string_view bytes, std::function<void()> more) override {
+      if (m_raw) {
+        m_out.write_raw(bytes);
+        m_ends_line = bytes.back() == '\n';
+      } else {
+        m_body.append(bytes);
+      }
+      more();
+    }
+    // The invocation ended with `o`: the stdout line for it.
+    std::string finish(core::outcome& o) {
+      if (!o.streamed) return format_outcome(o);
+      if (!m_raw) {
+        if (o.ok()) {
+          o.payload = std::move(m_body);
+          o.content_type = m_type;
+        }
+        return format_outcome(o);
+      }
+      if (o.ok()) return {}; // the body is out; its line ends here
+      return (o.streamed_bytes > 0 && !m_ends_line ? "\n" : "") + format_outcome(o);
+    }
+
+  private:
+    output& m_out;
+    bool m_raw;
+    bool m_ends_line = true;
+    std::string m_type, m_body;
+  };
+
   // Starts as many events as there are environments for, then returns.
   void pump() {
     while (!m_stopping && !m_input_done && m_window.size() < max_waiting_outcomes && m_waiting_bytes < max_waiting_bytes) {
@@ -141,7 +177,12 @@ private:
         continue;
       }
       inv.payload = std::move(ev->payload);
-      m_scheduler.submit(std::move(inv), [this, index](invoke_result r) { completed(index, std::move(r)); });
+      auto stream = std::make_shared<run_stream>(m_out, m_opt.stream);
+      inv.stream = stream;
+      m_scheduler.submit(std::move(inv), [this, index, stream](invoke_result r) {
+        std::string line = stream->finish(r.outcome);
+        completed(index, std::move(r), std::move(line));
+      });
     }
     if ((m_input_done || m_stopping) && m_scheduler.in_flight() == 0) finish();
   }
@@ -172,14 +213,14 @@ private:
   }
 
   // Runs from the scheduler's completion, never inside submit(): the next event can go at once.
-  void completed(std::size_t index, invoke_result r) {
-    finished(index, r);
+  void completed(std::size_t index, invoke_result r, std::string line) {
+    finished(index, r, std::move(line));
     pump();
   }
 
   slot& slot_of(std::size_t index) { return m_window[index - m_first_index]; }
 
-  void finished(std::size_t index, const invoke_result& r) {
+  void finished(std::size_t index, const invoke_result& r, std::optional<std::string> line = std::nullopt) {
     slot& s = slot_of(index);
     s.done = true;
     if (r.outcome.kind == core::outcome_kind::cancelled) {
@@ -219,7 +260,7 @@ private:
       m_out.log_line("lemu: replay: " + where(s) + ": failed (" + std::string(stats::to_string(rec.status)) +
                      "), and the capture records no outcome: expected to succeed");
     }
-    s.line = format_outcome(r.outcome);
+    s.line = line ? std::move(*line) : format_outcome(r.outcome);
     if (m_keep_outcomes) s.outcome = r.outcome;
     m_waiting_bytes += s.line.size();
     ++m_finished;

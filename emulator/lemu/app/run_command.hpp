@@ -28,6 +28,7 @@ struct run_options {
   std::size_t concurrency = 1;     // --concurrency: execution environments at most at once
   bool cold = false;               // --cold: a fresh environment for every event
   bool quiet = false;              // --quiet: no progress line
+  bool stream = false;             // --stream: a streamed response goes to stdout raw, as it arrives
   std::string record_file;         // --record FILE: a capture line per invocation (input order)
   std::string junit_file;          // --junit FILE: JUnit XML, one test case per event
   std::string html_file;           // --html FILE: a self-contained HTML report

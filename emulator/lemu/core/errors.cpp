@@ -1,4 +1,6 @@
 #include <lemu/core/errors.hpp>
+
+#include <lemu/util/base64.hpp>
 #include <lemu/util/text.hpp>
 
 #include <nlohmann/json.hpp>
@@ -87,12 +89,34 @@ outcome cancelled_outcome(std::string_view request_id) {
                         request_prefix(request_id) + "lemu stopped before the invocation finished");
 }
 
-outcome response_too_large_outcome() {
+outcome response_too_large_outcome() { return stream_too_large_outcome(max_response_bytes); }
+
+outcome stream_too_large_outcome(std::uint64_t limit) {
   // Key order as recorded from AWS (PROTOCOL.md §1.3): errorMessage first.
   nlohmann::ordered_json body;
-  body["errorMessage"] = "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
+  body["errorMessage"] = "Response payload size exceeded maximum allowed payload size (" + std::to_string(limit) + " bytes).";
   body["errorType"] = "Function.ResponseSizeTooLarge";
   return outcome{outcome_kind::too_large, body.dump(), "application/json", "Function.ResponseSizeTooLarge"};
+}
+
+outcome stream_error_outcome(std::string_view error_type, std::string_view error_body_base64) {
+  const auto decoded = util::base64_decode(error_body_base64);
+  std::string body;
+  if (decoded && nlohmann::json::accept(*decoded)) body = *decoded;
+  if (body.empty()) {
+    nlohmann::ordered_json b;
+    b["errorMessage"] = "";
+    b["errorType"] = error_type.empty() ? "Unhandled" : std::string(error_type);
+    body = b.dump();
+  }
+  outcome o = function_error_outcome(outcome_kind::function_error, std::move(body), error_type);
+  if (!error_type.empty()) o.error_type = error_type; // the trailer names it, as RIE forwards it
+  return o;
+}
+
+outcome stream_truncated_outcome(std::string_view request_id) {
+  return platform_error(outcome_kind::function_error, "Runtime.TruncatedResponse",
+                        request_prefix(request_id) + "the runtime closed the response stream before ending it");
 }
 
 outcome function_error_outcome(outcome_kind kind, std::string body, std::string_view header_error_type) {

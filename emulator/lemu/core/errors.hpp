@@ -50,6 +50,21 @@ outcome extension_failure_outcome(std::string_view request_id, std::string_view 
 // {"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}
 outcome response_too_large_outcome();
 
+// The same for a streamed response beyond `limit` bytes (lemu's text, with that limit): "Response payload
+// size exceeded maximum allowed payload size (209715200 bytes)."
+outcome stream_too_large_outcome(std::uint64_t limit);
+
+// A streamed response that ended with the error trailers (PROTOCOL.md §1.9): errorType from the
+// Lambda-Runtime-Function-Error-Type trailer (else the body's, else "Unhandled"), payload the body trailer
+// decoded from base64 (the JSON error object); a body that is not base64 of JSON gives
+// {"errorMessage":"","errorType":<type>}.
+outcome stream_error_outcome(std::string_view error_type, std::string_view error_body_base64);
+
+// The runtime's connection ended before its streamed response did, and the runtime lives on (lemu's text):
+// {"errorType":"Runtime.TruncatedResponse","errorMessage":"RequestId: <id> Error: the runtime closed the
+// response stream before ending it"}.
+outcome stream_truncated_outcome(std::string_view request_id);
+
 // A function error or init error: the body posted by the runtime, verbatim; errorType read from the body's
 // "errorType" (else the Lambda-Runtime-Function-Error-Type header, else "Unhandled").
 outcome function_error_outcome(outcome_kind kind, std::string body, std::string_view header_error_type);

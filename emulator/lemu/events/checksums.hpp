@@ -1,7 +1,8 @@
 #pragma once
 // Digests and encodings the event generators need: MD5 (SQS md5OfBody / md5OfMessageAttributes, S3 eTag),
-// SHA-256 (SQS content-based deduplication ids) and base64 (RFC 4648, standard alphabet, with padding).
-// Digests through OpenSSL's libcrypto (EVP), base64 through its EVP block coder with a strict check.
+// SHA-256 (SQS content-based deduplication ids), through OpenSSL's libcrypto (EVP), and base64.
+
+#include <lemu/util/base64.hpp>
 
 #include <array>
 #include <cstdint>
@@ -22,10 +23,8 @@ std::string sha256_hex(std::string_view bytes);
 // Lowercase hex of arbitrary bytes.
 std::string to_hex(std::string_view bytes);
 
-// Base64, standard alphabet with '=' padding.
-std::string base64_encode(std::string_view bytes);
-// Strict decoding: the standard alphabet, a length that is a multiple of 4, padding only at the end.
-// nullopt for anything else (so a bad Binary attribute value is reported, not silently mangled).
-std::optional<std::string> base64_decode(std::string_view text);
+// Base64 (util/base64.hpp).
+using util::base64_decode;
+using util::base64_encode;
 
 } // namespace lemu::events

@@ -73,6 +73,9 @@ void summary_section(std::string& out, const stats::summary_numbers& s) {
   }};
   // With INVOKE extensions: their time after the runtime answered (PostRuntimeExtensionsDuration).
   if (s.post_runtime.count > 0) rows.push_back({"extensions (after the runtime)", &s.post_runtime});
+  // Streamed responses: time to first byte, and the rest of the stream.
+  if (s.ttfb.count > 0) rows.push_back({"time to first byte (streamed)", &s.ttfb});
+  if (s.stream.count > 0) rows.push_back({"stream (first byte to end)", &s.stream});
   for (const auto& [label, phase] : rows) {
     out += "<tr><th scope=\"row\">";
     out += label;

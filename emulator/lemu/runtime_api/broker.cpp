@@ -31,6 +31,10 @@ reply invalid_state(std::string_view from, std::string_view to) {
 reply too_large() {
   return error_reply(413, "Exceeded maximum allowed payload size (6291556 bytes).", "RequestEntityTooLarge");
 }
+reply stream_too_large(std::uint64_t limit) {
+  return error_reply(413, "Exceeded maximum allowed payload size (" + std::to_string(limit) + " bytes).",
+                     "RequestEntityTooLarge");
+}
 reply not_found() { return error_reply(404, "Not Found", "NotFound"); }
 reply method_not_allowed() { return error_reply(405, "Method Not Allowed", "MethodNotAllowed"); }
 reply bad_request(std::string_view message) { return error_reply(400, message, "InvalidRequest"); }
@@ -111,6 +115,12 @@ void broker::complete(core::outcome o) {
   m_last_request_id = m_current->request_id;
   m_current.reset();
   m_state = state::ready;
+  if (m_streaming) {
+    o.streamed = true;
+    o.streamed_bytes = m_streamed_bytes;
+  }
+  m_streaming = false;
+  m_streamed_bytes = 0;
   if (m_callbacks.completed) m_callbacks.completed(std::move(o), clock::now());
 }
 
@@ -147,6 +157,51 @@ reply broker::init_error(std::string body, std::string_view error_type_header, s
                                                        error_type_header));
   }
   return replies::accepted();
+}
+
+std::optional<reply> broker::stream_begin(std::string_view request_id, std::string_view content_type) {
+  if (auto refused = check_request_id(request_id)) return refused;
+  if (m_streaming) return replies::invalid_state("Running", "ResponseSent"); // a second stream at once
+  m_streaming = true;
+  m_streamed_bytes = 0;
+  if (m_callbacks.stream_began) m_callbacks.stream_began(content_type.empty() ? "application/octet-stream" : content_type, clock::now());
+  return std::nullopt;
+}
+
+std::optional<reply> broker::stream_data(std::string_view request_id, std::string_view bytes, std::function<void()> more) {
+  if (!m_streaming || check_request_id(request_id)) { // the invocation ended meanwhile (timed out, ...)
+    more();
+    return replies::invalid_request_id();
+  }
+  const bool over = m_streamed_bytes + bytes.size() > m_max_stream_bytes;
+  if (over) bytes = bytes.substr(0, static_cast<std::size_t>(m_max_stream_bytes - m_streamed_bytes));
+  m_streamed_bytes += bytes.size();
+  bool taken = true;
+  if (bytes.empty()) {
+    more();
+  } else if (m_callbacks.stream_data) {
+    taken = m_callbacks.stream_data(bytes, std::move(more));
+  } else {
+    more();
+  }
+  if (!over && taken) return std::nullopt;
+  complete(over ? core::stream_too_large_outcome(m_max_stream_bytes) : core::response_too_large_outcome());
+  return over ? replies::stream_too_large(m_max_stream_bytes) : replies::too_large();
+}
+
+reply broker::stream_end(std::string_view request_id, std::string_view error_type, std::string_view error_body) {
+  if (!m_streaming || check_request_id(request_id)) return replies::invalid_request_id();
+  if (error_type.empty() && error_body.empty()) {
+    complete(core::outcome{core::outcome_kind::success, {}, {}, {}});
+  } else {
+    complete(core::stream_error_outcome(error_type, error_body));
+  }
+  return replies::accepted();
+}
+
+void broker::stream_cut(std::string_view request_id) {
+  if (!m_streaming || check_request_id(request_id)) return;
+  if (m_callbacks.stream_cut) m_callbacks.stream_cut();
 }
 
 void broker::close() {

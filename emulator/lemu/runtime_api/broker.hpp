@@ -46,13 +46,20 @@ public:
     std::function<void(clock::time_point)> delivered;                  // the invocation went out
     std::function<void(core::outcome, clock::time_point)> completed;   // /response, /error, or too large
     std::function<void(core::outcome)> init_error;                     // /init/error during init
+    // A streamed /response (PROTOCOL.md §1.9) of the invocation in flight: it began (with its Content-Type),
+    // a piece of its body came (false: the environment cannot take it, the stream is too large), and the
+    // runtime's connection ended before the stream did. The stream's end is `completed`.
+    std::function<void(std::string_view content_type, clock::time_point)> stream_began;
+    std::function<bool(std::string_view bytes, std::function<void()> more)> stream_data;
+    std::function<void()> stream_cut;
   };
 
   // Called once by the broker for a parked GET /next: with the delivery, or with inv == nullptr when
   // the broker closes.
   using next_waiter = std::function<void(delivery)>;
 
-  explicit broker(callbacks c) : m_callbacks(std::move(c)) {}
+  explicit broker(callbacks c, std::uint64_t max_stream_bytes = 200ull << 20)
+      : m_callbacks(std::move(c)), m_max_stream_bytes(max_stream_bytes) {}
 
   state current_state() const { return m_state; }
   bool has_parked_next() const { return static_cast<bool>(m_waiter); }
@@ -78,6 +85,17 @@ public:
   reply error(std::string_view request_id, std::string body, std::string_view error_type_header, std::uint64_t body_bytes);
   reply init_error(std::string body, std::string_view error_type_header, std::uint64_t body_bytes);
 
+  // A streamed /response of `request_id`: the runtime's head came (a refusal, as for response(), when it is
+  // not the invocation in flight), then its body in pieces, then its end with the error trailers (both ""
+  // for a stream that ended well; the body is base64 of the error JSON). stream_data() answers 413 and ends
+  // the invocation as Function.ResponseSizeTooLarge once the stream passes max_stream_bytes or the
+  // environment refuses it; stream_cut(): the connection ended before the stream did.
+  std::optional<reply> stream_begin(std::string_view request_id, std::string_view content_type);
+  std::optional<reply> stream_data(std::string_view request_id, std::string_view bytes, std::function<void()> more);
+  reply stream_end(std::string_view request_id, std::string_view error_type, std::string_view error_body);
+  void stream_cut(std::string_view request_id);
+  std::uint64_t max_stream_bytes() const { return m_max_stream_bytes; }
+
   // The environment is going away: a parked /next is released and every later call is refused.
   void close();
 
@@ -93,6 +111,9 @@ private:
   std::shared_ptr<core::invocation> m_current; // delivered, not yet answered
   std::string m_last_request_id;              // the last completed invocation
   next_waiter m_waiter;
+  std::uint64_t m_max_stream_bytes;
+  bool m_streaming = false;                   // the invocation in flight is streaming its response
+  std::uint64_t m_streamed_bytes = 0;
 };
 
 // The fixed bodies the Runtime API answers with (PROTOCOL.md §1.3, §1.6).
@@ -101,6 +122,7 @@ reply accepted();              // 202 {"status":"OK"}
 reply invalid_request_id();    // 400 InvalidRequestID
 reply invalid_state(std::string_view from, std::string_view to); // 403 InvalidStateTransition
 reply too_large();             // 413 RequestEntityTooLarge
+reply stream_too_large(std::uint64_t limit); // 413 RequestEntityTooLarge, for a streamed response
 reply not_found();             // 404
 reply method_not_allowed();    // 405
 reply bad_request(std::string_view message); // 400 for malformed HTTP

@@ -99,6 +99,22 @@ bool ends_quietly(const boost::system::error_code& ec) {
          ec == asio::error::eof || ec == asio::error::bad_descriptor;
 }
 
+// The error trailers a Rust runtime writes into the body ("Name: value\r\n" lines): the value of `name`.
+std::string in_body_trailer(std::string_view text, std::string_view name) {
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > name.size() + 1 && line.substr(0, name.size()) == name && line[name.size()] == ':') {
+      line.remove_prefix(name.size() + 1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      return std::string(line);
+    }
+  }
+  return {};
+}
+
 // A request whose body the broker takes (and limits).
 bool posts_a_body(route_kind k) { return k == route_kind::response || k == route_kind::error || k == route_kind::init_error; }
 
@@ -109,7 +125,7 @@ std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::callbac
 }
 
 server::server(asio::any_io_executor ex, broker::callbacks l, const server_options& options)
-    : m_broker(std::move(l)), m_registry(options.extensions.metadata, options.extensions.changed),
+    : m_broker(std::move(l), options.streaming.max_bytes), m_registry(options.extensions.metadata, options.extensions.changed),
       m_subscribe(options.extensions.subscribe), m_acceptor(net::listen_on(ex, options.host, options.port)),
       m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
@@ -144,6 +160,89 @@ reply server::dispatch(const route& rt, request_parser& parser, std::uint64_t bo
   case route_kind::method_not_allowed: return replies::method_not_allowed();
   default: return replies::not_found();
   }
+}
+
+asio::awaitable<bool> server::stream_response(tcp::socket& socket, boost::beast::flat_buffer& buffer,
+                                              request_parser& parser, const route& rt, std::string& head, bool keep_alive) {
+  const std::string id = rt.request_id;
+  const auto answer = [&](const reply& r, bool keep) -> asio::awaitable<bool> {
+    prepare_reply(head, r, keep);
+    auto [ec, n] = co_await asio::async_write(socket, message(head, r.body), use_tuple);
+    if (!ec && !keep) {
+      boost::system::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    co_return !ec && keep;
+  };
+  if (auto refused = m_broker.stream_begin(id, parser.content_type())) {
+    // Not the invocation in flight: the body is read as any other (capped) and the refusal answered.
+    if (!parser.is_done()) {
+      auto [ec, n] = co_await http::async_read(socket, buffer, parser, use_tuple);
+      if (ec) co_return false;
+    }
+    const reply r = *refused;
+    co_return co_await answer(r, keep_alive);
+  }
+  parser.stream_body();
+  parser.body_limit(boost::none); // the broker limits the stream
+  // The gate opens when the response_stream took a piece; the timer also paces the bandwidth model.
+  struct gate_state {
+    explicit gate_state(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool open = true;
+  };
+  const auto gate = std::make_shared<gate_state>(socket.get_executor());
+  // Waits for the gate (or a deadline); false when the connection closed meanwhile (the environment ended).
+  const auto wait = [&](asio::steady_timer::time_point until) -> asio::awaitable<bool> {
+    gate->timer.expires_at(until);
+    auto result = co_await (gate->timer.async_wait(use_tuple) || socket.async_wait(tcp::socket::wait_error, use_tuple));
+    co_return result.index() == 0 && socket.is_open() && !m_stopped;
+  };
+  const core::stream_limits& limits = m_options.streaming;
+  std::uint64_t seen = 0;
+  clock::time_point paced_from{};
+  while (!parser.is_done()) {
+    auto [ec, n] = co_await http::async_read_some(socket, buffer, parser, use_tuple);
+    if (ec) {
+      if (!m_stopped) m_broker.stream_cut(id); // the runtime closed or broke its connection mid-stream
+      co_return false;
+    }
+    std::string& bytes = parser.body();
+    if (bytes.empty()) continue;
+    seen += bytes.size();
+    gate->open = false;
+    auto refused = m_broker.stream_data(id, bytes, [weak = std::weak_ptr<gate_state>(gate)] {
+      if (auto g = weak.lock()) {
+        g->open = true;
+        g->timer.cancel();
+      }
+    });
+    bytes.clear();
+    if (refused) {
+      const reply r = *refused;
+      co_await answer(r, false);
+      co_return false;
+    }
+    while (!gate->open) {
+      if (!co_await wait(asio::steady_timer::time_point::max()) && !gate->open) co_return false;
+    }
+    // Lambda's bandwidth: the first burst_bytes as fast as they come, the rest at rate_bytes_per_second.
+    if (limits.rate_bytes_per_second != 0 && seen > limits.burst_bytes) {
+      const auto now = clock::now();
+      if (paced_from == clock::time_point{}) paced_from = now;
+      const auto due = paced_from + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                        static_cast<double>(seen - limits.burst_bytes) * 1e9 /
+                                        static_cast<double>(limits.rate_bytes_per_second)));
+      if (due > now && !co_await wait(due) && !socket.is_open()) co_return false;
+    }
+  }
+  std::string type = parser.error_type(), body = parser.error_body();
+  if (type.empty() && body.empty() && !parser.in_body_trailers().empty()) { // the Rust client's form
+    type = in_body_trailer(parser.in_body_trailers(), headers::function_error_type);
+    body = in_body_trailer(parser.in_body_trailers(), headers::function_error_body);
+  }
+  const reply r = m_broker.stream_end(id, type, body);
+  co_return co_await answer(r, keep_alive);
 }
 
 asio::awaitable<bool> server::park(tcp::socket& socket, asio::steady_timer& wake, const bool& woken) {
@@ -253,6 +352,10 @@ asio::awaitable<void> server::session(tcp::socket socket) {
     }
     const bool keep_alive = parser.keep_alive();
     const route rt = match_route(parser.method(), parser.target());
+    if (rt.kind == route_kind::response && parser.streaming()) {
+      if (!co_await stream_response(socket, buffer, parser, rt, head, keep_alive)) co_return;
+      continue;
+    }
 
     if (!parser.is_done()) {
       auto [body_ec, body_n] = co_await http::async_read(socket, buffer, parser, use_tuple);

@@ -6,10 +6,13 @@
 // header line), then the body, Content-Length or chunked with trailers, kept up to 6291556 bytes and
 // drained beyond, up to 1 GiB, so the runtime reads its 413 (a body announced beyond 1 GiB is answered at
 // once, and the connection closed). A transfer coding other than `chunked` gets Go's 501. Keep-alive on
-// any number of connections (aws-lambda-ric keeps a pool). TCP_NODELAY, and each response goes out as one
+// any number of connections (aws-lambda-ric keeps a pool). A streamed /response (PROTOCOL.md §1.9) is read
+// piece by piece instead (at most one read, 64 KiB, held at a time) and handed to the broker as it comes: the
+// next read waits until the invocation's response_stream took the piece, and for Lambda's bandwidth model. TCP_NODELAY, and each response goes out as one
 // gathered write. No timeouts: a parked GET /next waits as long as it takes (Lambda's clients set none),
 // and the only client is the environment's own runtime. Everything runs on the io_context's one thread.
 
+#include <lemu/core/response_stream.hpp>
 #include <lemu/extensions/registry.hpp>
 #include <lemu/runtime_api/broker.hpp>
 #include <lemu/runtime_api/routes.hpp>
@@ -17,6 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +51,7 @@ struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;                       // 0: an ephemeral port
   std::uint32_t header_limit = 4 * 1024 * 1024; // bytes of request header
+  core::stream_limits streaming;                // a streamed /response's size and bandwidth (PROTOCOL.md §9.3)
   extension_setup extensions;
 };
 
@@ -74,6 +79,9 @@ private:
   boost::asio::awaitable<bool> park(boost::asio::ip::tcp::socket& socket, boost::asio::steady_timer& wake, const bool& woken);
   // The broker's answer to a request that posts a body, of `body_bytes` in all.
   reply dispatch(const route& rt, request_parser& parser, std::uint64_t body_bytes);
+  // Reads a streamed /response into the broker; false when the connection is to close.
+  boost::asio::awaitable<bool> stream_response(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
+                                               request_parser& parser, const route& rt, std::string& head, bool keep_alive);
   // The Extensions API's calls other than /event/next, and the subscriptions.
   extensions::reply dispatch_extension(const route& rt, request_parser& parser);
 

@@ -40,6 +40,9 @@ struct invocation_record {
   double duration_ms = 0;               // Duration (event delivered -> /response or /error received, and every
                                         // INVOKE extension called /event/next again)
   std::optional<double> post_runtime_extensions_ms; // of Duration, the extensions' time after the runtime answered
+  // A streamed response: delivery -> its first byte (time to first byte), and that byte -> its end.
+  std::optional<double> ttfb_ms, stream_ms;
+  std::optional<std::uint64_t> streamed_bytes;
   std::uint64_t billed_ms = 0;          // Billed Duration = ceil(duration + init)
   std::uint32_t memory_size_mb = 128;   // configured memory (Memory Size)
   std::uint32_t max_memory_used_mb = 0; // measured peak of the environment's process tree (Max Memory Used)

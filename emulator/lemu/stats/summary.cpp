@@ -149,6 +149,8 @@ void run_summary::add(const invocation_record& r) {
   // Every record counts its duration, whatever the outcome (a timeout's duration is the timeout).
   (r.cold ? m_invoke_cold : m_invoke_warm).add(r.duration_ms);
   if (r.post_runtime_extensions_ms) m_post_runtime.add(*r.post_runtime_extensions_ms);
+  if (r.ttfb_ms) m_ttfb.add(*r.ttfb_ms);
+  if (r.stream_ms) m_stream.add(*r.stream_ms);
 }
 
 summary_numbers run_summary::numbers() const {
@@ -157,6 +159,8 @@ summary_numbers run_summary::numbers() const {
   n.invoke_cold = phase_of(m_invoke_cold);
   n.invoke_warm = phase_of(m_invoke_warm);
   n.post_runtime = phase_of(m_post_runtime);
+  n.ttfb = phase_of(m_ttfb);
+  n.stream = phase_of(m_stream);
   return n;
 }
 
@@ -202,6 +206,9 @@ std::string run_summary::render_table() const {
   };
   // With INVOKE extensions: how much of those durations they took after the runtime answered.
   if (n.post_runtime.count > 0) rows.push_back(make_row("extensions", n.post_runtime));
+  // Streamed responses: time to first byte, and the rest of the stream.
+  if (n.ttfb.count > 0) rows.push_back(make_row("ttfb", n.ttfb));
+  if (n.stream.count > 0) rows.push_back(make_row("stream", n.stream));
 
   // Fixed widths as in the documented layout; a column only grows when a value would not fit.
   constexpr std::size_t label_width = 14;
@@ -238,6 +245,8 @@ nlohmann::json run_summary::to_json() const {
   j["invoke_cold"] = phase_json(n.invoke_cold);
   j["invoke_warm"] = phase_json(n.invoke_warm);
   if (n.post_runtime.count > 0) j["post_runtime_extensions"] = phase_json(n.post_runtime);
+  if (n.ttfb.count > 0) j["ttfb"] = phase_json(n.ttfb);
+  if (n.stream.count > 0) j["stream"] = phase_json(n.stream);
   if (n.sqs_events > 0) {
     j["sqs"] = {{"messages", n.sqs_messages}, {"succeeded", n.sqs_messages - n.sqs_failed}, {"failed", n.sqs_failed}};
   }
@@ -260,6 +269,9 @@ nlohmann::ordered_json to_json(const invocation_record& r) {
   j["start_ms"] = r.start_ms;
   j["duration_ms"] = r.duration_ms;
   if (r.post_runtime_extensions_ms) j["post_runtime_extensions_ms"] = *r.post_runtime_extensions_ms;
+  if (r.ttfb_ms) j["ttfb_ms"] = *r.ttfb_ms;
+  if (r.stream_ms) j["stream_ms"] = *r.stream_ms;
+  if (r.streamed_bytes) j["streamed_bytes"] = *r.streamed_bytes;
   j["billed_ms"] = r.billed_ms;
   j["memory_size_mb"] = r.memory_size_mb;
   j["max_memory_used_mb"] = r.max_memory_used_mb;

@@ -60,6 +60,8 @@ struct summary_numbers {
   std::string memory_method; // "cgroup v1", "watcher", ...; "" when unknown
   phase_numbers init, invoke_cold, invoke_warm;
   phase_numbers post_runtime; // the extensions' time after the runtime answered (only with INVOKE extensions)
+  phase_numbers ttfb;         // streamed responses: delivery -> first byte
+  phase_numbers stream;       // streamed responses: first byte -> end of the stream
 
   // The lines that follow the phase rows in the table, without '\n':
   //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB (cgroup v1)
@@ -114,7 +116,7 @@ public:
 
 private:
   summary_numbers m_totals; // the counts; its phase figures are filled from the samples by numbers()
-  duration_samples m_init, m_invoke_cold, m_invoke_warm, m_post_runtime;
+  duration_samples m_init, m_invoke_cold, m_invoke_warm, m_post_runtime, m_ttfb, m_stream;
 };
 
 // One JSON report record (a line of the --json file):

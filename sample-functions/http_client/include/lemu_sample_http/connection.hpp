@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace lemu_sample_http {
 
@@ -54,6 +55,15 @@ public:
   // Sends `request` and reads the whole reply into `reply`.
   exchange_status round_trip(const empty_request& request, string_reply& reply);
   exchange_status round_trip(const span_request& request, string_reply& reply);
+
+  // A request whose body goes out in pieces as it is produced (chunked transfer coding): begin_chunked()
+  // sends the head (the request's own fields, plus Transfer-Encoding: chunked), write_chunk() one chunk
+  // each, end_chunked() the last chunk with `trailers` (complete "Name: value\r\n" lines, or "") and reads
+  // the reply. close() instead drops the connection mid-body.
+  exchange_status begin_chunked(const span_request& head);
+  exchange_status write_chunk(std::string_view bytes);
+  exchange_status end_chunked(const std::string& trailers, string_reply& reply);
+  void close() { disconnect(); }
 
 private:
   template <class Request>

@@ -82,6 +82,30 @@ struct next_outcome {
 
 using handler_function = std::function<invocation_response(const invocation_request&)>;
 
+class runtime;
+
+// A streamed response (PROTOCOL.md §1.9), from runtime::stream_response(): POST /response with
+// Lambda-Runtime-Function-Response-Mode: streaming and a chunked body. Each write() goes out at once as one
+// chunk; finish() ends the body and returns the Runtime API's answer; fail() ends it with the error
+// trailers Lambda-Runtime-Function-Error-Type and -Error-Body (base64 of error_json); fail_in_body() writes
+// them into the body as a last chunk instead, as the Rust runtime client does; abandon() drops the
+// connection mid-stream. After a failed write the others return that failure.
+class response_writer {
+public:
+  api_status write(std::string_view bytes);
+  api_status finish();
+  api_status fail(const std::string& error_type, const std::string& error_json);
+  api_status fail_in_body(const std::string& error_type, const std::string& error_json);
+  void abandon();
+
+private:
+  friend class runtime;
+  explicit response_writer(runtime& r) : m_runtime(r) {}
+  api_status end(const std::string& trailers);
+  runtime& m_runtime;
+  api_status m_status{200, {}, {}};
+};
+
 class runtime {
 public:
   // Talks to the Runtime API named by AWS_LAMBDA_RUNTIME_API (host:port). When the variable is missing
@@ -102,6 +126,8 @@ public:
   // POST /runtime/init/error with header Lambda-Runtime-Function-Error-Type: <error_type> and the body
   // of invocation_response::failure(error_message, error_type).
   api_status post_init_error(const std::string& error_type, const std::string& error_message);
+  // Begins a streamed response for `request_id` (see response_writer); the head is sent at once.
+  response_writer stream_response(const std::string& request_id, const std::string& content_type);
 
   // The event loop: get_next(), call `handler`, post its result; forever. Returns when /next fails
   // several times in a row (the Runtime API is gone or told the runtime to stop). A failed post is
@@ -110,6 +136,7 @@ public:
   void run_handler(const handler_function& handler);
 
 private:
+  friend class response_writer;
   struct impl; // the Beast connection
   std::unique_ptr<impl> m_impl;
 };
