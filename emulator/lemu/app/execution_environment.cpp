@@ -220,6 +220,7 @@ void execution_environment::invoke(core::invocation inv, completion done, answer
   m_request_id = inv.request_id;
   m_function_arn = inv.function_arn;
   m_trace_id = inv.trace_id;
+  m_log.set_tenant(inv.tenant_id); // tenantId in platform.start, runtimeDone and report
   m_delivered = false;
   if (m_start_failure) {
     // The runtime never started: Lambda reports the failed init, then fails the invocation.
