@@ -119,7 +119,7 @@ TEST(capture, an_integer_beyond_64_bits_reaches_the_function_and_the_comparison_
 }
 
 TEST(capture, a_payload_that_is_not_utf8_is_stored_as_base64_and_compared_byte_for_byte) {
-  const capture_meta meta{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0};
+  const capture_meta meta{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0, {}};
   const std::string bytes = "\xff\xfe binary \x80";
   const std::string line = capture_line(R"({"a":1})", success(bytes), meta);
   EXPECT_NE(line.find(R"("encoding":"base64")"), std::string::npos) << line;
