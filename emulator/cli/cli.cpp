@@ -8,6 +8,7 @@
 #include <lemu/app/serve_command.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/log_config.hpp>
+#include <lemu/core/tenant.hpp>
 #include <lemu/events/bundled.hpp>
 #include <lemu/events/source.hpp>
 #include <lemu/process/bootstrap.hpp>
@@ -176,8 +177,18 @@ void add_run_options(CLI::App* cmd, run_command_line& c) {
       ->check(between(1, 1024));
   cmd->add_flag("--cold", run.cold, "A fresh execution environment for every event (each invocation a cold start)");
   cmd->add_flag("--quiet,-q", run.quiet, "No progress line on a terminal");
+  cmd->add_option("--tenant-id", run.tenant_id,
+                  "Invoke every event for this tenant (tenant isolation: Lambda-Runtime-Aws-Tenant-Id, environments "
+                  "never shared between tenants); replay: the capture lines without a meta.tenant_id of their own");
   cmd->add_option("--shard", c.shard, "Run only shard K of N (K/N, 1-based): a stable share of the events, by event "
                                       "(see README); merge the shards' --json records with lemu report merge");
+}
+
+// A tenant id as Lambda's Invoke API takes it (core/tenant.hpp), else a usage error naming the option.
+void check_tenant_id(const std::string& option, const std::string& id) {
+  if (core::tenant_id_problem(id).empty()) return;
+  throw core::usage_error(option + " '" + id + "': a tenant id is 1 to " + std::to_string(core::max_tenant_id) +
+                          " characters: letters, digits, spaces and . _ : / = + - @");
 }
 
 app::run_options finish_run_options(run_command_line& c) {
@@ -190,6 +201,10 @@ app::run_options finish_run_options(run_command_line& c) {
   }
   if (run.stream && !run.record_file.empty()) {
     throw core::usage_error("--stream sends the body to stdout, not into the capture: use --record without --stream");
+  }
+  if (c.command->count("--tenant-id") != 0) {
+    check_tenant_id("--tenant-id", run.tenant_id);
+    run.function.tenant_isolation = true;
   }
   if (!c.shard.empty()) {
     run.shard = app::shard_spec::parse(c.shard);
@@ -215,6 +230,8 @@ std::string listen_address(const std::string& host) {
 struct serve_command_line : function_command_line {
   app::serve_options serve;
   std::vector<std::string> functions; // --function NAME=PATH
+  bool tenant_isolation = false;              // --tenant-isolation: every function
+  std::vector<std::string> tenant_isolated;   // --tenant-isolated NAME: these functions only
   std::string api = "http";
   std::vector<std::string> routes;
   std::string stage;
@@ -244,6 +261,11 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
                   "Invocations waiting for a busy function, at most; beyond, 429 TooManyRequestsException")
       ->capture_default_str()
       ->check(between(0, 1000000));
+  cmd->add_flag("--tenant-isolation", c.tenant_isolation,
+                "Tenant isolation for every function: each invocation must carry a tenant id (X-Amz-Tenant-Id), and "
+                "an execution environment serves one tenant only");
+  cmd->add_option("--tenant-isolated", c.tenant_isolated,
+                  "Tenant isolation for this function only (its name); repeatable");
   cmd->add_option("--record", s.record_file, "Append a capture line (event, outcome, meta) per invocation to FILE");
   cmd->add_flag("--record-secrets", s.record_secrets,
                 "Keep Authorization, Cookie and X-Amz-Security-Token values in --record (default: <redacted>)");
@@ -276,6 +298,14 @@ app::serve_options finish_serve_options(serve_command_line& c) {
     s.functions.push_back(finish_function(c, path, name));
   }
   if (s.functions.empty()) throw core::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
+  for (const auto& name : c.tenant_isolated) {
+    const auto fn = std::find_if(s.functions.begin(), s.functions.end(), [&](const auto& f) { return f.function_name == name; });
+    if (fn == s.functions.end()) throw core::usage_error("--tenant-isolated " + name + ": no function is named " + name);
+    fn->tenant_isolation = true;
+  }
+  if (c.tenant_isolation) {
+    for (auto& fn : s.functions) fn.tenant_isolation = true;
+  }
   if (c.api != "none") {
     gateway::front_door_options fd;
     fd.kind = *gateway::parse_api_kind(c.api);

@@ -29,7 +29,8 @@
 //   fork-grandchild  per event fork a child that ignores SIGTERM and never exits, then echo
 //   env              respond {"env":{...},"cwd":"...","argv":[...]}
 //   tagged           respond {"tag":"<FAKE_TAG, or none>","event":<the payload as JSON>} (replay tests)
-//   headers          respond with what /next delivered, as a JSON object
+//   headers          respond with what /next delivered, as a JSON object (tenant_id: "" without the
+//                    tenant header), and "pid": this process's pid (which environment ran it)
 //   by-event         the payload's string field "fake" names a per-event mode for that invocation
 //   stream           stream every response (PROTOCOL.md §1.9): FAKE_STREAM_CHUNKS chunks (default 3), each
 //                    "chunk <i>\n" or FAKE_STREAM_CHUNK_BYTES bytes of 'x', or with FAKE_STREAM_TIMESTAMP set
@@ -310,6 +311,8 @@ invocation_response describe_request(const invocation_request& request) {
                                       {"trace_id", request.xray_trace_id},
                                       {"client_context", request.client_context},
                                       {"cognito_identity", request.cognito_identity},
+                                      {"tenant_id", request.tenant_id},
+                                      {"pid", static_cast<long long>(getpid())},
                                       {"content_type", request.content_type},
                                       {"payload", request.payload}};
   return invocation_response::success(to_text(doc), "application/json");

@@ -32,6 +32,7 @@ constexpr std::string_view function_arn_header = "lambda-runtime-invoked-functio
 constexpr std::string_view trace_id_header = "lambda-runtime-trace-id";
 constexpr std::string_view client_context_header = "lambda-runtime-client-context";
 constexpr std::string_view cognito_identity_header = "lambda-runtime-cognito-identity";
+constexpr std::string_view tenant_id_header = "lambda-runtime-aws-tenant-id";
 constexpr std::string_view error_type_header = "lambda-runtime-function-error-type";
 constexpr std::string_view content_type_header = "content-type";
 
@@ -174,6 +175,7 @@ next_outcome runtime::get_next() {
   request.xray_trace_id = field(reply, trace_id_header);
   request.client_context = field(reply, client_context_header);
   request.cognito_identity = field(reply, cognito_identity_header);
+  request.tenant_id = field(reply, tenant_id_header);
   request.content_type = field(reply, content_type_header);
   request.deadline = parse_deadline(reply[deadline_header]);
   request.payload = std::move(reply.body());

@@ -2,6 +2,7 @@
 
 #include <lemu/app/output.hpp>
 #include <lemu/compare/exact_json.hpp>
+#include <lemu/core/tenant.hpp>
 #include <lemu/events/checksums.hpp>
 #include <lemu/util/json_text.hpp>
 
@@ -90,6 +91,7 @@ std::string meta_text(nlohmann::ordered_json base, const capture_meta& m, bool b
   base["time"] = m.time;
   base["status"] = m.status;
   base["duration_ms"] = m.duration_ms;
+  if (!m.tenant_id.empty()) base["tenant_id"] = m.tenant_id;
   if (base64) {
     base["encoding"] = "base64";
   } else {
@@ -149,6 +151,12 @@ capture_entry parse_capture_line(std::string_view line) {
   if (!e.meta.empty()) {
     const auto meta = json::parse(e.meta, nullptr, false);
     if (const auto name = meta.find("name"); name != meta.end() && name->is_string()) e.name = name->get<std::string>();
+    if (const auto tenant = meta.find("tenant_id"); tenant != meta.end()) {
+      const std::string problem = tenant->is_string() ? core::tenant_id_problem(tenant->get<std::string>())
+                                                      : std::string("not a string");
+      if (!problem.empty()) throw std::invalid_argument("not a capture record: meta.tenant_id: " + problem);
+      e.tenant_id = tenant->get<std::string>();
+    }
     if (const auto enc = meta.find("encoding"); enc != meta.end()) {
       if (*enc != "base64") throw std::invalid_argument("not a capture record: meta.encoding must be \"base64\"");
       if (e.side.empty() || e.expected.empty() || e.expected.front() != '"') {

@@ -29,11 +29,12 @@ struct capture_entry {
   std::string expected;         // the recorded value's JSON text
   bool expected_base64 = false; // meta.encoding is "base64": `expected` is a string of the payload's base64
   std::string meta;             // the meta object's JSON text; "" when the line has none
+  std::string tenant_id;        // meta.tenant_id: the tenant the event was invoked for; "" when none
 };
 
 // Parses a capture line (valid JSON: the event reader checked it); throws std::invalid_argument naming
 // what breaks the schema: not an object, no "event", an unknown key, both "response" and "error", "meta"
-// not an object, a meta.encoding other than "base64".
+// not an object, a meta.encoding other than "base64", a meta.tenant_id that is not a valid tenant id.
 capture_entry parse_capture_line(std::string_view line);
 
 // What a capture stores for an outcome: JSON text, and whether it is base64 of the bytes.
@@ -49,12 +50,13 @@ struct capture_meta {
   std::string time;       // ISO 8601 UTC, when the invocation finished
   std::string status;     // success | error | timeout | crash
   double duration_ms = 0;
+  std::string tenant_id;  // the invocation's tenant (tenant isolation): meta.tenant_id; "" leaves it out
 };
 
 // One capture line for an event (its payload) and its outcome.
 std::string capture_line(std::string_view event_payload, const core::outcome& o, const capture_meta& meta);
 
-// --update: the line rewritten with a new outcome; the event and every other meta key are kept, time,
+// --update: the line rewritten with a new outcome; the event and every other meta key (tenant_id too) are kept, time,
 // status and duration_ms replaced.
 std::string updated_capture_line(const capture_entry& e, const core::outcome& o, const capture_meta& meta);
 

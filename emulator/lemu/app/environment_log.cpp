@@ -121,6 +121,7 @@ void environment_log::start(std::string_view request_id, std::string_view trace_
   f.request_id = request_id;
   f.version = m_version;
   f.trace_id = trace_id;
+  f.tenant_id = m_tenant_id;
   const ev::json logs = ev::start_logs_api(f);
   emit(ev::start(f), &logs);
 }
@@ -170,6 +171,7 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
   if (wants_events()) {
     const std::int64_t now = util::epoch_ms();
     ev::report_facts report = ev::report_facts_of(r, now, trace_id);
+    if (report.tenant_id.empty()) report.tenant_id = m_tenant_id;
     ev::runtime_done_facts done;
     done.time_ms = now;
     done.request_id = r.request_id;
@@ -179,6 +181,7 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
     done.produced_bytes = extras.produced_bytes;
     done.spans = extras.spans;
     done.trace_id = trace_id;
+    done.tenant_id = report.tenant_id;
     const ev::json done_logs = ev::runtime_done_logs_api(done);
     emit(ev::runtime_done(done), &done_logs);
     if (m_sink) {

@@ -78,6 +78,9 @@ public:
   // Init finished (the runtime's first /next): with JSON, platform.initRuntimeDone (success) and
   // platform.initReport; with text nothing (Lambda prints INIT_REPORT only for a failed init).
   void init_done(double init_ms, std::string_view phase = "init");
+  // The tenant of the invocations that follow (tenant isolation; "" for none): platform.start,
+  // platform.runtimeDone and platform.report carry it as tenantId.
+  void set_tenant(std::string tenant_id) { m_tenant_id = std::move(tenant_id); }
   // START RequestId: <id> Version: <version> (once per invocation). trace_id: platform.start's tracing.
   void start(std::string_view request_id, std::string_view trace_id = {});
   // INIT_REPORT for an init that failed or timed out (phase "init", or "invoke" for a suppressed init).
@@ -114,6 +117,7 @@ private:
   bool m_started = false; // START written for the current invocation
   std::string m_request_id;
   std::string m_trace_id;
+  std::string m_tenant_id;
   std::string m_tail;
   event_sink m_sink;
 };

@@ -226,6 +226,7 @@ void execution_environment::invoke(core::invocation inv, completion done, answer
   m_trace_id = inv.trace_id;
   m_tenant_id = inv.tenant_id;
   m_stream = inv.stream;
+  m_log.set_tenant(inv.tenant_id); // tenantId in platform.start, runtimeDone and report
   m_delivered = false;
   if (m_start_failure) {
     // The runtime never started: Lambda reports the failed init, then fails the invocation.

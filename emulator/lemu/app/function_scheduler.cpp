@@ -54,19 +54,33 @@ bool function_scheduler::submit(core::invocation inv, completion done, answer_ca
 void function_scheduler::start(core::invocation inv, completion done, answer_callback answered) {
   std::shared_ptr<execution_environment> env;
   for (const auto& e : m_envs) {
-    if (e->idle()) {
+    if (e->idle() && m_tenant_of.at(e.get()) == inv.tenant_id) {
       env = e;
       break;
+    }
+  }
+  if (!env && m_envs.size() >= m_options.concurrency) {
+    // Every environment is alive and none is idle for this tenant: one idle for another tenant (the
+    // caller made sure there is one) is retired to make room.
+    const auto other = std::find_if(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
+    if (other != m_envs.end()) {
+      spdlog::debug("{}: environment {} retired for tenant '{}'", m_fn.function_name, (*other)->id(), inv.tenant_id);
+      const std::shared_ptr<execution_environment> retired = *other;
+      retired->stop();
+      forget(retired);
     }
   }
   if (!env) {
     env = std::make_shared<execution_environment>(m_ex, m_fn, ++m_started, m_out, m_options.environment);
     m_envs.push_back(env);
+    m_tenant_of[env.get()] = inv.tenant_id;
     env->start(); // never throws: an environment that cannot start fails this invocation
   }
   ++m_in_flight;
-  env->invoke(std::move(inv), [this, env, done = std::move(done)](invoke_result r) {
+  std::string tenant = inv.tenant_id;
+  env->invoke(std::move(inv), [this, env, done = std::move(done), tenant = std::move(tenant)](invoke_result r) {
     --m_in_flight;
+    r.tenant_id = tenant;
     finished(env);
     done(std::move(r));
     pump();
@@ -75,7 +89,19 @@ void function_scheduler::start(core::invocation inv, completion done, answer_cal
 
 void function_scheduler::finished(const std::shared_ptr<execution_environment>& env) {
   if (m_options.one_invocation_per_environment && env->alive()) env->stop();
-  if (!env->alive()) std::erase(m_envs, env);
+  if (!env->alive()) forget(env);
+}
+
+void function_scheduler::forget(const std::shared_ptr<execution_environment>& env) {
+  m_tenant_of.erase(env.get());
+  std::erase(m_envs, env);
+}
+
+void function_scheduler::forget_dead() {
+  for (const auto& e : m_envs) {
+    if (!e->alive()) m_tenant_of.erase(e.get());
+  }
+  std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
 }
 
 void function_scheduler::pump() {
@@ -101,14 +127,14 @@ void function_scheduler::stop_all() {
   m_stopped = true;
   cancel_queued();
   for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) e->stop();
-  std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
+  forget_dead();
 }
 
 void function_scheduler::stop_idle() {
   for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) {
     if (e->idle()) e->stop();
   }
-  std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
+  forget_dead();
 }
 
 } // namespace lemu::app

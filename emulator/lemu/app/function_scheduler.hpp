@@ -6,6 +6,12 @@
 //                             ->  else the invocation waits in a queue of at most `max_queue`
 //                             ->  else it is refused (submit() returns false: serve answers 429)
 //
+// Tenants (tenant isolation, PROTOCOL.md §9.2): an environment is bound to the tenant of its first
+// invocation (core::invocation::tenant_id; "" counts as a tenant of its own, the only one without
+// isolation) and runs only that tenant's invocations. "Idle" above means idle for the invocation's tenant;
+// when all `concurrency` environments are alive, none is idle for that tenant but one is idle for another,
+// that one is retired (its shutdown phase) and a fresh one started for this tenant: a cold start.
+//
 // `lemu run` asks can_start_now() before reading the next event, so nothing queues there (events are
 // streamed); `lemu serve` queues. Every submitted invocation gets exactly one result, through its
 // completion: its outcome, or a cancelled one when the scheduler is stopped first.
@@ -15,7 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace lemu::app {
@@ -63,12 +71,16 @@ private:
   void start(core::invocation inv, completion done, answer_callback answered);
   void finished(const std::shared_ptr<execution_environment>& env);
   void pump();
+  // Drops an environment (dead) from m_envs, and its tenant; forget_dead() every dead one.
+  void forget(const std::shared_ptr<execution_environment>& env);
+  void forget_dead();
 
   boost::asio::any_io_executor m_ex;
   const core::function_config& m_fn;
   output& m_out;
   scheduler_options m_options;
   std::vector<std::shared_ptr<execution_environment>> m_envs; // alive
+  std::map<const execution_environment*, std::string> m_tenant_of; // the tenant each of m_envs is bound to
   std::deque<waiting> m_queue;
   std::size_t m_in_flight = 0;
   std::uint32_t m_started = 0; // environments ever started (their ids)

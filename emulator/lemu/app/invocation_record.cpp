@@ -25,6 +25,7 @@ void fill_record(stats::invocation_record& rec, const invoke_result& r, std::uin
                  std::chrono::steady_clock::time_point run_started) {
   rec.request_id = r.request_id;
   rec.environment_id = r.environment_id;
+  rec.tenant_id = r.tenant_id;
   rec.cold = r.cold;
   rec.init_ms = r.init_ms;
   const auto began = r.started_at == std::chrono::steady_clock::time_point{} ? std::chrono::steady_clock::now() : r.started_at;

@@ -11,7 +11,7 @@ namespace lemu::app {
 
 stats::status status_of(core::outcome_kind k);
 
-// Fills in what `r` measured: request id, environment, cold, init, start (ms since `run_started`),
+// Fills in what `r` measured: request id, environment, tenant, cold, init, start (ms since `run_started`),
 // duration, billed duration, memory, status and error type. Index, source and line are the caller's.
 void fill_record(stats::invocation_record& rec, const invoke_result& r, std::uint32_t memory_size_mb,
                  std::chrono::steady_clock::time_point run_started);

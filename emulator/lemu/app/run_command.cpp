@@ -172,6 +172,7 @@ private:
       inv.function_arn = m_arn;
       inv.trace_id = m_ids.trace_id();
       inv.timeout = m_opt.function.timeout;
+      inv.tenant_id = fresh.capture && !fresh.capture->tenant_id.empty() ? fresh.capture->tenant_id : m_opt.tenant_id;
       if (ev->oversize) {
         reject(index, inv.request_id, ev->oversize);
         continue;

@@ -37,6 +37,9 @@ struct run_options {
   std::vector<std::string> ignore; // --ignore PATH (JSON Pointer or $.a.b[*].c)
   bool update = false;             // --update: rewrite the captures with the new outcomes
   std::optional<shard_spec> shard;     // --shard K/N: only this shard's events (shard.hpp)
+  // --tenant-id: every event is invoked for this tenant (tenant isolation); replay: the events whose capture
+  // line has no meta.tenant_id (a line's own tenant wins). "" : no tenant.
+  std::string tenant_id;
 };
 
 // Runs everything and returns the exit code. Throws core::usage_error (or events::input_error) for bad

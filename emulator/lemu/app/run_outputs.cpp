@@ -31,11 +31,11 @@ void run_outputs::add(const finished_invocation& s) {
   if (m_json) write_line(*m_json, json_record(rec, to_test_case(rec, s.name, m_opt.replay, s.mismatch, s.diffs, s.line)).dump());
   if (m_record) {
     const std::string where = rec.line ? rec.source + ":" + std::to_string(rec.line) : rec.source;
-    const capture_meta meta{s.name, where, iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
+    const capture_meta meta{s.name, where, iso8601_now(), stats::to_string(rec.status), rec.duration_ms, rec.tenant_id};
     write_line(*m_record, capture_line(s.payload, s.outcome, meta));
   }
   if (m_opt.update && s.capture != nullptr) {
-    const capture_meta meta{{}, {}, iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
+    const capture_meta meta{{}, {}, iso8601_now(), stats::to_string(rec.status), rec.duration_ms, {}}; // tenant kept from the line
     write_line(update_stream(rec.source), updated_capture_line(*s.capture, s.outcome, meta));
   }
   if (!m_opt.junit_file.empty() || !m_opt.html_file.empty()) {

@@ -9,6 +9,7 @@
 #include <lemu/core/errors.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
+#include <lemu/core/tenant.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
 #include <lemu/process/bootstrap.hpp>
@@ -121,7 +122,8 @@ private:
   void announce() {
     for (const auto& f : m_functions) {
       m_out.log_line("lemu: function " + f->fn.function_name + ": " + f->fn.bootstrap.string() + " (" + f->arn +
-                     ", concurrency " + std::to_string(m_opt.concurrency) + ")");
+                     ", concurrency " + std::to_string(m_opt.concurrency) +
+                     (f->fn.tenant_isolation ? ", tenant isolation" : "") + ")");
     }
     const std::string base = "http://" + url_host() + ":";
     m_out.log_line("lemu: Invoke API on " + base + std::to_string(m_invoke_server->port()) +
@@ -164,6 +166,11 @@ private:
     const function_ref_check check = check_function(req.function);
     if (!check.service) return refuse(*check.error, request_id, respond);
     function_service& svc = *check.service;
+    if (svc.fn.tenant_isolation != req.tenant_id.has_value()) {
+      return refuse(svc.fn.tenant_isolation ? api::tenant_id_required(svc.fn.function_name)
+                                            : api::tenant_id_unexpected(svc.fn.function_name),
+                    request_id, respond);
+    }
 
     http_response answer;
     with_header(answer, "Content-Type", "application/json");
@@ -180,6 +187,7 @@ private:
     inv.trace_id = m_ids.trace_id();
     inv.timeout = svc.fn.timeout;
     inv.client_context = std::move(req.client_context);
+    inv.tenant_id = req.tenant_id.value_or("");
     inv.payload = std::move(req.payload);
     invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
 
@@ -279,6 +287,19 @@ private:
       return respond(http_response{400, {{"Content-Type", "application/json"}}, R"({"message":"Bad Request"})"});
     }
     if (inv.payload.size() > core::max_event_bytes) return too_large(line, respond);
+    if (svc.fn.tenant_isolation) {
+      // The tenant comes from the request's X-Amz-Tenant-Id header (what a REST API's integration maps a
+      // client value to); without a valid one the invoke fails, which API Gateway answers with a 500.
+      const auto tenant = in.request.header("X-Amz-Tenant-Id");
+      const std::string problem = tenant ? core::tenant_id_problem(*tenant) : std::string();
+      if (!tenant || !problem.empty()) {
+        m_out.log_line("lemu: api: " + line + " -> 500 (" + svc.fn.function_name + " has tenant isolation: " +
+                       (tenant ? "X-Amz-Tenant-Id '" + std::string(*tenant) + "': " + problem
+                               : std::string("the request needs an X-Amz-Tenant-Id header")) + ")");
+        return respond(http_response{500, {{"Content-Type", "application/json"}}, R"({"message":"Internal server error"})"});
+      }
+      inv.tenant_id = std::string(*tenant);
+    }
     inv.request_id = m_ids.request_id();
     inv.function_arn = svc.arn;
     inv.trace_id = m_ids.trace_id();

@@ -43,7 +43,7 @@ void serve_records::record(const invocation_meta& meta, const invoke_result& r, 
     redact(event);
     redact(outcome.payload);
   }
-  const capture_meta cm{meta.source, "serve", iso8601_now(), stats::to_string(rec.status), rec.duration_ms};
+  const capture_meta cm{meta.source, "serve", iso8601_now(), stats::to_string(rec.status), rec.duration_ms, r.tenant_id};
   write_line(*m_record, capture_line(event, outcome, cm));
 }
 

@@ -77,6 +77,7 @@ parsed_record parse_json_record(const nlohmann::json& j) {
     r.line = value_or<std::size_t>(j, "line", 0);
     r.request_id = value_or<std::string>(j, "request_id", "");
     r.environment_id = value_or<std::uint32_t>(j, "environment_id", 1);
+    r.tenant_id = value_or<std::string>(j, "tenant_id", "");
     r.cold = value_or<bool>(j, "cold", false);
     if (j.contains("init_ms") && !j["init_ms"].is_null()) r.init_ms = j["init_ms"].get<double>();
     r.start_ms = value_or<double>(j, "start_ms", 0);

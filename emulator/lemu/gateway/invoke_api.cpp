@@ -1,5 +1,6 @@
 #include <lemu/gateway/invoke_api.hpp>
 
+#include <lemu/core/tenant.hpp>
 #include <lemu/events/checksums.hpp>
 #include <lemu/util/json_text.hpp>
 #include <lemu/util/text.hpp>
@@ -122,6 +123,12 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
     return validation_error(log_type, "logType", "Member must satisfy enum value set: [Tail, None]");
   }
   r.tail = log_type == "Tail" && r.type == invocation_type::request_response;
+  if (const auto tenant = req.header("X-Amz-Tenant-Id")) {
+    if (const std::string problem = core::tenant_id_problem(*tenant); !problem.empty()) {
+      return validation_error(*tenant, "tenantId", problem);
+    }
+    r.tenant_id = std::string(*tenant);
+  }
 
   const std::size_t limit = r.type == invocation_type::event ? max_async_payload : max_sync_payload;
   if (body_bytes > limit) {
@@ -188,6 +195,21 @@ http_response server_error_page(unsigned status, const http_request* head) {
 
 api_error cancelled() {
   return {503, "ServiceException", "lemu stopped before the invocation finished (a second Ctrl-C): it was cancelled", {}};
+}
+
+api_error tenant_id_required(std::string_view function_name) {
+  return {400, "InvalidParameterValueException",
+          "The function " + std::string(function_name) +
+              " has tenant isolation: the request needs a tenant id (the X-Amz-Tenant-Id header; aws lambda invoke "
+              "--tenant-id ID)",
+          {}};
+}
+
+api_error tenant_id_unexpected(std::string_view function_name) {
+  return {400, "InvalidParameterValueException",
+          "The function " + std::string(function_name) +
+              " does not have tenant isolation: the request must not carry a tenant id (X-Amz-Tenant-Id)",
+          {}};
 }
 
 api_error too_many_requests() {

@@ -50,14 +50,15 @@ struct invoke_request {
   invocation_type type = invocation_type::request_response;
   bool tail = false;            // X-Amz-Log-Type: Tail
   std::string client_context;   // decoded X-Amz-Client-Context (compact JSON); "" when none
+  std::optional<std::string> tenant_id; // X-Amz-Tenant-Id (tenant isolation); nullopt when absent
   std::string payload;          // the event: the body, "{}" when the body is empty
 };
 
 // What a request to the Invoke API port asks for: an invocation, or the error to answer with.
 // `body_bytes` is how many body bytes the client sent (the body itself may have been cut at the limit).
 // Checks, in AWS's order: route (404 UnknownOperationException), FunctionName (400 ValidationException),
-// Qualifier (400 InvalidParameterValueException), X-Amz-Invocation-Type and X-Amz-Log-Type (400
-// ValidationException), size (413 RequestTooLargeException), X-Amz-Client-Context (400
+// Qualifier (400 InvalidParameterValueException), X-Amz-Invocation-Type, X-Amz-Log-Type and X-Amz-Tenant-Id
+// (400 ValidationException: 1 to 256 characters of core::tenant_id_pattern), size (413 RequestTooLargeException), X-Amz-Client-Context (400
 // InvalidRequestContentException), payload JSON (400 InvalidRequestContentException).
 std::variant<invoke_request, api_error> parse_request(const http_request& req, std::size_t body_bytes);
 
@@ -71,6 +72,14 @@ api_error cancelled();
 
 // "Function not found: arn:aws:lambda:<region>:<account>:function:<name>:<qualifier or $LATEST>" (404).
 api_error function_not_found(std::string_view function_arn, std::string_view qualifier);
+
+// Tenant isolation (lemu's texts: AWS's are not documented). 400 InvalidParameterValueException:
+//   a function with tenant isolation invoked without X-Amz-Tenant-Id:
+//     "The function NAME has tenant isolation: the request needs a tenant id (the X-Amz-Tenant-Id header; aws lambda invoke --tenant-id ID)"
+//   a function without it invoked with one:
+//     "The function NAME does not have tenant isolation: the request must not carry a tenant id (X-Amz-Tenant-Id)"
+api_error tenant_id_required(std::string_view function_name);
+api_error tenant_id_unexpected(std::string_view function_name);
 
 // Lambda's answer when the function is at its concurrency and the queue is full (429).
 api_error too_many_requests();

@@ -26,6 +26,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 main { max-width: 1240px; margin: 0 auto; padding: 16px 20px 40px; }
 h1 { font-size: 22px; margin: 8px 0 2px; word-break: break-all; }
 h2 { font-size: 17px; margin: 0 0 10px; }
+h3 { font-size: 15px; margin: 12px 0 6px; }
 section { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 14px 16px; margin: 14px 0; }
 .meta, .note, .caption { color: #6b7280; margin: 4px 0; }
 .note { font-style: italic; }
@@ -93,6 +94,19 @@ void summary_section(std::string& out, const stats::summary_numbers& s) {
     out += "<p class=\"totals\">";
     out += html_escape(line);
     out += "</p>\n";
+  }
+  // Tenant isolation: one row per tenant, when there was more than one.
+  if (s.tenants.size() > 1) {
+    out += "<h3>Tenants</h3>\n<div class=\"scroll\"><table class=\"tenants\">\n";
+    out += "<thead><tr><th>tenant</th><th>count</th><th>cold</th><th>failed</th><th>p50</th><th>p99</th></tr></thead>\n";
+    out += "<tbody>\n";
+    for (const auto& t : s.tenants) {
+      out += "<tr><th scope=\"row\">";
+      out += t.others ? std::string("(other tenants)") : t.tenant_id.empty() ? std::string("(no tenant)") : html_escape(t.tenant_id);
+      out += "</th><td>" + std::to_string(t.count) + "</td><td>" + std::to_string(t.cold) + "</td><td>" +
+             std::to_string(t.failed) + "</td><td>" + ms(t.p50) + "</td><td>" + ms(t.p99) + "</td></tr>\n";
+    }
+    out += "</tbody>\n</table></div>\n";
   }
   out += "</section>\n";
 }

@@ -26,7 +26,8 @@ struct html_input {
 };
 
 // The page (UTF-8, "<!DOCTYPE html>" first). Sections, in order, each a <section id=...>:
-//  - "summary": the CLI's table (phase, count, p50, p90, p99, max) and its totals lines as the CLI prints them;
+//  - "summary": the CLI's table (phase, count, p50, p90, p99, max) and its totals lines as the CLI prints them,
+//    then, with more than one tenant, <table class="tenants"> (tenant, count, cold, failed, p50, p99);
 //  - "latency": three histograms, one <svg class="chart histogram" id="hist-init|hist-cold|hist-warm"> each
 //    (bars in <g class="bars">, one <rect> per bucket, empty buckets included, each with a <title>);
 //  - "timeline": one <svg class="chart timeline" id="timeline-chart">: a row per environment_id (ascending), a

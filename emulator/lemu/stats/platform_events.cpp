@@ -131,6 +131,7 @@ json init_report(const init_report_facts& f) {
 json start(const start_facts& f) {
   json r = json::object();
   r["requestId"] = f.request_id;
+  put_if(r, "tenantId", f.tenant_id);
   put_if(r, "version", f.version);
   put_tracing(r, f.trace_id);
   return event(f.time_ms, "platform.start", std::move(r));
@@ -139,6 +140,7 @@ json start(const start_facts& f) {
 json runtime_done(const runtime_done_facts& f) {
   json r = json::object();
   r["requestId"] = f.request_id;
+  put_if(r, "tenantId", f.tenant_id);
   r["status"] = f.status;
   put_if(r, "errorType", f.error_type);
   if (f.duration_ms) {
@@ -165,6 +167,7 @@ json runtime_done(const runtime_done_facts& f) {
 json report(const report_facts& f) {
   json r = json::object();
   r["requestId"] = f.request_id;
+  put_if(r, "tenantId", f.tenant_id);
   r["status"] = f.status;
   put_if(r, "errorType", f.error_type);
   r["metrics"] = report_metrics(f);
@@ -184,6 +187,7 @@ report_facts report_facts_of(const invocation_record& r, std::int64_t time_ms, s
   f.max_memory_used_mb = r.max_memory_used_mb;
   f.init_duration_ms = r.init_ms;
   f.trace_id = std::move(trace_id);
+  f.tenant_id = r.tenant_id;
   return f;
 }
 

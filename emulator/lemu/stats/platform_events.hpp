@@ -10,6 +10,8 @@
 // platform.runtimeDone and its spans to 3 decimals (microseconds; RIE's precision [unverified for AWS]).
 // billedDurationMs, memorySizeMB, maxMemoryUsedMB and producedBytes are integers.
 // Optional facts (an empty string, an unset optional, an empty span list) leave their key out.
+// Tenant isolation (PROTOCOL.md §9.2): platform.start, platform.runtimeDone and platform.report carry
+// "tenantId" (after requestId) when the invocation has a tenant; the Logs API forms do not.
 
 #include <lemu/core/log_config.hpp>
 #include <lemu/stats/record.hpp>
@@ -75,6 +77,7 @@ struct start_facts {
   std::string request_id;
   std::string version = "$LATEST";     // "" : no version
   std::string trace_id;                // Lambda-Runtime-Trace-Id; "" : no tracing
+  std::string tenant_id;               // "" : no tenantId
 };
 json start(const start_facts& f);
 
@@ -93,6 +96,7 @@ struct runtime_done_facts {
   std::optional<std::uint64_t> produced_bytes; // the response's size; unset: not in metrics
   std::vector<span> spans;
   std::string trace_id;
+  std::string tenant_id;               // "" : no tenantId
 };
 json runtime_done(const runtime_done_facts& f);
 
@@ -107,9 +111,10 @@ struct report_facts {
   std::uint32_t max_memory_used_mb = 0;
   std::optional<double> init_duration_ms;
   std::string trace_id;
+  std::string tenant_id;               // "" : no tenantId
 };
 json report(const report_facts& f);
-// The facts of a REPORT line's invocation record (status, error type, metrics), at time_ms.
+// The facts of a REPORT line's invocation record (status, error type, metrics, tenant), at time_ms.
 report_facts report_facts_of(const invocation_record& r, std::int64_t time_ms, std::string trace_id = {});
 
 struct extension_facts {

@@ -34,6 +34,7 @@ struct invocation_record {
   std::size_t line = 0;                 // 1-based line in a JSON Lines source; 0 for a whole-file event
   std::string request_id;               // Lambda-Runtime-Aws-Request-Id
   std::uint32_t environment_id = 1;     // execution environment that ran it (1-based)
+  std::string tenant_id;                // the invocation's tenant (tenant isolation); "" without one
   bool cold = false;                    // first invocation of a freshly initialised environment
   std::optional<double> init_ms;        // Init Duration (process start -> first /next); only when cold
   double start_ms = 0;                  // when Duration began, in ms since the run started (for timelines)

@@ -151,6 +151,18 @@ void run_summary::add(const invocation_record& r) {
   if (r.post_runtime_extensions_ms) m_post_runtime.add(*r.post_runtime_extensions_ms);
   if (r.ttfb_ms) m_ttfb.add(*r.ttfb_ms);
   if (r.stream_ms) m_stream.add(*r.stream_ms);
+  add_tenant(r);
+}
+
+void run_summary::add_tenant(const invocation_record& r) {
+  if (!r.tenant_id.empty()) m_any_tenant = true;
+  auto it = m_tenants.find(r.tenant_id);
+  if (it == m_tenants.end() && m_tenants.size() < max_tenants) it = m_tenants.emplace(r.tenant_id, tenant_samples{}).first;
+  tenant_samples& t = it != m_tenants.end() ? it->second : m_other_tenants ? *m_other_tenants : m_other_tenants.emplace();
+  ++t.count;
+  if (r.cold) ++t.cold;
+  if (r.status != status::success) ++t.failed;
+  t.durations.add(r.duration_ms);
 }
 
 summary_numbers run_summary::numbers() const {
@@ -161,6 +173,25 @@ summary_numbers run_summary::numbers() const {
   n.post_runtime = phase_of(m_post_runtime);
   n.ttfb = phase_of(m_ttfb);
   n.stream = phase_of(m_stream);
+  if (m_any_tenant) {
+    const auto row = [](const tenant_samples& t) {
+      tenant_numbers numbers;
+      numbers.count = t.count;
+      numbers.cold = t.cold;
+      numbers.failed = t.failed;
+      numbers.p50 = t.durations.percentile(50);
+      numbers.p99 = t.durations.percentile(99);
+      return numbers;
+    };
+    for (const auto& [id, t] : m_tenants) {
+      n.tenants.push_back(row(t));
+      n.tenants.back().tenant_id = id;
+    }
+    if (m_other_tenants) {
+      n.tenants.push_back(row(*m_other_tenants));
+      n.tenants.back().others = true;
+    }
+  }
   return n;
 }
 
@@ -179,6 +210,34 @@ std::vector<std::string> summary_numbers::totals_lines() const {
   }
   return lines;
 }
+
+namespace {
+
+// The per-tenant table (see render_table), or "" with fewer than two tenants.
+std::string render_tenants(const std::vector<tenant_numbers>& tenants) {
+  if (tenants.size() < 2) return {};
+  if (tenants.size() > run_summary::max_tenant_rows) {
+    return std::to_string(tenants.size()) + " tenants (per-tenant rows omitted; see --json)\n";
+  }
+  constexpr std::size_t max_label = 40;
+  const auto label_of = [](const tenant_numbers& t) {
+    std::string label = t.others ? "(other tenants)" : t.tenant_id.empty() ? "(no tenant)" : t.tenant_id;
+    if (label.size() > max_label) label = label.substr(0, max_label - 3) + "...";
+    return label;
+  };
+  std::size_t width = 14;
+  for (const auto& t : tenants) width = std::max(width, label_of(t).size() + 2);
+  const auto ms = [](double v) { return util::fixed2(v) + "ms"; };
+  std::string out = pad_right("tenant", width) + pad_left("count", 5) + pad_left("cold", 7) + pad_left("failed", 8) +
+                    pad_left("p50", 10) + pad_left("p99", 10) + '\n';
+  for (const auto& t : tenants) {
+    out += pad_right(label_of(t), width) + pad_left(std::to_string(t.count), 5) + pad_left(std::to_string(t.cold), 7) +
+           pad_left(std::to_string(t.failed), 8) + pad_left(ms(t.p50), 10) + pad_left(ms(t.p99), 10) + '\n';
+  }
+  return out;
+}
+
+} // namespace
 
 std::string run_summary::render_table() const {
   struct row {
@@ -227,6 +286,7 @@ std::string run_summary::render_table() const {
     out += '\n';
   }
   for (const std::string& line : n.totals_lines()) out += line + '\n';
+  out += render_tenants(n.tenants);
   return out;
 }
 
@@ -250,6 +310,26 @@ nlohmann::json run_summary::to_json() const {
   if (n.sqs_events > 0) {
     j["sqs"] = {{"messages", n.sqs_messages}, {"succeeded", n.sqs_messages - n.sqs_failed}, {"failed", n.sqs_failed}};
   }
+  if (!n.tenants.empty()) {
+    nlohmann::ordered_json tenants = nlohmann::ordered_json::array();
+    for (const auto& t : n.tenants) {
+      nlohmann::ordered_json row = nlohmann::ordered_json::object();
+      if (t.others) {
+        row["others"] = true;
+      } else if (t.tenant_id.empty()) {
+        row["tenant_id"] = nullptr;
+      } else {
+        row["tenant_id"] = t.tenant_id;
+      }
+      row["count"] = t.count;
+      row["cold"] = t.cold;
+      row["failed"] = t.failed;
+      row["p50_ms"] = t.p50;
+      row["p99_ms"] = t.p99;
+      tenants.push_back(std::move(row));
+    }
+    j["tenants"] = std::move(tenants);
+  }
   return j;
 }
 
@@ -260,6 +340,7 @@ nlohmann::ordered_json to_json(const invocation_record& r) {
   j["line"] = r.line;
   j["request_id"] = r.request_id;
   j["environment_id"] = r.environment_id;
+  if (!r.tenant_id.empty()) j["tenant_id"] = r.tenant_id;
   j["cold"] = r.cold;
   if (r.init_ms) {
     j["init_ms"] = *r.init_ms;

@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,15 @@ struct phase_numbers {
   double p50 = 0, p90 = 0, p99 = 0, max = 0;
 };
 
+// One tenant's row of the summary (tenant isolation): its invocations, cold starts, failures, and the
+// percentiles of their Duration (cold and warm together).
+struct tenant_numbers {
+  std::string tenant_id;  // "" for invocations without a tenant (a replay that mixes both)
+  bool others = false;    // the row of every tenant past max_tenants (tenant_id is then "")
+  std::size_t count = 0, cold = 0, failed = 0;
+  double p50 = 0, p99 = 0;
+};
+
 // Everything the summary table shows, as numbers (run_summary::numbers()), for renderers other than the text
 // table (the HTML report).
 struct summary_numbers {
@@ -62,6 +73,9 @@ struct summary_numbers {
   phase_numbers post_runtime; // the extensions' time after the runtime answered (only with INVOKE extensions)
   phase_numbers ttfb;         // streamed responses: delivery -> first byte
   phase_numbers stream;       // streamed responses: first byte -> end of the stream
+  // Per tenant, by tenant id ("" first), the tenants past the first max_tenants in one last row; empty when
+  // no invocation had a tenant.
+  std::vector<tenant_numbers> tenants;
 
   // The lines that follow the phase rows in the table, without '\n':
   //   invocations 400 · succeeded 400 · errors 0 · timeouts 0 · crashes 0 · max memory used 9 MB of 128 MB (cgroup v1)
@@ -72,6 +86,13 @@ struct summary_numbers {
 
 class run_summary {
 public:
+  // Tenants with a row of their own; the invocations of any further tenant share one "(other tenants)" row.
+  static constexpr std::size_t max_tenants = 1000;
+  // Duration samples kept exactly per tenant before its histogram (duration_samples) takes over.
+  static constexpr std::size_t tenant_exact_limit = 4096;
+  // Tenant rows the text table shows at most; beyond, one line says how many tenants there were.
+  static constexpr std::size_t max_tenant_rows = 32;
+
   explicit run_summary(std::uint32_t memory_size_mb) { m_totals.memory_size_mb = memory_size_mb; }
 
   void add(const invocation_record& r);
@@ -106,23 +127,41 @@ public:
   // A row with no samples shows "-" in each duration column. When SQS events were run, one more line:
   //   sqs messages 30 · succeeded 28 · failed 2
   // A column widens only if a value does not fit.
+  // When invocations had tenants and there is more than one tenant, a per-tenant table follows (the
+  // tenant column as wide as the longest id, up to 40 characters; longer ids are cut, ending in "..."):
+  //   tenant          count   cold  failed       p50       p99
+  //   blue                2      1       0    0.05ms    0.30ms
+  //   green               2      1       0    0.04ms    0.28ms
+  // ("(no tenant)" for invocations without one; "(other tenants)" past max_tenants; past
+  // max_tenant_rows rows, one line instead: "40 tenants (per-tenant rows omitted; see --json)").
   std::string render_table() const;
 
   // {"invocations":N,"succeeded":N,"errors":N,"timeouts":N,"crashes":N,"cancelled":N,"memory_size_mb":N,"max_memory_used_mb":N,
   //  "init":{"count":N,"p50_ms":x,"p90_ms":x,"p99_ms":x,"max_ms":x},"invoke_cold":{...},"invoke_warm":{...}}
   // The four durations are null when count is 0. Every record adds its duration to invoke cold or warm,
-  // whatever its status; init_ms, when set, to init.
+  // whatever its status; init_ms, when set, to init. When invocations had tenants, also
+  // "tenants":[{"tenant_id":"blue","count":N,"cold":N,"failed":N,"p50_ms":x,"p99_ms":x},...] (tenant_id
+  // null for invocations without one; {"others":true,...} for the tenants past max_tenants).
   nlohmann::json to_json() const;
 
 private:
+  struct tenant_samples {
+    std::size_t count = 0, cold = 0, failed = 0;
+    duration_samples durations{tenant_exact_limit};
+  };
+  void add_tenant(const invocation_record& r);
+
   summary_numbers m_totals; // the counts; its phase figures are filled from the samples by numbers()
   duration_samples m_init, m_invoke_cold, m_invoke_warm, m_post_runtime, m_ttfb, m_stream;
+  std::map<std::string, tenant_samples> m_tenants; // every invocation's tenant, "" included
+  std::optional<tenant_samples> m_other_tenants;   // past max_tenants
+  bool m_any_tenant = false;                       // an invocation had a tenant
 };
 
 // One JSON report record (a line of the --json file):
 // {"index":0,"source":"events/sqs.json","line":0,"request_id":"…","environment_id":1,"cold":true,
 //  "init_ms":12.3|null,"start_ms":0.5,"duration_ms":1.2,"billed_ms":14,"memory_size_mb":128,"max_memory_used_mb":9,
-//  "status":"success","error_type":null|"…",
+//  "status":"success","error_type":null|"…", ("tenant_id":"blue" after environment_id when it has one)
 //  "sqs_batch":null|{"messages":3,"failed":["<messageId>",…],"whole_batch_reason":null|"…"}}
 nlohmann::ordered_json to_json(const invocation_record& r);
 

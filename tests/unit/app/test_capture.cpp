@@ -119,7 +119,7 @@ TEST(capture, an_integer_beyond_64_bits_reaches_the_function_and_the_comparison_
 }
 
 TEST(capture, a_payload_that_is_not_utf8_is_stored_as_base64_and_compared_byte_for_byte) {
-  const capture_meta meta{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0};
+  const capture_meta meta{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0, {}};
   const std::string bytes = "\xff\xfe binary \x80";
   const std::string line = capture_line(R"({"a":1})", success(bytes), meta);
   EXPECT_NE(line.find(R"("encoding":"base64")"), std::string::npos) << line;
@@ -139,7 +139,7 @@ TEST(capture, text_that_is_not_json_is_a_json_string) {
 TEST(capture, update_keeps_the_event_and_the_meta_the_line_had) {
   const capture_entry e = parse_capture_line(
       R"({"event": {"n": 18446744073709551617}, "response": 1, "meta": {"name": "kept", "owner": "team-a", "time": "old"}})");
-  const std::string line = updated_capture_line(e, success("2"), capture_meta{{}, {}, "new", "success", 3.5});
+  const std::string line = updated_capture_line(e, success("2"), capture_meta{{}, {}, "new", "success", 3.5, {}});
   const json j = json::parse(line);
   EXPECT_EQ(line.substr(0, 41), R"({"event":{"n":18446744073709551617},"resp)");
   EXPECT_EQ(j["response"], 2);
@@ -147,4 +147,25 @@ TEST(capture, update_keeps_the_event_and_the_meta_the_line_had) {
   EXPECT_EQ(j["meta"]["owner"], "team-a");
   EXPECT_EQ(j["meta"]["time"], "new");
   EXPECT_EQ(j["meta"]["duration_ms"], 3.5);
+}
+
+TEST(parse_capture_line, reads_and_checks_the_tenant) {
+  EXPECT_EQ(parse_capture_line(R"({"event": 1, "meta": {"tenant_id": "blue"}})").tenant_id, "blue");
+  EXPECT_EQ(parse_capture_line(R"({"event": 1})").tenant_id, "");
+  EXPECT_EQ(refusal(R"({"event": 1, "meta": {"tenant_id": "a!"}})"),
+            R"(not a capture record: meta.tenant_id: Member must satisfy regular expression pattern: [a-zA-Z0-9\._:\/=+\-@ ]+)");
+  EXPECT_EQ(refusal(R"({"event": 1, "meta": {"tenant_id": 7}})"), "not a capture record: meta.tenant_id: not a string");
+}
+
+TEST(capture_line, writes_the_tenant_and_update_keeps_it) {
+  const outcome ok = success(R"({"ok":1})");
+  const capture_meta meta{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0, "blue"};
+  const std::string line = capture_line(R"({"a":1})", ok, meta);
+  EXPECT_EQ(json::parse(line).at("meta").at("tenant_id"), "blue") << line;
+  const capture_entry e = parse_capture_line(line);
+  EXPECT_EQ(e.tenant_id, "blue");
+  const std::string updated = updated_capture_line(e, ok, capture_meta{{}, {}, "2026-12-02T00:00:00.000Z", "success", 2.0, {}});
+  EXPECT_EQ(parse_capture_line(updated).tenant_id, "blue");
+  const capture_meta untenanted{"n", "s", "2026-12-01T00:00:00.000Z", "success", 1.0, {}};
+  EXPECT_EQ(capture_line("{}", ok, untenanted).find("tenant_id"), std::string::npos);
 }

@@ -655,5 +655,35 @@ TEST(ParseRequest, BinaryOrBase64BodyGetsAHintAboutTheAwsCli) {
   EXPECT_EQ(binary_format_hint("abc"), ""); // base64 of bytes that are not JSON
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// X-Amz-Tenant-Id (tenant isolation)
+
+TEST(ParseRequest, TenantIdHeaderIsReadAndValidated) {
+  EXPECT_FALSE(request_ok(invoke(path_of_fn)).tenant_id.has_value());
+  EXPECT_EQ(request_ok(invoke(path_of_fn, {{"X-Amz-Tenant-Id", "blue"}})).tenant_id, "blue");
+  EXPECT_EQ(request_ok(invoke(path_of_fn, {{"x-amz-tenant-id", "org/42=a+b@c.d e:f_g-h"}})).tenant_id, "org/42=a+b@c.d e:f_g-h");
+  const api_error bad = request_error(invoke(path_of_fn, {{"X-Amz-Tenant-Id", "blue!"}}));
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.type, "ValidationException");
+  EXPECT_EQ(bad.message, "1 validation error detected: Value 'blue!' at 'tenantId' failed to satisfy constraint: Member "
+                         R"(must satisfy regular expression pattern: [a-zA-Z0-9\._:\/=+\-@ ]+)");
+  EXPECT_EQ(request_error(invoke(path_of_fn, {{"X-Amz-Tenant-Id", ""}})).message,
+            "1 validation error detected: Value '' at 'tenantId' failed to satisfy constraint: Member must have length "
+            "greater than or equal to 1");
+}
+
+TEST(TenantErrors, MissingAndUnexpectedTenant) {
+  const api_error missing = tenant_id_required("orders");
+  EXPECT_EQ(missing.status, 400u);
+  EXPECT_EQ(missing.type, "InvalidParameterValueException");
+  EXPECT_EQ(missing.message, "The function orders has tenant isolation: the request needs a tenant id (the "
+                             "X-Amz-Tenant-Id header; aws lambda invoke --tenant-id ID)");
+  const api_error unexpected = tenant_id_unexpected("orders");
+  EXPECT_EQ(unexpected.status, 400u);
+  EXPECT_EQ(unexpected.type, "InvalidParameterValueException");
+  EXPECT_EQ(unexpected.message,
+            "The function orders does not have tenant isolation: the request must not carry a tenant id (X-Amz-Tenant-Id)");
+}
+
 } // namespace
 } // namespace lemu::gateway::invoke_api

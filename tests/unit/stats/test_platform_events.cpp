@@ -232,5 +232,27 @@ TEST(platform_log, init_start_line) {
             "arn:aws:lambda:us-east-1::runtime:6c656d7500000000000000000000000000000000000000000000000000000000");
 }
 
+TEST(platform_events, tenant_id_in_start_runtime_done_and_report) {
+  start_facts s;
+  s.time_ms = t0;
+  s.request_id = id;
+  s.tenant_id = "blue";
+  EXPECT_EQ(to_line(start(s)),
+            R"({"time":"2022-10-12T00:00:15.064Z","type":"platform.start","record":{"requestId":"8476a536-e9f4-11e8-9739-2dfe598c3fcd","tenantId":"blue","version":"$LATEST"}})");
+  EXPECT_EQ(to_line(start_logs_api(s)).find("tenantId"), std::string::npos); // the Logs API has none
+  runtime_done_facts d;
+  d.time_ms = t0;
+  d.request_id = id;
+  d.tenant_id = "blue";
+  EXPECT_EQ(to_line(runtime_done(d)),
+            R"({"time":"2022-10-12T00:00:15.064Z","type":"platform.runtimeDone","record":{"requestId":"8476a536-e9f4-11e8-9739-2dfe598c3fcd","tenantId":"blue","status":"success"}})");
+  invocation_record r;
+  r.request_id = id;
+  r.tenant_id = "blue";
+  EXPECT_EQ(report(report_facts_of(r, t0)).at("record").at("tenantId"), "blue");
+  r.tenant_id.clear();
+  EXPECT_FALSE(report(report_facts_of(r, t0)).at("record").contains("tenantId"));
+}
+
 } // namespace
 } // namespace lemu::stats::events

@@ -337,5 +337,69 @@ TEST(run_summary, counts_sqs_messages) {
   EXPECT_EQ(s.to_json()["sqs"], nlohmann::json::parse(R"({"messages":5,"succeeded":4,"failed":1})"));
 }
 
+invocation_record tenant_record(const std::string& tenant, bool cold, double duration_ms, status st = status::success) {
+  invocation_record r = record(cold, std::nullopt, duration_ms, st, 1);
+  r.tenant_id = tenant;
+  return r;
+}
+
+TEST(run_summary, groups_by_tenant_with_more_than_one) {
+  run_summary s(128);
+  s.add(tenant_record("blue", true, 2.0));
+  s.add(tenant_record("green", true, 3.0));
+  s.add(tenant_record("blue", false, 1.0, status::error));
+  const summary_numbers n = s.numbers();
+  ASSERT_EQ(n.tenants.size(), 2u);
+  EXPECT_EQ(n.tenants[0].tenant_id, "blue");
+  EXPECT_EQ(n.tenants[0].count, 2u);
+  EXPECT_EQ(n.tenants[0].cold, 1u);
+  EXPECT_EQ(n.tenants[0].failed, 1u);
+  EXPECT_DOUBLE_EQ(n.tenants[0].p50, 1.0);
+  EXPECT_DOUBLE_EQ(n.tenants[0].p99, 2.0);
+  const std::string table = s.render_table();
+  EXPECT_NE(table.find("tenant        count   cold  failed       p50       p99\n"
+                       "blue              2      1       1    1.00ms    2.00ms\n"
+                       "green             1      1       0    3.00ms    3.00ms\n"),
+            std::string::npos)
+      << table;
+  const nlohmann::json j = s.to_json();
+  EXPECT_EQ(j.at("tenants").at(1), nlohmann::json::parse(
+                                       R"({"tenant_id":"green","count":1,"cold":1,"failed":0,"p50_ms":3.0,"p99_ms":3.0})"));
+}
+
+TEST(run_summary, no_tenant_table_for_one_tenant_or_none) {
+  run_summary none(128);
+  none.add(record(true, 1.0, 1.0, status::success, 1));
+  EXPECT_TRUE(none.numbers().tenants.empty());
+  EXPECT_FALSE(none.to_json().contains("tenants"));
+  EXPECT_EQ(none.render_table().find("tenant "), std::string::npos);
+  run_summary one(128);
+  one.add(tenant_record("blue", true, 1.0));
+  EXPECT_EQ(one.numbers().tenants.size(), 1u);
+  EXPECT_EQ(one.render_table().find("tenant "), std::string::npos);
+  run_summary mixed(128);
+  mixed.add(tenant_record("blue", true, 1.0));
+  mixed.add(tenant_record("", true, 1.0));
+  EXPECT_NE(mixed.render_table().find("\n(no tenant)       1 "), std::string::npos) << mixed.render_table();
+  EXPECT_TRUE(mixed.to_json().at("tenants").at(0).at("tenant_id").is_null());
+}
+
+TEST(run_summary, tenants_past_the_limit_share_one_row) {
+  run_summary s(128);
+  for (std::size_t i = 0; i < run_summary::max_tenants + 5; ++i) s.add(tenant_record("t" + std::to_string(i), true, 1.0));
+  const summary_numbers n = s.numbers();
+  ASSERT_EQ(n.tenants.size(), run_summary::max_tenants + 1);
+  EXPECT_TRUE(n.tenants.back().others);
+  EXPECT_EQ(n.tenants.back().count, 5u);
+  EXPECT_NE(s.render_table().find("1001 tenants (per-tenant rows omitted; see --json)\n"), std::string::npos);
+}
+
+TEST(to_json_record, tenant_id_only_with_a_tenant) {
+  invocation_record r;
+  EXPECT_FALSE(to_json(r).contains("tenant_id"));
+  r.tenant_id = "blue";
+  EXPECT_EQ(to_json(r).at("tenant_id"), "blue");
+}
+
 } // namespace
 } // namespace lemu::stats

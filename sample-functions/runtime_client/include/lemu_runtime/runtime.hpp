@@ -29,6 +29,8 @@ struct invocation_request {
   std::string client_context;
   // Lambda-Runtime-Cognito-Identity: JSON, only for Cognito-authenticated invokes.
   std::string cognito_identity;
+  // Lambda-Runtime-Aws-Tenant-Id: the tenant, only for a function with tenant isolation.
+  std::string tenant_id;
   // Content-Type of the /next reply.
   std::string content_type;
   // Lambda-Runtime-Deadline-Ms (milliseconds since the Unix epoch). Left at the epoch when the header
