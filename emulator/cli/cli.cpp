@@ -99,6 +99,10 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--system-log-level", c.system_log_level,
                   "System log level (needs --log-format json; default INFO): platform lines below it are not printed")
       ->check(one_of({"DEBUG", "INFO", "WARN"}));
+  cmd->add_option("--per-environment-concurrency", fn.per_environment_concurrency,
+                  "Lambda Managed Instances: invocations one execution environment runs at once "
+                  "(AWS_LAMBDA_MAX_CONCURRENCY; implies --log-format json)")
+      ->check(between(1, 1024));
   cmd->add_option("--stream-max-bytes", fn.streaming.max_bytes,
                   "Largest streamed response in bytes (Lambda: 200 MiB); beyond, Function.ResponseSizeTooLarge")
       ->capture_default_str()
@@ -111,6 +115,14 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
 // --log-format, --log-level, --system-log-level into the function's configuration (values already checked).
 void finish_log_options(const function_command_line& c, core::function_config& fn) {
   fn.log_format = core::parse_log_format(c.log_format).value_or(core::log_format::text);
+  if (fn.per_environment_concurrency > 0) {
+    // Lambda Managed Instances have only the JSON log format (PROTOCOL.md §9.1).
+    if (fn.log_format == core::log_format::text && c.command->count("--log-format") != 0) {
+      throw core::usage_error("--per-environment-concurrency: Lambda Managed Instances log only in JSON: drop "
+                              "--log-format text");
+    }
+    fn.log_format = core::log_format::json;
+  }
   if (fn.log_format == core::log_format::text) {
     for (const char* option : {"--log-level", "--system-log-level"}) {
       if (c.command->count(option) != 0) {

@@ -21,6 +21,8 @@
 //   daemon-hang:MS as daemon:MS, but then block forever instead of exiting
 //   partial        write "STDOUT-PARTIAL" and "STDERR-PARTIAL" with no newline, then echo
 //   raw            respond with the bytes FAKE_RAW_HEX spells in hexadecimal, application/octet-stream
+//   overlap:MS     count itself in flight, sleep MS milliseconds, then respond {"pid":<pid>,"peak":<most
+//                  invocations this process had in flight at once so far>,"thread":<worker number>}
 // Other modes:
 //   init-error       POST /runtime/init/error (Runtime.FakeInitError) before any /next, then exit 1
 //   init-exit:N      _exit(N) before the first /next, N in 0..255
@@ -43,6 +45,8 @@
 //                    same written into the body, as the Rust client does), crash (abort), hang (block), cut
 //                    (close the connection, then block).
 // Anything else: "fake-bootstrap: unknown mode <x>" on stderr, init error Runtime.FakeUnknownMode, exit 1.
+// With AWS_LAMBDA_MAX_CONCURRENCY=N (N > 1: Lambda Managed Instances, PROTOCOL.md §9.1) it runs N worker
+// threads, each with its own Runtime API connection and /next loop, as aws-lambda-go does.
 // With FAKE_LOG_EVENTS set, every invocation first prints "fake-bootstrap: event <request id>" to stdout.
 // With FAKE_LOG_PID set, it prints "fake-bootstrap: pid <pid>" to stderr at start.
 // With FAKE_IGNORE_SIGTERM set, it ignores SIGTERM whatever the mode.
@@ -63,6 +67,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -88,8 +93,11 @@ using lemu_runtime::invocation_response;
 
 enum class action {
   echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, daemon, daemon_hang, orphan_alloc, partial, raw,
-  fork_grandchild, env, headers, tagged, by_event
+  fork_grandchild, env, headers, tagged, by_event, overlap
 };
+
+std::atomic<int> g_in_flight{0}, g_peak{0};
+thread_local int t_worker = 0;
 
 struct mode {
   action what = action::echo;
@@ -154,6 +162,7 @@ std::optional<mode> parse_event_mode(std::string_view name) {
   if (const auto ms = number_after(name, "daemon-hang:")) return mode{action::daemon_hang, *ms};
   if (name == "partial") return mode{action::partial};
   if (name == "raw") return mode{action::raw};
+  if (const auto ms = number_after(name, "overlap:")) return mode{action::overlap, *ms};
   return std::nullopt;
 }
 
@@ -365,6 +374,17 @@ private:
     case action::headers: return describe_request(request);
     case action::tagged: return tagged(request);
     case action::by_event: return run_by_event(request);
+    case action::overlap: {
+      const int now = ++g_in_flight;
+      for (int peak = g_peak.load(); now > peak && !g_peak.compare_exchange_weak(peak, now);) {
+      }
+      sleep_ms(m.arg);
+      --g_in_flight;
+      return invocation_response::success(
+          R"({"pid":)" + std::to_string(getpid()) + R"(,"peak":)" + std::to_string(g_peak.load()) + R"(,"thread":)" +
+              std::to_string(t_worker) + "}",
+          "application/json");
+    }
     }
     std::abort(); // unreachable: every action is handled above
   }
@@ -497,6 +517,17 @@ int main(int argc, char** argv) {
     print_line(stderr, "fake-bootstrap: unknown mode " + handler);
     fail_init(runtime, "Runtime.FakeUnknownMode", "unknown mode " + handler);
   }
-  runtime.run_handler(fake_function(*chosen, std::vector<std::string>(argv, argv + argc)));
+  const fake_function function(*chosen, std::vector<std::string>(argv, argv + argc));
+  const std::size_t workers = size_from_env("AWS_LAMBDA_MAX_CONCURRENCY", 1);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers; ++i) {
+    threads.emplace_back([&function, i] {
+      t_worker = static_cast<int>(i);
+      lemu_runtime::runtime own; // each worker its own connection and /next loop
+      own.run_handler(function);
+    });
+  }
+  runtime.run_handler(function);
+  for (auto& t : threads) t.join();
   return 0;
 }

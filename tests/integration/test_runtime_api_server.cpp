@@ -86,8 +86,8 @@ public:
   broker::callbacks listener() {
     broker::callbacks l;
     l.init_done = [this](clock::time_point) { record("init_done", [&] { ++m_init_done; }); };
-    l.delivered = [this](clock::time_point) { record("delivered", [&] { ++m_delivered; }); };
-    l.completed = [this](core::outcome o, clock::time_point) {
+    l.delivered = [this](std::string_view, clock::time_point) { record("delivered", [&] { ++m_delivered; }); };
+    l.completed = [this](std::string_view, core::outcome o, clock::time_point) {
       record("completed", [&] { m_completed.push_back(std::move(o)); });
     };
     l.init_error = [this](core::outcome o) { record("init_error", [&] { m_init_errors.push_back(std::move(o)); }); };

@@ -22,7 +22,8 @@ core::log_level function_line_level(std::string_view line) {
 
 environment_log::environment_log(output& out, const core::function_config& fn, bool keep_tail)
     : m_out(out), m_version(fn.version), m_keep_tail(keep_tail), m_thresholds(fn.log_thresholds()), m_region(fn.region),
-      m_function_name(fn.function_name), m_created_ms(util::epoch_ms()) {}
+      m_function_name(fn.function_name), m_created_ms(util::epoch_ms()),
+      m_initialization_type(fn.per_environment_concurrency > 0 ? "lambda-managed-instances" : "on-demand") {}
 
 void environment_log::write(std::string_view line) {
   m_out.log_line(line);
@@ -54,6 +55,7 @@ void environment_log::write_init_start(std::int64_t time_ms, std::string_view ph
   f.runtime_version_arn = arn;
   f.function_name = m_function_name;
   f.function_version = m_version;
+  f.initialization_type = m_initialization_type;
   emit(ev::init_start(f), nullptr);
 }
 
@@ -96,11 +98,13 @@ void environment_log::init_done(double init_ms, std::string_view phase) {
   if (!wants_events()) return;
   const std::int64_t now = util::epoch_ms();
   ev::init_runtime_done_facts done;
+  done.initialization_type = m_initialization_type;
   done.time_ms = now;
   done.phase = phase;
   done.status = "success";
   emit(ev::init_runtime_done(done), nullptr);
   ev::init_report_facts report;
+  report.initialization_type = m_initialization_type;
   report.time_ms = now;
   report.phase = phase;
   report.status = "success";
@@ -110,10 +114,8 @@ void environment_log::init_done(double init_ms, std::string_view phase) {
 
 void environment_log::start(std::string_view request_id, std::string_view trace_id) {
   ensure_init_start();
-  if (m_started && m_request_id == request_id) return;
-  m_started = true;
-  m_request_id = request_id;
-  m_trace_id = trace_id;
+  if (m_open.find(request_id) != m_open.end()) return;
+  m_open.emplace(std::string(request_id), std::string(trace_id));
   if (m_thresholds.format == core::log_format::text) write(stats::start_line(request_id, m_version));
   if (!wants_events()) return;
   ev::start_facts f;
@@ -133,12 +135,14 @@ void environment_log::init_report(double init_ms, std::string_view phase, std::s
   if (!wants_events()) return;
   const std::int64_t now = util::epoch_ms();
   ev::init_runtime_done_facts done;
+  done.initialization_type = m_initialization_type;
   done.time_ms = now;
   done.phase = phase;
   done.status = status;
   done.error_type = error_type;
   emit(ev::init_runtime_done(done), nullptr);
   ev::init_report_facts report;
+  report.initialization_type = m_initialization_type;
   report.time_ms = now;
   report.phase = phase;
   report.status = status;
@@ -163,7 +167,9 @@ void environment_log::fault(const core::outcome& o) {
 
 std::string environment_log::end(const stats::invocation_record& r, const invocation_extras& extras) {
   start(r.request_id, extras.trace_id);
-  const std::string& trace_id = m_trace_id.empty() ? extras.trace_id : m_trace_id;
+  const auto open = m_open.find(r.request_id);
+  const std::string trace_id = open->second.empty() ? extras.trace_id : open->second;
+  m_open.erase(open);
   if (m_thresholds.format == core::log_format::text) {
     write(stats::end_line(r.request_id));
     write(stats::report_line(r));
@@ -191,8 +197,6 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
     const ev::json report_logs = ev::report_logs_api(report);
     emit(ev::report(report), &report_logs);
   }
-  m_started = false;
-  m_trace_id.clear();
   std::string tail = std::move(m_tail);
   m_tail.clear();
   if (tail.size() > tail_bytes) tail.erase(0, tail.size() - tail_bytes);
@@ -200,8 +204,7 @@ std::string environment_log::end(const stats::invocation_record& r, const invoca
 }
 
 void environment_log::abandon() {
-  m_started = false;
-  m_trace_id.clear();
+  m_open.clear();
   m_tail.clear();
 }
 

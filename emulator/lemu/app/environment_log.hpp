@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -114,9 +115,10 @@ private:
   std::string m_function_name;
   std::int64_t m_created_ms;
   bool m_init_started = false; // INIT_START written for the environment's first init
-  bool m_started = false; // START written for the current invocation
-  std::string m_request_id;
-  std::string m_trace_id;
+  // The invocations START was written for and END not yet (one, or several under Lambda Managed
+  // Instances): request id -> trace id.
+  std::map<std::string, std::string, std::less<>> m_open;
+  std::string m_initialization_type; // platform.initStart's initializationType
   std::string m_tenant_id;
   std::string m_tail;
   event_sink m_sink;

@@ -29,7 +29,7 @@ double ms_between(execution_environment::clock::time_point a, execution_environm
 execution_environment::execution_environment(asio::any_io_executor ex, const core::function_config& fn,
                                              std::uint32_t id, output& out, environment_options options)
     : m_ex(ex), m_fn(fn), m_id(id), m_out(out), m_log(out, fn, options.keep_log), m_options(options), m_timer(ex),
-      m_memory_timer(ex) {
+      m_memory_timer(ex), m_capacity(std::max<std::uint32_t>(1, fn.per_environment_concurrency)) {
   // Platform events are built for telemetry only where a subscriber can exist: with external extensions
   // (from the start, so that they hear the whole init), or once an internal one subscribes.
   if (!fn.extensions.empty()) m_log.set_event_sink([this](telemetry::event e) { on_event(std::move(e)); });
@@ -73,17 +73,40 @@ void execution_environment::arm(asio::steady_timer& timer, clock::time_point at,
   });
 }
 
+template <class Handler>
+void execution_environment::arm(flight& f, clock::time_point at, Handler h) {
+  f.timer.expires_at(at);
+  f.timer.async_wait([weak = weak_from_this(), id = f.request_id, h](boost::system::error_code ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self) return;
+    if (flight* found = self->find(id)) ((*self).*h)(*found);
+  });
+}
+
+execution_environment::flight* execution_environment::find(std::string_view request_id) {
+  for (auto& f : m_flights) {
+    if (f->request_id == request_id) return f.get();
+  }
+  return nullptr;
+}
+
 double execution_environment::ms_since_start(clock::time_point t) const { return ms_between(m_started_at, t); }
 
 runtime_api::broker::callbacks execution_environment::make_callbacks() {
   runtime_api::broker::callbacks l;
   l.init_done = [this](clock::time_point t) { on_init_done(t); };
-  l.delivered = [this](clock::time_point t) { on_delivered(t); };
-  l.completed = [this](core::outcome o, clock::time_point t) { on_answer(std::move(o), t); };
+  l.delivered = [this](std::string_view id, clock::time_point t) { on_delivered(id, t); };
+  l.completed = [this](std::string_view id, core::outcome o, clock::time_point t) { on_answer(id, std::move(o), t); };
   l.init_error = [this](core::outcome o) { on_init_error(std::move(o)); };
-  l.stream_began = [this](std::string_view content_type, clock::time_point t) { on_stream_began(content_type, t); };
-  l.stream_data = [this](std::string_view bytes, std::function<void()> more) { return on_stream_data(bytes, std::move(more)); };
-  l.stream_cut = [this] { on_stream_cut(); };
+  l.late_answer = [this](std::string_view) { on_late_answer(); };
+  l.stream_began = [this](std::string_view id, std::string_view content_type, clock::time_point t) {
+    on_stream_began(id, content_type, t);
+  };
+  l.stream_data = [this](std::string_view id, std::string_view bytes, std::function<void()> more) {
+    return on_stream_data(id, bytes, std::move(more));
+  };
+  l.stream_cut = [this](std::string_view id) { on_stream_cut(id); };
   return l;
 }
 
@@ -109,7 +132,11 @@ void execution_environment::start() {
     m_state = state::dead;
     return;
   }
-  arm(m_timer, m_started_at + m_fn.init_timeout, &execution_environment::on_init_timer);
+  // Lambda Managed Instances: init may take max(130 s, the timeout), at most 15 minutes.
+  const auto init_limit = managed() ? std::min<std::chrono::nanoseconds>(std::max<std::chrono::nanoseconds>(std::chrono::seconds(130), m_fn.timeout),
+                                                                          std::chrono::minutes(15))
+                                    : m_fn.init_timeout;
+  arm(m_timer, m_started_at + init_limit, &execution_environment::on_init_timer);
   arm(m_memory_timer, m_started_at + memory_tick, &execution_environment::on_memory_tick);
 }
 
@@ -118,6 +145,7 @@ void execution_environment::launch() {
   runtime_api::server_options server_options;
   server_options.port = m_options.runtime_api_port;
   server_options.streaming = m_fn.streaming;
+  server_options.max_concurrency = m_capacity;
   server_options.extensions.metadata = {m_fn.function_name, m_fn.version, m_fn.handler, m_fn.account_id};
   // Posted: the registry calls it from inside a request, and what it starts may call the registry again.
   server_options.extensions.changed = [weak = weak_from_this(), ex = m_ex] {
@@ -130,6 +158,7 @@ void execution_environment::launch() {
     return self ? self->on_subscribe(req) : runtime_api::reply{500, "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n"};
   };
   m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
+  if (managed()) m_server->extensions().refuse_invoke_events();
   m_server->start();
   m_runtime_ready = false;
   m_init_complete = false;
@@ -219,34 +248,37 @@ void execution_environment::stop_runtime() {
 }
 
 void execution_environment::invoke(core::invocation inv, completion done, answer_callback answered) {
-  m_done = std::move(done);
-  m_answered = std::move(answered);
-  m_request_id = inv.request_id;
-  m_function_arn = inv.function_arn;
-  m_trace_id = inv.trace_id;
-  m_tenant_id = inv.tenant_id;
-  m_stream = inv.stream;
+  auto slot = std::make_unique<flight>(m_ex);
+  flight& f = *slot;
+  f.request_id = inv.request_id;
+  f.function_arn = inv.function_arn;
+  f.trace_id = inv.trace_id;
+  f.tenant_id = inv.tenant_id;
+  f.stream = inv.stream;
+  f.done = std::move(done);
+  f.answered = std::move(answered);
+  m_flights.push_back(std::move(slot));
   m_log.set_tenant(inv.tenant_id); // tenantId in platform.start, runtimeDone and report
-  m_delivered = false;
   if (m_start_failure) {
     // The runtime never started: Lambda reports the failed init, then fails the invocation.
     core::outcome o = m_start_failure->kind == core::outcome_kind::invalid_entrypoint
-                          ? core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string())
+                          ? core::invalid_entrypoint_outcome(f.request_id, m_fn.bootstrap.string())
                       : m_start_failure->kind == core::outcome_kind::extension_failure
-                          ? core::extension_failure_outcome(m_request_id, m_start_failure->error_type, m_start_failure_what)
-                          : core::sandbox_failure_outcome(m_request_id, "the execution environment could not be set up");
+                          ? core::extension_failure_outcome(f.request_id, m_start_failure->error_type, m_start_failure_what)
+                          : core::sandbox_failure_outcome(f.request_id, "the execution environment could not be set up");
     m_log.init_report(0.0, "init", "error", o.error_type);
-    m_log.start(m_request_id);
+    m_log.start(f.request_id);
     m_log.fault(o);
-    end_invocation(std::move(o), clock::now());
+    end_invocation(f, std::move(o), clock::now());
     return;
   }
-  // Only the cold invocation is kept: an init past its limit is retried with it.
-  if (m_state == state::initializing) m_first = inv;
+  // Only the cold invocation is kept: an init past its limit is retried with it (not under Managed Instances).
+  if (m_state == state::initializing && !managed()) m_first = inv;
   if (!m_fn.extensions.empty() && !m_init_complete) {
-    m_held = std::move(inv); // the runtime gets it when the extensions are ready too
+    m_held.push_back(std::move(inv)); // the runtime gets it when the extensions are ready too
     return;
   }
+  if (m_state == state::idle) m_state = state::invoking;
   m_server->broker().submit(std::move(inv)); // delivered now if the runtime is parked on /next
 }
 
@@ -285,11 +317,10 @@ void execution_environment::check_init() {
   }
   m_state = state::idle;
   sample_memory();
-  if (m_held) {
-    core::invocation inv = std::move(*m_held);
-    m_held.reset();
-    m_server->broker().submit(std::move(inv));
-  }
+  if (!m_flights.empty()) m_state = state::invoking;
+  std::vector<core::invocation> held = std::move(m_held);
+  m_held.clear();
+  for (auto& inv : held) m_server->broker().submit(std::move(inv));
 }
 
 void execution_environment::on_extensions_changed() {
@@ -297,9 +328,10 @@ void execution_environment::on_extensions_changed() {
   auto& registry = m_server->extensions();
   if (const auto failed = registry.failure()) {
     const bool init = failed->state == extensions::state::init_error;
-    extension_failed(core::extension_failure_outcome(
-        m_request_id, init ? "Extension.InitError" : "Extension.ExitError",
-        "Extension " + failed->name + " reported " + (init ? "init" : "exit") + " error: " + failed->error_type));
+    const std::string what = "Extension " + failed->name + " reported " + (init ? "init" : "exit") + " error: " + failed->error_type;
+    extension_failed([init, what](std::string_view id) {
+      return core::extension_failure_outcome(id, init ? "Extension.InitError" : "Extension.ExitError", what);
+    });
     return;
   }
   if (!m_init_complete) {
@@ -309,13 +341,7 @@ void execution_environment::on_extensions_changed() {
       } catch (const process::spawn_error& e) {
         m_log.function_line("lemu: cannot start " + m_fn.bootstrap.string() + ": " + e.what());
         m_shutdown_reason = shutdown_reason::failure;
-        core::outcome o = core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string());
-        if (m_done) {
-          m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
-          m_log.start(m_request_id);
-          m_log.fault(o);
-        }
-        fail(std::move(o));
+        fail([this](std::string_view id) { return core::invalid_entrypoint_outcome(id, m_fn.bootstrap.string()); }, true, true);
         return;
       }
     }
@@ -334,115 +360,136 @@ core::outcome execution_environment::take_answer(clock::time_point now) {
 }
 
 void execution_environment::finish_after_extensions() {
-  m_state = state::idle;
+  flight* f = current();
+  if (!f) return;
   const auto now = clock::now();
-  end_invocation(take_answer(now), now, completion_mode::direct);
+  end_invocation(*f, take_answer(now), now, completion_mode::direct);
 }
 
-void execution_environment::extension_failed(core::outcome o) {
+void execution_environment::extension_failed(const outcome_for& make) {
   m_shutdown_reason = shutdown_reason::failure;
-  if (!m_done) {
+  flight* f = current();
+  if (!f) {
     die();
     return;
   }
   if (m_answer) {
     // The caller has the runtime's answer already: that stays the outcome; the environment is reset.
-    m_log.fault(o);
-    m_failed_after_answer = std::move(o);
+    m_log.fault(make(f->request_id));
+    m_failed_after_answer = make(f->request_id);
     const auto now = clock::now();
     core::outcome answer = take_answer(now);
     sample_memory();
-    end_invocation(std::move(answer), now);
+    end_invocation(*f, std::move(answer), now);
     die();
     return;
   }
-  if (!m_delivered) m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
-  m_log.start(m_request_id);
-  m_log.fault(o);
-  fail(std::move(o));
+  fail(make, true, true);
 }
 
 void execution_environment::on_extension_exit(const std::string& name, const core::process_exit& e) {
   if (m_state == state::dead) return;
-  extension_failed(core::extension_failure_outcome(m_request_id, "Extension.Crash",
-                                                   "Extension " + name + " " + core::exit_reason(e)));
+  const std::string what = "Extension " + name + " " + core::exit_reason(e);
+  extension_failed([what](std::string_view id) { return core::extension_failure_outcome(id, "Extension.Crash", what); });
 }
 
-void execution_environment::on_delivered(clock::time_point t) {
+void execution_environment::on_delivered(std::string_view request_id, clock::time_point t) {
+  flight* f = find(request_id);
+  if (!f) return;
   m_state = state::invoking;
-  m_delivered = true;
+  f->delivered = true;
   m_first.reset();
-  m_log.start(m_request_id, m_trace_id);
-  if (m_server && m_server->extensions().size() > 0) {
+  m_log.start(f->request_id, f->trace_id);
+  if (m_server && m_server->extensions().size() > 0 && !managed()) {
     // INVOKE goes to the extensions as the event goes to the runtime, with the same deadline.
     const auto deadline = std::chrono::system_clock::now() + m_fn.timeout;
     m_extensions_busy = m_server->extensions().send_invoke(
-        {m_request_id, std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch()).count(),
-         m_function_arn, m_trace_id});
+        {f->request_id, std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch()).count(),
+         f->function_arn, f->trace_id});
   }
   if (m_suppressed_init) return; // the clock started when init went past its limit
-  m_invoke_start = t;
-  arm(m_timer, t + m_fn.timeout, &execution_environment::on_timeout);
+  f->invoke_start = t;
+  arm(*f, t + m_fn.timeout, &execution_environment::on_timeout);
 }
 
-void execution_environment::on_answer(core::outcome o, clock::time_point t) {
+void execution_environment::on_answer(std::string_view request_id, core::outcome o, clock::time_point t) {
+  flight* f = find(request_id);
+  if (!f) return;
   if (m_extensions_busy) {
     // The caller is answered now; the invocation ends when the INVOKE extensions are done too.
     m_answer = std::move(o);
     m_answered_at = t;
-    if (m_answered) m_answered(*m_answer, m_log.tail_so_far());
+    if (f->answered) f->answered(*m_answer, m_log.tail_so_far());
     if (m_server && m_server->extensions().all_ready()) finish_after_extensions();
     return;
   }
   // The runtime answered: the environment stays usable, so the caller may go on at once (no post).
-  m_state = state::idle;
-  end_invocation(std::move(o), t, completion_mode::direct);
+  end_invocation(*f, std::move(o), t, completion_mode::direct);
 }
 
-void execution_environment::on_stream_began(std::string_view content_type, clock::time_point) {
-  m_streaming = true;
-  m_streamed_bytes = 0;
-  m_first_byte_at.reset();
-  if (m_stream) {
-    m_stream->begin(content_type);
+void execution_environment::on_late_answer() {
+  if (m_late > 0) --m_late;
+  if (m_capacity_listener && alive()) asio::post(m_ex, m_capacity_listener);
+}
+
+void execution_environment::on_stream_began(std::string_view request_id, std::string_view content_type, clock::time_point) {
+  flight* f = find(request_id);
+  if (!f) return;
+  f->streaming = true;
+  f->streamed_bytes = 0;
+  f->first_byte_at.reset();
+  if (f->stream) {
+    f->stream->begin(content_type);
   } else {
-    m_gathered.clear();
-    m_gathered_type = content_type;
+    f->gathered.clear();
+    f->gathered_type = content_type;
   }
 }
 
-bool execution_environment::on_stream_data(std::string_view bytes, std::function<void()> more) {
-  if (!m_first_byte_at) m_first_byte_at = clock::now();
-  m_streamed_bytes += bytes.size();
-  if (m_stream) {
-    m_stream->data(bytes, std::move(more));
+bool execution_environment::on_stream_data(std::string_view request_id, std::string_view bytes, std::function<void()> more) {
+  flight* f = find(request_id);
+  if (!f) {
+    more();
+    return false;
+  }
+  if (!f->first_byte_at) f->first_byte_at = clock::now();
+  f->streamed_bytes += bytes.size();
+  if (f->stream) {
+    f->stream->data(bytes, std::move(more));
     return true;
   }
   // Nobody streams it on: Lambda buffers a streamed response for a plain Invoke, with the buffered limit.
   more();
-  if (m_gathered.size() + bytes.size() > core::max_response_bytes) return false;
-  m_gathered.append(bytes);
+  if (f->gathered.size() + bytes.size() > core::max_response_bytes) return false;
+  f->gathered.append(bytes);
   return true;
 }
 
-void execution_environment::on_stream_cut() {
-  if (!m_done) return;
+void execution_environment::on_stream_cut(std::string_view request_id) {
+  flight* f = find(request_id);
+  if (!f) return;
   // The process may be exiting: a crash is reported as such when its exit comes soon.
-  arm(m_timer, clock::now() + stream_cut_grace, &execution_environment::on_stream_cut_grace);
+  arm(*f, clock::now() + stream_cut_grace, &execution_environment::on_stream_cut_grace);
 }
 
-void execution_environment::on_stream_cut_grace() {
-  if (!m_done || m_state == state::dead) return;
-  core::outcome o = core::stream_truncated_outcome(m_request_id);
-  m_log.fault(o);
+void execution_environment::on_stream_cut_grace(flight& f) {
+  if (m_state == state::dead) return;
+  if (managed()) {
+    // The worker lives on: only this invocation fails.
+    core::outcome o = core::stream_truncated_outcome(f.request_id);
+    m_log.fault(o);
+    if (m_server) m_server->broker().forget(f.request_id);
+    end_invocation(f, std::move(o), clock::now());
+    return;
+  }
   m_shutdown_reason = shutdown_reason::failure;
-  fail(std::move(o));
+  fail([](std::string_view id) { return core::stream_truncated_outcome(id); }, true);
 }
 
 void execution_environment::on_init_error(core::outcome o) {
-  m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
+  m_log.init_report(ms_since_start(clock::now()), init_phase(), "error", o.error_type);
   // "Runtime should exit after reporting the error": fail() makes sure it does.
-  fail(std::move(o));
+  fail([&o](std::string_view) { return o; }, false);
 }
 
 void execution_environment::on_exit(const core::process_exit& e) {
@@ -450,12 +497,12 @@ void execution_environment::on_exit(const core::process_exit& e) {
   m_shutdown_reason = shutdown_reason::failure;
   if (m_answer) {
     // Exited while extensions finished the invocation: the caller had its answer; the environment resets.
-    extension_failed(core::runtime_exit_outcome(m_request_id, e));
+    extension_failed([e](std::string_view id) { return core::runtime_exit_outcome(id, e); });
     return;
   }
   // An out-of-memory kill by the kernel (cgroup) looks like any SIGKILL: the containment tells them apart.
   const bool out_of_memory = m_child && m_child->containment().sample().over_limit;
-  if (!m_done) {
+  if (m_flights.empty()) {
     die(); // exited between invocations: the next event starts a fresh environment
     return;
   }
@@ -463,53 +510,75 @@ void execution_environment::on_exit(const core::process_exit& e) {
     m_max_memory_bytes = std::uint64_t{m_fn.memory_mb} << 20;
     m_memory_final = true;
   }
-  core::outcome o = out_of_memory ? core::out_of_memory_outcome(m_request_id) : core::runtime_exit_outcome(m_request_id, e);
-  if (!m_delivered) m_log.init_report(ms_since_start(clock::now()), m_suppressed_init ? "invoke" : "init", "error", o.error_type);
-  m_log.start(m_request_id);
-  m_log.fault(o); // Lambda's fault line: the message, then the error type
-  fail(std::move(o));
+  // Every invocation in flight fails, each with its own outcome (several under Managed Instances).
+  fail([out_of_memory, e](std::string_view id) {
+    return out_of_memory ? core::out_of_memory_outcome(id) : core::runtime_exit_outcome(id, e);
+  }, true, true);
 }
 
 void execution_environment::on_init_timer() {
-  if (m_state != state::initializing || !m_done || !m_first) return;
+  if (m_state != state::initializing || m_flights.empty()) return;
+  if (managed()) {
+    // Managed Instances do not retry init: whatever waits for this environment fails.
+    m_log.init_report(ms_since_start(clock::now()), "init", "timeout", {});
+    m_shutdown_reason = shutdown_reason::timeout;
+    const auto limit = std::min<std::chrono::nanoseconds>(std::max<std::chrono::nanoseconds>(std::chrono::seconds(130), m_fn.timeout),
+                                                          std::chrono::minutes(15));
+    fail([limit](std::string_view id) { return core::timeout_outcome(id, limit); });
+    return;
+  }
+  flight* f = current();
+  if (!m_first) return;
   // Init went past its limit: Lambda retries it within the first invocation, whose START this is.
   m_log.init_report(ms_since_start(clock::now()), "init", "timeout", {});
-  m_log.start(m_request_id);
+  m_log.start(f->request_id);
   m_suppressed_init = true;
   stop_runtime();
   m_log.init_start("invoke");
-  m_invoke_start = clock::now();
-  arm(m_timer, m_invoke_start + m_fn.timeout, &execution_environment::on_timeout);
+  f->invoke_start = clock::now();
+  arm(*f, f->invoke_start + m_fn.timeout, &execution_environment::on_timeout);
   try {
     launch();
   } catch (const std::exception& e) { // spawn_error, or the listener's std::system_error
     m_log.function_line(std::string("lemu: cannot restart the runtime: ") + e.what());
-    fail(core::invalid_entrypoint_outcome(m_request_id, m_fn.bootstrap.string()));
+    fail([this](std::string_view id) { return core::invalid_entrypoint_outcome(id, m_fn.bootstrap.string()); }, false);
     return;
   }
   if (!m_fn.extensions.empty()) {
-    m_held = std::move(*m_first); // the runtime gets it when the extensions are ready again
+    m_held.push_back(std::move(*m_first)); // the runtime gets it when the extensions are ready again
   } else {
     m_server->broker().submit(std::move(*m_first));
   }
   m_first.reset();
 }
 
-void execution_environment::on_timeout() {
-  if (!m_done) return;
+void execution_environment::on_timeout(flight& f) {
+  core::outcome o = core::timeout_outcome(f.request_id, m_fn.timeout);
+  if (managed()) {
+    // Managed Instances: this invocation fails alone; the environment and the others go on. Its worker's
+    // place is taken until it answers (late, accepted and dropped).
+    m_log.start(f.request_id);
+    m_log.fault(o);
+    if (m_server) {
+      m_server->broker().forget(f.request_id);
+      if (f.delivered) ++m_late;
+    }
+    end_invocation(f, std::move(o), clock::now());
+    return;
+  }
   m_shutdown_reason = shutdown_reason::timeout;
-  core::outcome o = core::timeout_outcome(m_request_id, m_fn.timeout);
   if (m_answer) {
     // The extensions outlived the timeout after the runtime answered: the caller had the answer, the REPORT
     // says timeout, and the environment resets.
     m_log.fault(o);
     m_failed_after_answer = o;
-    fail(take_answer(clock::now()));
+    sample_memory();
+    const auto now = clock::now();
+    end_invocation(f, take_answer(now), now);
+    die();
     return;
   }
-  m_log.start(m_request_id);
-  m_log.fault(o);
-  fail(std::move(o));
+  fail([this](std::string_view id) { return core::timeout_outcome(id, m_fn.timeout); });
 }
 
 void execution_environment::on_memory_tick() {
@@ -523,62 +592,64 @@ void execution_environment::on_memory_tick() {
     m_child->kill();
     m_max_memory_bytes = std::uint64_t{m_fn.memory_mb} << 20; // as Lambda reports it: all of Memory Size
     m_memory_final = true;
-    if (m_done) {
-      core::outcome o = core::out_of_memory_outcome(m_request_id);
-      m_log.start(m_request_id);
-      m_log.fault(o);
-      fail(std::move(o));
-    } else {
-      die();
-    }
+    fail([](std::string_view id) { return core::out_of_memory_outcome(id); });
     return;
   }
   arm(m_memory_timer, clock::now() + memory_tick, &execution_environment::on_memory_tick);
 }
 
-void execution_environment::fail(core::outcome o) {
+void execution_environment::fail(const outcome_for& make, bool fault_lines, bool failed_init) {
   sample_memory();
-  if (m_done) end_invocation(std::move(o), clock::now());
+  bool init_reported = !failed_init;
+  while (!m_flights.empty()) {
+    flight& f = *m_flights.front();
+    core::outcome o = make(f.request_id);
+    if (!init_reported && !f.delivered) {
+      m_log.init_report(ms_since_start(clock::now()), init_phase(), "error", o.error_type);
+      init_reported = true;
+    }
+    if (fault_lines) {
+      m_log.start(f.request_id);
+      m_log.fault(o);
+    }
+    end_invocation(f, std::move(o), clock::now());
+  }
   die();
 }
 
-void execution_environment::end_invocation(core::outcome o, clock::time_point end, completion_mode how) {
-  m_timer.cancel();
+void execution_environment::end_invocation(flight& f, core::outcome o, clock::time_point end, completion_mode how) {
+  f.timer.cancel();
   if (m_child) m_child->drain(); // the runtime's lines from before it answered come before END/REPORT
   if (m_cold) sample_memory();
   invoke_result r;
-  r.request_id = m_request_id;
+  r.request_id = f.request_id;
   r.environment_id = m_id;
   r.cold = m_cold;
   if (m_cold && !m_suppressed_init) r.init_ms = m_init_ms;
-  const bool began = m_delivered || m_suppressed_init;
-  r.started_at = began ? m_invoke_start : end;
-  r.duration_ms = began ? ms_between(m_invoke_start, end) : 0.0;
+  const bool began = f.delivered || m_suppressed_init;
+  r.started_at = began ? f.invoke_start : end;
+  r.duration_ms = began ? ms_between(f.invoke_start, end) : 0.0;
   r.post_runtime_extensions_ms = m_post_runtime_ms;
   r.failed_after_answer = std::move(m_failed_after_answer);
   r.max_memory_bytes = m_max_memory_bytes;
   r.memory_method = m_memory_method;
-  r.tenant_id = m_tenant_id;
-  if (m_streaming) {
-    if (m_stream) {
+  r.tenant_id = f.tenant_id;
+  if (f.streaming) {
+    if (f.stream) {
       o.streamed = true;
-      o.streamed_bytes = m_streamed_bytes;
+      o.streamed_bytes = f.streamed_bytes;
     } else {
       o.streamed = false; // gathered: the caller gets it as a buffered response
       if (o.kind == core::outcome_kind::success) {
-        o.payload = std::move(m_gathered);
-        o.content_type = m_gathered_type;
+        o.payload = std::move(f.gathered);
+        o.content_type = f.gathered_type;
       }
     }
-    if (m_first_byte_at) {
-      r.ttfb_ms = ms_between(m_invoke_start, *m_first_byte_at);
-      r.stream_ms = ms_between(*m_first_byte_at, end);
+    if (f.first_byte_at) {
+      r.ttfb_ms = ms_between(f.invoke_start, *f.first_byte_at);
+      r.stream_ms = ms_between(*f.first_byte_at, end);
     }
   }
-  m_streaming = false;
-  m_stream.reset();
-  m_gathered.clear();
-  m_first_byte_at.reset();
   r.outcome = std::move(o);
   if (r.outcome.kind == core::outcome_kind::cancelled) {
     m_log.abandon();
@@ -596,9 +667,9 @@ void execution_environment::end_invocation(core::outcome o, clock::time_point en
   m_first.reset();
   m_post_runtime_ms.reset();
   m_failed_after_answer.reset();
-  m_answered = nullptr;
-  auto done = std::move(m_done);
-  m_done = nullptr;
+  auto done = std::move(f.done);
+  std::erase_if(m_flights, [&f](const auto& p) { return p.get() == &f; }); // f is gone from here on
+  if (m_flights.empty() && (m_state == state::invoking || m_state == state::idle)) m_state = state::idle;
   if (how == completion_mode::direct) {
     done(std::move(r));
   } else {
@@ -619,17 +690,18 @@ void execution_environment::die() {
 
 void execution_environment::stop() {
   if (m_state != state::dead) m_shutdown_reason = shutdown_reason::spindown;
-  if (m_answer) {
+  if (m_answer && current()) {
     // lemu is stopping while extensions finish an invocation the caller has its answer for: it is kept.
     const auto now = clock::now();
     core::outcome answer = take_answer(now);
     sample_memory();
-    end_invocation(std::move(answer), now);
+    end_invocation(*current(), std::move(answer), now);
   }
-  if (m_done) {
-    // lemu is stopping with an invocation in flight: it is cancelled, not the function's failure.
-    sample_memory();
-    end_invocation(core::cancelled_outcome(m_request_id), clock::now());
+  // lemu is stopping with invocations in flight: they are cancelled, not the function's failure.
+  if (!m_flights.empty()) sample_memory();
+  while (!m_flights.empty()) {
+    flight& f = *m_flights.front();
+    end_invocation(f, core::cancelled_outcome(f.request_id), clock::now());
   }
   die();
 }

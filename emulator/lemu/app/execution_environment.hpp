@@ -25,6 +25,13 @@
 // Memory: the containment is sampled every memory_tick, when init finishes and when an invocation ends:
 // Max Memory Used is its peak. Going over --memory (the kernel's OOM kill in a cgroup, or the watcher's
 // sum) ends the invocation as Runtime.OutOfMemory and the environment with it.
+// Lambda Managed Instances (function_config::per_environment_concurrency N, PROTOCOL.md §9.1): the
+// environment runs up to N invocations at once, each with its own deadline and timeout. Init ends at the
+// first /next (and every extension's); its limit is max(130 s, timeout), at most 15 minutes, and is not
+// retried. An invocation whose timeout passes fails alone (Sandbox.Timedout) and the environment lives on:
+// the runtime worker's late answer is accepted and dropped, and until it comes that worker's place is
+// taken (capacity is N minus such late ones). A crash, a memory kill or an extension's failure fails
+// every invocation in flight, each with its own outcome. No extension takes INVOKE.
 // Single-threaded: everything runs on the io_context's thread.
 
 #include <lemu/app/environment_log.hpp>
@@ -90,11 +97,40 @@ public:
 
   state current_state() const { return m_state; }
   bool alive() const { return m_state != state::dead; }
-  // Alive and running no invocation: it can take one now.
-  bool idle() const { return alive() && !m_done; }
+  // Alive and able to take an invocation now: fewer in flight than its capacity (1; N under Lambda
+  // Managed Instances, less the invocations whose worker has not answered since their timeout).
+  bool idle() const { return alive() && m_flights.size() + m_late < m_capacity; }
+  // Alive and running no invocation at all.
+  bool unused() const { return alive() && m_flights.empty(); }
+  std::size_t in_flight() const { return m_flights.size(); }
   std::uint32_t id() const { return m_id; }
+  // Called (posted) when the environment can take an invocation again without one having ended: a late
+  // answer freed a worker (Lambda Managed Instances).
+  void on_capacity(std::function<void()> f) { m_capacity_listener = std::move(f); }
 
 private:
+  // One invocation given to the environment, until it ends.
+  struct flight {
+    explicit flight(const boost::asio::any_io_executor& ex) : timer(ex) {}
+    std::string request_id, function_arn, trace_id, tenant_id;
+    completion done;
+    answer_callback answered;
+    std::shared_ptr<core::response_stream> stream; // where its streamed response goes (nullptr: gathered)
+    bool delivered = false;
+    clock::time_point invoke_start{};
+    boost::asio::steady_timer timer;                // its timeout (and a cut stream's grace)
+    bool streaming = false;                         // the runtime began streaming its response
+    std::optional<clock::time_point> first_byte_at;
+    std::uint64_t streamed_bytes = 0;
+    std::string gathered, gathered_type;            // a streamed response without a response_stream
+  };
+  using outcome_for = std::function<core::outcome(std::string_view request_id)>;
+  flight* find(std::string_view request_id);
+  flight* current() { return m_flights.empty() ? nullptr : m_flights.front().get(); } // the classic one
+  bool managed() const { return m_fn.per_environment_concurrency > 0; }
+  template <class Handler>
+  void arm(flight& f, clock::time_point at, Handler h);
+
   void launch(); // a listener, the extensions and (without extensions) the runtime; throws what they throw
   void spawn_runtime(); // throws process::spawn_error
   void stop_runtime(); // retire the processes (signals, the shutdown phase), close the listener; nothing reported
@@ -109,37 +145,41 @@ private:
   core::outcome take_answer(clock::time_point now);
   // An extension failed: the invocation in flight (if any) ends with `o`, or with the runtime's answer when
   // the caller already has it, and the environment dies.
-  void extension_failed(core::outcome o);
+  void extension_failed(const outcome_for& make);
   std::uint64_t environment_peak_bytes();
   runtime_api::broker::callbacks make_callbacks();
 
   // What the runtime and the timers do.
   void on_init_done(clock::time_point t);
-  void on_delivered(clock::time_point t);
-  void on_answer(core::outcome o, clock::time_point t);
+  void on_delivered(std::string_view request_id, clock::time_point t);
+  void on_answer(std::string_view request_id, core::outcome o, clock::time_point t);
+  void on_late_answer();
   void on_init_error(core::outcome o);
   void on_exit(const core::process_exit& e);
   void on_init_timer();
-  void on_timeout();
+  void on_timeout(flight& f);
   void on_memory_tick();
   // A streamed response (PROTOCOL.md §1.9): to the invocation's response_stream, else gathered whole.
-  void on_stream_began(std::string_view content_type, clock::time_point t);
-  bool on_stream_data(std::string_view bytes, std::function<void()> more);
-  void on_stream_cut();
-  void on_stream_cut_grace();
+  void on_stream_began(std::string_view request_id, std::string_view content_type, clock::time_point t);
+  bool on_stream_data(std::string_view request_id, std::string_view bytes, std::function<void()> more);
+  void on_stream_cut(std::string_view request_id);
+  void on_stream_cut_grace(flight& f);
 
   // How the invocation in flight ends. `direct`: the runtime answered and the environment is idle again,
   // so `done` is called at once; otherwise it is posted (the environment may be dying).
   enum class completion_mode { posted, direct };
-  void end_invocation(core::outcome o, clock::time_point end, completion_mode how = completion_mode::posted);
-  // The invocation in flight (if any) ends with `o` and the environment dies.
-  void fail(core::outcome o);
+  void end_invocation(flight& f, core::outcome o, clock::time_point end, completion_mode how = completion_mode::posted);
+  // Every invocation in flight ends with its outcome from `make` (after Lambda's fault line for it when
+  // `fault_lines`, and INIT_REPORT first, once, when `failed_init` and one had not been delivered), and the
+  // environment dies.
+  void fail(const outcome_for& make, bool fault_lines = true, bool failed_init = false);
   void die();
 
   void sample_memory();
   double ms_since_start(clock::time_point t) const;
   template <class Handler>
   void arm(boost::asio::steady_timer& timer, clock::time_point at, Handler h);
+  std::string_view init_phase() const { return m_suppressed_init ? "invoke" : "init"; }
 
   boost::asio::any_io_executor m_ex;
   const core::function_config& m_fn;
@@ -160,8 +200,8 @@ private:
   std::shared_ptr<bool> m_shutting_down; // the runtime's processes are in the shutdown phase
   bool m_runtime_ready = false;   // the runtime called its first /next
   bool m_init_complete = false;   // ... and every extension called /event/next
-  std::optional<core::invocation> m_held; // given before init completed, with extensions: submitted at its end
-  boost::asio::steady_timer m_timer;        // init limit, then the invocation's timeout
+  std::vector<core::invocation> m_held;     // given before init completed, with extensions: submitted at its end
+  boost::asio::steady_timer m_timer;        // the init limit
   boost::asio::steady_timer m_memory_timer; // memory sampling and the --memory limit
 
   state m_state = state::created;
@@ -172,25 +212,18 @@ private:
   bool m_suppressed_init = false;    // init went past its limit and is being retried
   bool m_cold = true;                // no invocation has completed in this environment yet
 
-  // The invocation in flight.
-  std::string m_request_id;
-  std::string m_function_arn, m_trace_id;
-  completion m_done;
-  answer_callback m_answered;
+  // The invocations in flight, in the order given (at most one, or N under Lambda Managed Instances).
+  std::vector<std::unique_ptr<flight>> m_flights;
+  std::uint32_t m_capacity = 1;
+  std::size_t m_late = 0; // timed out under Lambda Managed Instances, their workers' answers not yet in
+  std::function<void()> m_capacity_listener;
+  // The classic invocation's INVOKE extensions.
   bool m_extensions_busy = false;          // INVOKE sent to extensions that have not called next again
   std::optional<core::outcome> m_answer;   // the runtime's answer, while they finish
   clock::time_point m_answered_at{};
   std::optional<double> m_post_runtime_ms;
   std::optional<core::outcome> m_failed_after_answer;
   std::optional<core::invocation> m_first; // the cold invocation, kept until delivered (for an init retry)
-  clock::time_point m_invoke_start{};
-  bool m_delivered = false;
-  std::string m_tenant_id;
-  std::shared_ptr<core::response_stream> m_stream; // where its streamed response goes (nullptr: gathered)
-  bool m_streaming = false;                        // the runtime began streaming
-  std::optional<clock::time_point> m_first_byte_at;
-  std::uint64_t m_streamed_bytes = 0;
-  std::string m_gathered, m_gathered_type;         // a streamed response without a response_stream
 
   std::uint64_t m_max_memory_bytes = 0;
   bool m_memory_final = false; // killed for going over --memory: Max Memory Used is the limit

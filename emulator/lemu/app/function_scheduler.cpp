@@ -28,7 +28,10 @@ function_scheduler::function_scheduler(asio::any_io_executor ex, const core::fun
     : m_ex(std::move(ex)), m_fn(fn), m_out(out), m_options(options) {}
 
 function_scheduler::~function_scheduler() {
-  for (const auto& e : m_envs) e->stop();
+  for (const auto& e : m_envs) {
+    e->on_capacity(nullptr);
+    e->stop();
+  }
 }
 
 bool function_scheduler::can_start_now() const {
@@ -41,41 +44,46 @@ bool function_scheduler::submit(core::invocation inv, completion done, answer_ca
     post_cancelled(m_ex, std::move(inv), std::move(done));
     return true;
   }
-  if (!can_start_now()) {
-    if (m_queue.size() >= m_options.max_queue) return false;
-    m_queue.push_back({std::move(inv), std::move(done), std::move(answered)});
-    spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn.function_name, m_queue.size());
-    return true;
+  if (can_start_now()) {
+    if (auto env = place(inv.tenant_id)) {
+      start(env, std::move(inv), std::move(done), std::move(answered));
+      return true;
+    }
+    // Room, but not for this tenant yet (another tenant's environment is busy): it waits, admitted.
+  } else if (m_queue.size() >= m_options.max_queue) {
+    return false;
   }
-  start(std::move(inv), std::move(done), std::move(answered));
+  m_queue.push_back({std::move(inv), std::move(done), std::move(answered)});
+  spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn.function_name, m_queue.size());
   return true;
 }
 
-void function_scheduler::start(core::invocation inv, completion done, answer_callback answered) {
-  std::shared_ptr<execution_environment> env;
+std::shared_ptr<execution_environment> function_scheduler::place(const std::string& tenant) {
   for (const auto& e : m_envs) {
-    if (e->idle() && m_tenant_of.at(e.get()) == inv.tenant_id) {
-      env = e;
-      break;
-    }
+    if (e->idle() && m_tenant_of.at(e.get()) == tenant) return e;
   }
-  if (!env && m_envs.size() >= m_options.concurrency) {
-    // Every environment is alive and none is idle for this tenant: one idle for another tenant (the
-    // caller made sure there is one) is retired to make room.
-    const auto other = std::find_if(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
-    if (other != m_envs.end()) {
-      spdlog::debug("{}: environment {} retired for tenant '{}'", m_fn.function_name, (*other)->id(), inv.tenant_id);
-      const std::shared_ptr<execution_environment> retired = *other;
-      retired->stop();
-      forget(retired);
-    }
+  if (m_envs.size() >= m_options.concurrency) {
+    // Every environment is alive and none has room for this tenant: one running nothing, bound to another
+    // tenant, is retired to make room.
+    const auto other = std::find_if(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->unused(); });
+    if (other == m_envs.end()) return nullptr;
+    spdlog::debug("{}: environment {} retired for tenant '{}'", m_fn.function_name, (*other)->id(), tenant);
+    const std::shared_ptr<execution_environment> retired = *other;
+    retired->on_capacity(nullptr);
+    retired->stop();
+    forget(retired);
   }
-  if (!env) {
-    env = std::make_shared<execution_environment>(m_ex, m_fn, ++m_started, m_out, m_options.environment);
-    m_envs.push_back(env);
-    m_tenant_of[env.get()] = inv.tenant_id;
-    env->start(); // never throws: an environment that cannot start fails this invocation
-  }
+  auto env = std::make_shared<execution_environment>(m_ex, m_fn, ++m_started, m_out, m_options.environment);
+  m_envs.push_back(env);
+  m_tenant_of[env.get()] = tenant;
+  // A Managed Instances environment can take more without one ending (a late answer freed a worker).
+  env->on_capacity([this] { pump(); });
+  env->start(); // never throws: an environment that cannot start fails the invocation given to it
+  return env;
+}
+
+void function_scheduler::start(const std::shared_ptr<execution_environment>& env, core::invocation inv, completion done,
+                               answer_callback answered) {
   ++m_in_flight;
   std::string tenant = inv.tenant_id;
   env->invoke(std::move(inv), [this, env, done = std::move(done), tenant = std::move(tenant)](invoke_result r) {
@@ -109,9 +117,11 @@ void function_scheduler::pump() {
     const bool room = m_envs.size() < m_options.concurrency ||
                       std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
     if (!room) return;
+    auto env = place(m_queue.front().inv.tenant_id);
+    if (!env) return;
     waiting w = std::move(m_queue.front());
     m_queue.pop_front();
-    start(std::move(w.inv), std::move(w.done), std::move(w.answered));
+    start(env, std::move(w.inv), std::move(w.done), std::move(w.answered));
   }
 }
 
@@ -132,7 +142,7 @@ void function_scheduler::stop_all() {
 
 void function_scheduler::stop_idle() {
   for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) {
-    if (e->idle()) e->stop();
+    if (e->unused()) e->stop();
   }
   forget_dead();
 }

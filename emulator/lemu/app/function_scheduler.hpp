@@ -12,8 +12,13 @@
 // when all `concurrency` environments are alive, none is idle for that tenant but one is idle for another,
 // that one is retired (its shutdown phase) and a fresh one started for this tenant: a cold start.
 //
+// Lambda Managed Instances (per_environment_concurrency N): "idle" means running fewer than its capacity,
+// so capacity is environments x N; only an environment running nothing is retired for another tenant.
+// An invocation admitted while the only room is another tenant's busy environment waits in the queue
+// (beyond max_queue: it was admitted) until an environment can be retired or started.
+//
 // `lemu run` asks can_start_now() before reading the next event, so nothing queues there (events are
-// streamed); `lemu serve` queues. Every submitted invocation gets exactly one result, through its
+// streamed; but for the tenant case above); `lemu serve` queues. Every submitted invocation gets exactly one result, through its
 // completion: its outcome, or a cancelled one when the scheduler is stopped first.
 
 #include <lemu/app/execution_environment.hpp>
@@ -68,7 +73,11 @@ private:
     completion done;
     answer_callback answered;
   };
-  void start(core::invocation inv, completion done, answer_callback answered);
+  // The environment to run an invocation of `tenant` now: one with room bound to it, else a new one (after
+  // retiring an unused one of another tenant when all are alive); nullptr when there is none.
+  std::shared_ptr<execution_environment> place(const std::string& tenant);
+  void start(const std::shared_ptr<execution_environment>& env, core::invocation inv, completion done,
+             answer_callback answered);
   void finished(const std::shared_ptr<execution_environment>& env);
   void pump();
   // Drops an environment (dead) from m_envs, and its tenant; forget_dead() every dead one.

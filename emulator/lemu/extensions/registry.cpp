@@ -93,7 +93,8 @@ reply registry::register_extension(std::string_view name, std::string_view accep
   const bool external = std::find(m_expected.begin(), m_expected.end(), name) != m_expected.end();
   for (const auto& e : events) {
     // External extensions take INVOKE and SHUTDOWN; internal ones (in the runtime process) only INVOKE.
-    if (e != "INVOKE" && !(external && e == "SHUTDOWN"))
+    // Under Lambda Managed Instances only SHUTDOWN.
+    if ((e == "INVOKE" && !m_invoke_allowed) || (e != "INVOKE" && !(external && e == "SHUTDOWN")))
       return forbidden("Extension.InvalidEventType", e + ": ErrorInvalidEventType");
   }
   if (m_closed || !m_registration_open) return forbidden("Extension.RegistrationClosed", "Extension registration closed already");

@@ -107,6 +107,8 @@ public:
 
   // Init is over: later registrations are refused (Extension.RegistrationClosed).
   void close_registration() { m_registration_open = false; }
+  // Lambda Managed Instances (PROTOCOL.md §9.1): no extension may take INVOKE (403 Extension.InvalidEventType).
+  void refuse_invoke_events() { m_invoke_allowed = false; }
   // Every external extension lemu started has registered (or failed).
   bool externals_registered() const;
   // Every registered extension called /event/next since its last event (Ready): the gate of init and of
@@ -148,6 +150,7 @@ private:
   std::vector<std::string> m_order;                // ids in registration order
   bool m_registration_open = true;
   bool m_closed = false;
+  bool m_invoke_allowed = true;
 };
 
 } // namespace lemu::extensions

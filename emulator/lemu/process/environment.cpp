@@ -92,6 +92,10 @@ std::map<std::string, std::string> build_environment(const core::function_config
   env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.function_name;
   env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream;
   env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+  if (fn.per_environment_concurrency > 0) { // Lambda Managed Instances (PROTOCOL.md §9.1)
+    env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances";
+    env["AWS_LAMBDA_MAX_CONCURRENCY"] = std::to_string(fn.per_environment_concurrency);
+  }
   env["AWS_REGION"] = fn.region;
   env["AWS_DEFAULT_REGION"] = fn.region;
   // Advanced logging controls: set only with the JSON format (a recorded provided.al2023 dump with LogFormat

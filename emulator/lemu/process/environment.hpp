@@ -31,7 +31,8 @@ struct host_environment {
 };
 
 // The runtime's environment, sorted by name. `log_stream` is AWS_LAMBDA_LOG_STREAM_NAME
-// (make_log_stream_name()). Never sets _LAMBDA_SERVER_PORT, AWS_LAMBDA_MAX_CONCURRENCY or _X_AMZN_TRACE_ID.
+// (make_log_stream_name()). Never sets _LAMBDA_SERVER_PORT or _X_AMZN_TRACE_ID, nor
+// AWS_LAMBDA_MAX_CONCURRENCY unless the function has per_environment_concurrency (Lambda Managed Instances).
 std::map<std::string, std::string> build_environment(const core::function_config& fn, std::uint16_t runtime_api_port,
                                                      const std::string& log_stream, const host_environment& host);
 

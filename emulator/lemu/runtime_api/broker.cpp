@@ -61,27 +61,28 @@ std::int64_t epoch_ms_now() {
 } // namespace
 
 void broker::submit(core::invocation inv) {
-  m_pending = std::make_shared<core::invocation>(std::move(inv));
-  if (m_waiter && m_state == state::ready) {
-    auto waiter = std::move(m_waiter);
-    m_waiter = nullptr;
+  m_pending.push_back(std::make_shared<core::invocation>(std::move(inv)));
+  while (!m_waiters.empty() && !m_pending.empty() && (m_state == state::ready || m_state == state::invoking)) {
+    auto waiter = std::move(m_waiters.front().second);
+    m_waiters.pop_front();
     waiter(deliver());
   }
 }
 
 delivery broker::deliver() {
-  m_current = std::move(m_pending);
-  m_pending.reset();
+  std::shared_ptr<core::invocation> inv = std::move(m_pending.front());
+  m_pending.pop_front();
   m_state = state::invoking;
-  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(m_current->timeout).count();
-  delivery d{m_current, epoch_ms_now() + timeout_ms};
-  if (m_callbacks.delivered) m_callbacks.delivered(clock::now());
+  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(inv->timeout).count();
+  delivery d{inv, epoch_ms_now() + timeout_ms};
+  m_current.emplace(inv->request_id, flight{inv});
+  if (m_callbacks.delivered) m_callbacks.delivered(inv->request_id, clock::now());
   return d;
 }
 
-std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& refused) {
+std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket) {
   refused.reset();
-  if (m_state == state::closed || m_state == state::invoking || m_waiter) {
+  if (m_state == state::closed || m_current.size() + m_waiters.size() >= m_max_concurrency) {
     refused = replies::invalid_state(state_name(m_state), "Ready");
     return std::nullopt;
   }
@@ -93,56 +94,88 @@ std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& r
       return std::nullopt;
     }
   }
-  if (m_pending) return deliver();
-  m_waiter = std::move(waiter);
+  if (!m_pending.empty()) return deliver();
+  const std::uint64_t t = m_next_ticket++;
+  m_waiters.emplace_back(t, std::move(waiter));
+  if (ticket) *ticket = t;
   return std::nullopt;
 }
 
+void broker::cancel_next(std::uint64_t ticket) {
+  m_waiters.remove_if([ticket](const auto& w) { return w.first == ticket; });
+}
+
+broker::flight* broker::find(std::string_view request_id) {
+  const auto it = m_current.find(request_id);
+  return it == m_current.end() ? nullptr : &it->second;
+}
+
 void broker::delivery_failed(std::string_view request_id) {
-  if (m_state != state::invoking || !m_current || m_current->request_id != request_id) return;
-  m_pending = std::move(m_current);
-  m_current.reset();
-  m_state = state::ready;
+  const auto it = m_current.find(request_id);
+  if (m_state != state::invoking || it == m_current.end()) return;
+  m_pending.push_front(std::move(it->second.inv));
+  m_current.erase(it);
+  if (m_current.empty()) m_state = state::ready;
+}
+
+void broker::forget(std::string_view request_id) {
+  if (const auto it = m_current.find(request_id); it != m_current.end()) {
+    m_current.erase(it);
+    m_forgotten.emplace(request_id);
+    if (m_current.empty() && m_state == state::invoking) m_state = state::ready;
+  }
+  std::erase_if(m_pending, [request_id](const auto& inv) { return inv->request_id == request_id; });
+}
+
+bool broker::late(std::string_view request_id) {
+  const auto it = m_forgotten.find(request_id);
+  if (it == m_forgotten.end()) return false;
+  const std::string id = *it;
+  m_forgotten.erase(it);
+  if (m_callbacks.late_answer) m_callbacks.late_answer(id);
+  return true;
 }
 
 std::optional<reply> broker::check_request_id(std::string_view request_id) const {
-  if (m_state == state::invoking && m_current && m_current->request_id == request_id) return std::nullopt;
+  if (m_state == state::invoking && m_current.find(request_id) != m_current.end()) return std::nullopt;
   if (m_state == state::initializing) return replies::invalid_state(state_name(m_state), "ResponseSent");
   return replies::invalid_request_id();
 }
 
-void broker::complete(core::outcome o) {
-  m_last_request_id = m_current->request_id;
-  m_current.reset();
-  m_state = state::ready;
-  if (m_streaming) {
+void broker::complete(std::string_view request_id, core::outcome o) {
+  const auto it = m_current.find(request_id);
+  if (it == m_current.end()) return;
+  if (it->second.streaming) {
     o.streamed = true;
-    o.streamed_bytes = m_streamed_bytes;
+    o.streamed_bytes = it->second.streamed_bytes;
   }
-  m_streaming = false;
-  m_streamed_bytes = 0;
-  if (m_callbacks.completed) m_callbacks.completed(std::move(o), clock::now());
+  const std::string id = it->first;
+  m_current.erase(it);
+  if (m_current.empty()) m_state = state::ready;
+  if (m_callbacks.completed) m_callbacks.completed(id, std::move(o), clock::now());
 }
 
 reply broker::response(std::string_view request_id, std::string body, std::string content_type,
                        std::uint64_t body_bytes) {
+  if (late(request_id)) return replies::accepted();
   if (auto refused = check_request_id(request_id)) return *refused;
   if (body_bytes > core::max_response_bytes) {
-    complete(core::response_too_large_outcome());
+    complete(request_id, core::response_too_large_outcome());
     return replies::too_large();
   }
-  complete(core::outcome{core::outcome_kind::success, std::move(body), std::move(content_type), {}});
+  complete(request_id, core::outcome{core::outcome_kind::success, std::move(body), std::move(content_type), {}});
   return replies::accepted();
 }
 
 reply broker::error(std::string_view request_id, std::string body, std::string_view error_type_header,
                     std::uint64_t body_bytes) {
+  if (late(request_id)) return replies::accepted();
   if (auto refused = check_request_id(request_id)) return *refused;
   if (body_bytes > core::max_response_bytes) {
-    complete(core::response_too_large_outcome());
+    complete(request_id, core::response_too_large_outcome());
     return replies::too_large();
   }
-  complete(core::function_error_outcome(core::outcome_kind::function_error, std::move(body), error_type_header));
+  complete(request_id, core::function_error_outcome(core::outcome_kind::function_error, std::move(body), error_type_header));
   return replies::accepted();
 }
 
@@ -160,57 +193,63 @@ reply broker::init_error(std::string body, std::string_view error_type_header, s
 }
 
 std::optional<reply> broker::stream_begin(std::string_view request_id, std::string_view content_type) {
+  if (late(request_id)) return replies::accepted(); // read whole and dropped
   if (auto refused = check_request_id(request_id)) return refused;
-  if (m_streaming) return replies::invalid_state("Running", "ResponseSent"); // a second stream at once
-  m_streaming = true;
-  m_streamed_bytes = 0;
-  if (m_callbacks.stream_began) m_callbacks.stream_began(content_type.empty() ? "application/octet-stream" : content_type, clock::now());
+  flight& f = *find(request_id);
+  if (f.streaming) return replies::invalid_state("Running", "ResponseSent"); // a second stream at once
+  f.streaming = true;
+  f.streamed_bytes = 0;
+  if (m_callbacks.stream_began) {
+    m_callbacks.stream_began(request_id, content_type.empty() ? "application/octet-stream" : content_type, clock::now());
+  }
   return std::nullopt;
 }
 
 std::optional<reply> broker::stream_data(std::string_view request_id, std::string_view bytes, std::function<void()> more) {
-  if (!m_streaming || check_request_id(request_id)) { // the invocation ended meanwhile (timed out, ...)
+  flight* f = find(request_id);
+  if (!f || !f->streaming) { // the invocation ended meanwhile (timed out, ...)
     more();
     return replies::invalid_request_id();
   }
-  const bool over = m_streamed_bytes + bytes.size() > m_max_stream_bytes;
-  if (over) bytes = bytes.substr(0, static_cast<std::size_t>(m_max_stream_bytes - m_streamed_bytes));
-  m_streamed_bytes += bytes.size();
+  const bool over = f->streamed_bytes + bytes.size() > m_max_stream_bytes;
+  if (over) bytes = bytes.substr(0, static_cast<std::size_t>(m_max_stream_bytes - f->streamed_bytes));
+  f->streamed_bytes += bytes.size();
   bool taken = true;
-  if (bytes.empty()) {
-    more();
-  } else if (m_callbacks.stream_data) {
-    taken = m_callbacks.stream_data(bytes, std::move(more));
+  if (!bytes.empty() && m_callbacks.stream_data) {
+    taken = m_callbacks.stream_data(request_id, bytes, std::move(more));
   } else {
     more();
   }
   if (!over && taken) return std::nullopt;
-  complete(over ? core::stream_too_large_outcome(m_max_stream_bytes) : core::response_too_large_outcome());
+  if (!find(request_id)) return replies::invalid_request_id(); // ended by the environment meanwhile
+  complete(request_id, over ? core::stream_too_large_outcome(m_max_stream_bytes) : core::response_too_large_outcome());
   return over ? replies::stream_too_large(m_max_stream_bytes) : replies::too_large();
 }
 
 reply broker::stream_end(std::string_view request_id, std::string_view error_type, std::string_view error_body) {
-  if (!m_streaming || check_request_id(request_id)) return replies::invalid_request_id();
+  const flight* f = find(request_id);
+  if (!f || !f->streaming) return replies::invalid_request_id();
   if (error_type.empty() && error_body.empty()) {
-    complete(core::outcome{core::outcome_kind::success, {}, {}, {}});
+    complete(request_id, core::outcome{core::outcome_kind::success, {}, {}, {}});
   } else {
-    complete(core::stream_error_outcome(error_type, error_body));
+    complete(request_id, core::stream_error_outcome(error_type, error_body));
   }
   return replies::accepted();
 }
 
 void broker::stream_cut(std::string_view request_id) {
-  if (!m_streaming || check_request_id(request_id)) return;
-  if (m_callbacks.stream_cut) m_callbacks.stream_cut();
+  const flight* f = find(request_id);
+  if (!f || !f->streaming) return;
+  if (m_callbacks.stream_cut) m_callbacks.stream_cut(request_id);
 }
 
 void broker::close() {
   // Nothing is reported after close(): every entry point refuses a closed broker. The callbacks are kept,
   // since close() may be called from inside one of them.
   m_state = state::closed;
-  if (m_waiter) {
-    auto waiter = std::move(m_waiter);
-    m_waiter = nullptr;
+  while (!m_waiters.empty()) {
+    auto waiter = std::move(m_waiters.front().second);
+    m_waiters.pop_front();
     waiter(delivery{});
   }
 }

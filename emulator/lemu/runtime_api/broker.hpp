@@ -1,9 +1,16 @@
 #pragma once
-// One execution environment's side of the Runtime API: the invocation waiting to go out, a parked
-// GET /next, the invocation in flight, and the state machine that answers every call (PROTOCOL.md §1, §6.2):
+// One execution environment's side of the Runtime API: the invocations waiting to go out, the parked
+// GET /next calls, the invocations in flight, and the state machine that answers every call (PROTOCOL.md
+// §1, §6.2):
 //
 //   initializing --/next--> ready --submit+/next--> invoking(id) --/response|/error--> ready ...
 //                 --/init/error--> (init_error reported)            any --close()--> closed
+//
+// With max_concurrency N > 1 (Lambda Managed Instances, PROTOCOL.md §9.1) up to N invocations are in flight
+// at once, each handed to its own GET /next and answered by id; a GET /next beyond N (in flight plus
+// parked) is refused as a second one is in the classic mode. An invocation the environment gave up on
+// (forget(): its timeout passed) may still be answered by its runtime worker: that answer is accepted and
+// dropped.
 //
 // Threading: every member is called from the one thread that runs the io_context (sessions, timers and
 // the environment all live there), so the broker holds no lock.
@@ -12,9 +19,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -42,39 +53,46 @@ public:
 
   // What the environment hears from the broker. All optional.
   struct callbacks {
-    std::function<void(clock::time_point)> init_done;                  // first GET /next
-    std::function<void(clock::time_point)> delivered;                  // the invocation went out
-    std::function<void(core::outcome, clock::time_point)> completed;   // /response, /error, or too large
-    std::function<void(core::outcome)> init_error;                     // /init/error during init
+    std::function<void(clock::time_point)> init_done;                                   // first GET /next
+    std::function<void(std::string_view id, clock::time_point)> delivered;              // it went out
+    std::function<void(std::string_view id, core::outcome, clock::time_point)> completed; // /response, /error, too large
+    std::function<void(core::outcome)> init_error;                                      // /init/error during init
+    std::function<void(std::string_view id)> late_answer;  // a forgotten invocation's worker answered it
     // A streamed /response (PROTOCOL.md §1.9) of the invocation in flight: it began (with its Content-Type),
     // a piece of its body came (false: the environment cannot take it, the stream is too large), and the
     // runtime's connection ended before the stream did. The stream's end is `completed`.
-    std::function<void(std::string_view content_type, clock::time_point)> stream_began;
-    std::function<bool(std::string_view bytes, std::function<void()> more)> stream_data;
-    std::function<void()> stream_cut;
+    std::function<void(std::string_view id, std::string_view content_type, clock::time_point)> stream_began;
+    std::function<bool(std::string_view id, std::string_view bytes, std::function<void()> more)> stream_data;
+    std::function<void(std::string_view id)> stream_cut;
   };
 
   // Called once by the broker for a parked GET /next: with the delivery, or with inv == nullptr when
   // the broker closes.
   using next_waiter = std::function<void(delivery)>;
 
-  explicit broker(callbacks c, std::uint64_t max_stream_bytes = 200ull << 20)
-      : m_callbacks(std::move(c)), m_max_stream_bytes(max_stream_bytes) {}
+  explicit broker(callbacks c, std::uint64_t max_stream_bytes = 200ull << 20, std::uint32_t max_concurrency = 1)
+      : m_callbacks(std::move(c)), m_max_stream_bytes(max_stream_bytes), m_max_concurrency(max_concurrency) {}
 
   state current_state() const { return m_state; }
-  bool has_parked_next() const { return static_cast<bool>(m_waiter); }
+  bool has_parked_next() const { return !m_waiters.empty(); }
+  std::size_t parked() const { return m_waiters.size(); }
+  std::size_t in_flight() const { return m_current.size(); }
 
-  // Queues the invocation to run next (one at a time: the environment submits after completion).
+  // Queues the invocation; it goes out with the next GET /next (at once when one is parked).
   void submit(core::invocation inv);
 
-  // GET /next. Returns the delivery to send now; or nothing, with the waiter parked until submit();
-  // or a refusal in `refused` (403 when an invocation is in flight or the broker is closed).
-  std::optional<delivery> next(next_waiter waiter, std::optional<reply>& refused);
+  // GET /next. Returns the delivery to send now; or nothing, with the waiter parked until submit() (its
+  // ticket in `ticket`, for cancel_next); or a refusal in `refused` (403 when max_concurrency invocations
+  // are in flight or parked, or the broker is closed).
+  std::optional<delivery> next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket = nullptr);
 
   // The session could not write a delivery (connection gone): put the invocation back for the next GET /next.
   void delivery_failed(std::string_view request_id);
-  // The connection of the parked GET /next went away: forget its waiter (without calling it).
-  void cancel_next() { m_waiter = nullptr; }
+  // The connection of a parked GET /next went away: forget its waiter (without calling it).
+  void cancel_next(std::uint64_t ticket);
+  // The environment ended this invocation itself (its timeout passed) and lives on: a later answer for it
+  // is accepted and dropped (late_answer), and an invocation not yet delivered is withdrawn.
+  void forget(std::string_view request_id);
 
   // POST /invocation/{id}/response, /invocation/{id}/error and /init/error. body_bytes is the full size of
   // the body received or announced (the body itself is capped at core::max_response_bytes). A body over
@@ -100,20 +118,29 @@ public:
   void close();
 
 private:
+  // One invocation delivered and not yet answered.
+  struct flight {
+    std::shared_ptr<core::invocation> inv;
+    bool streaming = false; // its response is being streamed
+    std::uint64_t streamed_bytes = 0;
+  };
   delivery deliver();
-  // 400 or 403 for a response/error that does not belong to the invocation in flight; nullopt if it does.
+  // 400 or 403 for a response/error that does not belong to an invocation in flight; nullopt if it does.
   std::optional<reply> check_request_id(std::string_view request_id) const;
-  void complete(core::outcome o);
+  // A forgotten invocation's answer: accepted and dropped (true), after telling the environment.
+  bool late(std::string_view request_id);
+  void complete(std::string_view request_id, core::outcome o);
+  flight* find(std::string_view request_id);
 
   callbacks m_callbacks;
   state m_state = state::initializing;
-  std::shared_ptr<core::invocation> m_pending; // submitted, not yet delivered
-  std::shared_ptr<core::invocation> m_current; // delivered, not yet answered
-  std::string m_last_request_id;              // the last completed invocation
-  next_waiter m_waiter;
+  std::deque<std::shared_ptr<core::invocation>> m_pending; // submitted, not yet delivered
+  std::map<std::string, flight, std::less<>> m_current;   // delivered, not yet answered
+  std::set<std::string, std::less<>> m_forgotten;         // given up on by the environment, not yet answered
+  std::list<std::pair<std::uint64_t, next_waiter>> m_waiters; // parked GET /next calls, oldest first
+  std::uint64_t m_next_ticket = 1;
   std::uint64_t m_max_stream_bytes;
-  bool m_streaming = false;                   // the invocation in flight is streaming its response
-  std::uint64_t m_streamed_bytes = 0;
+  std::uint32_t m_max_concurrency;
 };
 
 // The fixed bodies the Runtime API answers with (PROTOCOL.md §1.3, §1.6).

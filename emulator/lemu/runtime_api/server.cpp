@@ -27,6 +27,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cerrno>
@@ -125,7 +126,7 @@ std::shared_ptr<server> server::create(asio::any_io_executor ex, broker::callbac
 }
 
 server::server(asio::any_io_executor ex, broker::callbacks l, const server_options& options)
-    : m_broker(std::move(l), options.streaming.max_bytes), m_registry(options.extensions.metadata, options.extensions.changed),
+    : m_broker(std::move(l), options.streaming.max_bytes, std::max<std::uint32_t>(1, options.max_concurrency)), m_registry(options.extensions.metadata, options.extensions.changed),
       m_subscribe(options.extensions.subscribe), m_acceptor(net::listen_on(ex, options.host, options.port)),
       m_options(options) {
   m_port = m_acceptor.local_endpoint().port();
@@ -413,13 +414,14 @@ asio::awaitable<void> server::session(tcp::socket socket) {
       delivery parked;
       bool woken = false;
       asio::steady_timer wake(socket.get_executor(), asio::steady_timer::time_point::max());
+      std::uint64_t ticket = 0;
       auto now = m_broker.next(
           [&parked, &woken, &wake](delivery d) {
             parked = d;
             woken = true;
             wake.cancel();
           },
-          refused);
+          refused, &ticket);
       if (refused) {
         prepare_reply(head, *refused, keep_alive);
         auto [ec, n] = co_await asio::async_write(socket, message(head, refused->body), use_tuple);
@@ -428,7 +430,7 @@ asio::awaitable<void> server::session(tcp::socket socket) {
       }
       if (!now) {
         if (!co_await park(socket, wake, woken)) {
-          m_broker.cancel_next(); // end of stream: the waiter refers to this frame, which is ending
+          m_broker.cancel_next(ticket); // end of stream: the waiter refers to this frame, which is ending
           co_return;
         }
         if (!parked.inv) co_return; // the broker closed

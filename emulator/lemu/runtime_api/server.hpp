@@ -52,6 +52,7 @@ struct server_options {
   std::uint16_t port = 0;                       // 0: an ephemeral port
   std::uint32_t header_limit = 4 * 1024 * 1024; // bytes of request header
   core::stream_limits streaming;                // a streamed /response's size and bandwidth (PROTOCOL.md §9.3)
+  std::uint32_t max_concurrency = 1;            // invocations in flight at once (Lambda Managed Instances: N)
   extension_setup extensions;
 };
 

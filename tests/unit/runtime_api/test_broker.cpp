@@ -50,8 +50,8 @@ struct recorder {
   broker::callbacks listener() {
     broker::callbacks l;
     l.init_done = [this](clock::time_point) { events.push_back("init_done"); };
-    l.delivered = [this](clock::time_point) { events.push_back("delivered"); };
-    l.completed = [this](core::outcome o, clock::time_point) {
+    l.delivered = [this](std::string_view, clock::time_point) { events.push_back("delivered"); };
+    l.completed = [this](std::string_view, core::outcome o, clock::time_point) {
       events.push_back("completed");
       completed.push_back(std::move(o));
     };
@@ -528,7 +528,7 @@ TEST(broker_reentrancy, listener_may_close_the_broker_from_completed) {
   std::unique_ptr<broker> b;
   int completed = 0;
   broker::callbacks l;
-  l.completed = [guard = capture_guard{}, &b, &completed](core::outcome, clock::time_point) {
+  l.completed = [guard = capture_guard{}, &b, &completed](std::string_view, core::outcome, clock::time_point) {
     ++completed;
     close_from_callback(*b);
   };
