@@ -247,6 +247,7 @@ struct serve_command_line : function_command_line {
   std::string api = "http";
   std::vector<std::string> routes;
   std::string stage;
+  std::string invoke_mode = "BUFFERED"; // --invoke-mode
   double idle_timeout = 60, header_timeout = 10, body_timeout = 60;
 };
 
@@ -267,6 +268,11 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
                   "A front door route, 'GET /items/{id}' (ANY for every method, {name+} for the rest of the path), "
                   "'...=NAME' for another function; repeatable. None: every request goes to the default function");
   cmd->add_option("--stage", c.stage, "The API's stage in events (rest: prod, http: $default)");
+  cmd->add_option("--invoke-mode", c.invoke_mode,
+                  "How the front door answers (a function URL's InvokeMode): RESPONSE_STREAM sends what the function "
+                  "streams as it comes (--api url or rest), BUFFERED its whole response")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"BUFFERED", "RESPONSE_STREAM"}));
   cmd->add_option("--concurrency,-c", s.concurrency, "Execution environments per function, at most")->capture_default_str()
       ->check(between(1, 1024));
   cmd->add_option("--max-queue", s.max_queue,
@@ -317,6 +323,16 @@ app::serve_options finish_serve_options(serve_command_line& c) {
   }
   if (c.tenant_isolation) {
     for (auto& fn : s.functions) fn.tenant_isolation = true;
+  }
+  if (c.invoke_mode == "RESPONSE_STREAM") {
+    // Function URLs (InvokeMode) and REST APIs (responseTransferMode STREAM) stream; HTTP APIs do not.
+    if (c.api != "url" && c.api != "rest") {
+      throw core::usage_error("--invoke-mode RESPONSE_STREAM needs --api url or --api rest: " +
+                              (c.api == "none" ? std::string("there is no front door to stream through")
+                                               : "API Gateway HTTP APIs do not stream responses") +
+                              " (InvokeWithResponseStream on the Invoke API streams with any --api)");
+    }
+    for (auto& fn : s.functions) fn.invoke_mode = core::invoke_mode::response_stream;
   }
   if (c.api != "none") {
     gateway::front_door_options fd;

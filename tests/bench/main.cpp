@@ -77,11 +77,12 @@ int run_bench(const options& o) {
     cold = measure_cold(o, event);
   }
   const serve_result serve = measure_serve(o, self, event);
+  const stream_result stream = measure_stream(o);
   const replay_results replays = measure_replay(o);
 
   // The table.
   std::cout << row("benchmark", "lemu", "baseline", "ratio", "") << '\n';
-  bool all_ok = serve.ok;
+  bool all_ok = serve.ok && stream.ok;
   if (!o.only_serve) {
     print_warm_rows(std::cout, *w1, *wn);
     print_cold_rows(std::cout, o, *cold);
@@ -89,6 +90,7 @@ int run_bench(const options& o) {
     all_ok = all_ok && w1->ok() && wn->ok() && cold->ok && replays.ok();
   }
   print_serve_rows(std::cout, serve);
+  print_stream_rows(std::cout, stream);
   std::cout.flush();
 
   std::cerr << "lemu_bench: " << fmt("%.0f", std::chrono::duration<double>(clock_type::now() - bench_start).count())
@@ -100,6 +102,7 @@ int run_bench(const options& o) {
     j["event_bytes"] = event.size();
     j["parameters"] = parameters_json(o);
     j["serve"] = serve_json(o, serve);
+    j["stream_ttfb"] = stream_json(stream);
     if (o.only_serve) {
       j["targets"] = {
           {"serve_throughput_min", target_serve_ratio}, {"serve_throughput_ok", serve.ok}, {"all_ok", all_ok}};

@@ -45,6 +45,8 @@ parsed_options parse_options(int argc, char** argv) {
   };
   app.add_option("--lemu", o.lemu, "The lemu CLI");
   app.add_option("--echo", o.echo, "The C++ echo bootstrap");
+  app.add_option("--fake", o.fake, "fake-bootstrap, for the streaming time-to-first-byte rows (without: skipped)");
+  count("--stream-n", o.stream_n, 1, "Timed streamed invokes per route");
   app.add_option("--event", o.event, "The event (one JSON document), e.g. events/sqs/single-message.json");
   app.add_option("--json", o.json_out, "Also write the figures as JSON to this file");
   app.add_flag("--check", o.check, "Exit 1 when a DESIGN.md §5 target is missed");

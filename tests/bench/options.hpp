@@ -8,6 +8,8 @@ namespace lemu::bench {
 struct options {
   std::string lemu;
   std::string echo;
+  std::string fake; // fake-bootstrap, for the streaming measurement (none: skipped)
+  int stream_n = 2000;
   std::string event;
   std::string json_out;
   int pairs = 20000;

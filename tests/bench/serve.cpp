@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -107,10 +108,14 @@ invoke_round run_invoke_clients(const std::vector<std::unique_ptr<Client>>& clie
 // parent's RSS into the child's ru_maxrss at exec (vfork), which is what the replay's peak RSS reads.
 class lemu_serve_process {
 public:
-  lemu_serve_process(const std::string& lemu, const std::string& echo, int concurrency) {
-    std::vector<std::string> args{lemu, "serve", echo, "--port", "0", "--api", "none", "--concurrency",
-                                  std::to_string(concurrency), "--function-name", std::string(serve_function_name),
-                                  "--timeout", "10"};
+  lemu_serve_process(const std::string& lemu, const std::string& echo, int concurrency)
+      : lemu_serve_process(lemu, {echo, "--port", "0", "--api", "none", "--concurrency", std::to_string(concurrency),
+                                  "--function-name", std::string(serve_function_name), "--timeout", "10"}) {}
+
+  // `lemu serve ARGS...`
+  lemu_serve_process(const std::string& lemu, std::vector<std::string> serve_args) {
+    std::vector<std::string> args{lemu, "serve"};
+    args.insert(args.end(), serve_args.begin(), serve_args.end());
     std::vector<char*> argv;
     for (auto& a : args) {
       argv.push_back(a.data());
@@ -181,6 +186,12 @@ public:
       if (ec != std::errc{}) m_port = 0;
     }
     if (m_port == 0 || m_port > 65535) throw std::runtime_error("no Invoke API port in lemu serve's output:\n" + text);
+    constexpr std::string_view front = "lemu: HTTP front door (";
+    if (const std::size_t f = text.find(front); f != std::string::npos) {
+      const std::size_t c = text.find("http://", f);
+      const std::size_t pc = c == std::string::npos ? c : text.find(':', c + 7);
+      if (pc != std::string::npos) std::from_chars(text.data() + pc + 1, text.data() + text.size(), m_api_port);
+    }
 
     m_drain = std::jthread([this] {
       char buf[64 * 1024];
@@ -203,6 +214,7 @@ public:
   }
 
   unsigned port() const { return m_port; }
+  unsigned api_port() const { return m_api_port; } // 0 without a front door
 
   // Ctrl-C, then waits (at most 30 s) for lemu's exit; throws unless it exits 0.
   void stop() {
@@ -227,7 +239,7 @@ private:
   std::string m_command;
   child_guard m_child; // SIGKILLs and reaps a lemu that was not stopped, also when the constructor throws
   fd_guard m_err;
-  unsigned m_port = 0;
+  unsigned m_port = 0, m_api_port = 0;
   std::string m_tail; // written by m_drain only, read after it is joined
   std::jthread m_drain;
 };
@@ -247,7 +259,132 @@ invoke_round serve_lemu_round(const options& o, const std::string& event, int co
   return r;
 }
 
+// One streamed answer read off a keep-alive connection: a chunked response whose first chunk holds the
+// function's "t=<CLOCK_MONOTONIC ns>\n" (the front door's body, or inside the Invoke API's first PayloadChunk
+// frame). Returns the ns from that write to the moment the chunk was received here.
+class stream_client {
+public:
+  stream_client(unsigned port, std::string request) : m_fd(connect_loopback(port)), m_request(std::move(request)) {
+    timeval tv{};
+    tv.tv_sec = 30;
+    if (::setsockopt(m_fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) fail_errno("setsockopt(SO_RCVTIMEO)");
+  }
+
+  double invoke_ns() {
+    send_all(m_fd.get(), m_request);
+    const std::size_t head_end = until("\r\n\r\n");
+    if (m_buf.compare(m_pos, 13, "HTTP/1.1 200 ") != 0) {
+      throw std::runtime_error("lemu serve answered a streamed invoke with " + m_buf.substr(m_pos, m_buf.find('\r', m_pos) - m_pos));
+    }
+    m_pos = head_end + 4;
+    std::int64_t sent = -1, received = -1;
+    for (;;) {
+      const std::size_t line_end = until("\r\n");
+      const std::size_t size = std::stoul(m_buf.substr(m_pos, line_end - m_pos), nullptr, 16);
+      m_pos = line_end + 2;
+      while (m_buf.size() < m_pos + size + 2) fill();
+      if (sent < 0) {
+        received = now_ns();
+        const std::size_t t = m_buf.find("t=", m_pos);
+        if (t == std::string::npos || t >= m_pos + size) throw std::runtime_error("the first chunk holds no t=<ns>");
+        sent = std::stoll(m_buf.substr(t + 2, 20));
+      }
+      m_pos += size + 2;
+      if (size == 0) break;
+    }
+    m_buf.erase(0, m_pos);
+    m_pos = 0;
+    return static_cast<double>(received - sent);
+  }
+
+private:
+  static std::int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  }
+  void fill() {
+    char buf[64 * 1024];
+    for (;;) {
+      const ssize_t n = ::recv(m_fd.get(), buf, sizeof buf, 0);
+      if (n > 0) {
+        m_buf.append(buf, static_cast<std::size_t>(n));
+        return;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      throw std::runtime_error(n == 0 ? "lemu serve closed a streaming connection" : "recv failed on a streaming connection");
+    }
+  }
+  std::size_t until(std::string_view marker) {
+    std::size_t at;
+    while ((at = m_buf.find(marker, m_pos)) == std::string::npos) fill();
+    return at;
+  }
+
+  fd_guard m_fd;
+  std::string m_request;
+  std::string m_buf;
+  std::size_t m_pos = 0;
+};
+
+stream_route measure_stream_route(stream_client& client, int n) {
+  for (int i = 0; i < 20; ++i) client.invoke_ns(); // the cold start and a warm-up
+  std::vector<double> ms;
+  ms.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ms.push_back(client.invoke_ns() / 1e6);
+  std::sort(ms.begin(), ms.end());
+  stream_route r;
+  r.n = n;
+  r.p50_ms = percentile(ms, 0.50);
+  r.p99_ms = percentile(ms, 0.99);
+  return r;
+}
+
 } // namespace
+
+stream_result measure_stream(const options& o) {
+  stream_result s;
+  if (o.fake.empty()) return s;
+  lemu_serve_process lemu(o.lemu, {o.fake, "--port", "0", "--api-port", "0", "--api", "url", "--invoke-mode",
+                                   "RESPONSE_STREAM", "--handler", "stream", "--function-name", "stream", "--env",
+                                   "FAKE_STREAM_TIMESTAMP=1", "--env", "FAKE_STREAM_CHUNKS=1", "--timeout", "10"});
+  {
+    stream_client door(lemu.api_port(), "GET /ttfb HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    s.front_door = measure_stream_route(door, o.stream_n);
+    stream_client api(lemu.port(), "POST /2021-11-15/functions/stream/response-streaming-invocations HTTP/1.1\r\n"
+                                   "Host: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}");
+    s.invoke_api = measure_stream_route(api, o.stream_n);
+  }
+  lemu.stop();
+  s.measured = true;
+  s.ok = s.front_door.p50_ms <= target_stream_ttfb_ms && s.invoke_api.p50_ms <= target_stream_ttfb_ms;
+  std::cerr << "  stream ttfb: front door p50 " << fmt("%.3f", s.front_door.p50_ms) << " ms, p99 "
+            << fmt("%.3f", s.front_door.p99_ms) << " ms; Invoke API p50 " << fmt("%.3f", s.invoke_api.p50_ms)
+            << " ms, p99 " << fmt("%.3f", s.invoke_api.p99_ms) << " ms\n";
+  return s;
+}
+
+nlohmann::json stream_json(const stream_result& s) {
+  if (!s.measured) return nullptr;
+  const auto route = [](const stream_route& r) { return nlohmann::json{{"n", r.n}, {"p50_ms", r.p50_ms}, {"p99_ms", r.p99_ms}}; };
+  return {{"what", "the function's first write (CLOCK_MONOTONIC in the chunk) -> the client has that chunk"},
+          {"front_door", route(s.front_door)},
+          {"invoke_api", route(s.invoke_api)},
+          {"target_p50_max_ms", target_stream_ttfb_ms},
+          {"ok", s.ok}};
+}
+
+void print_stream_rows(std::ostream& out, const stream_result& s) {
+  if (!s.measured) return;
+  const auto line = [&](const std::string& name, const stream_route& r) {
+    out << row(name, fmt("%.3f", r.p50_ms) + fmt(" / %.3f", r.p99_ms), "-", "-",
+               fmt("(target p50 <= %.1f ms) ", target_stream_ttfb_ms) + verdict(r.p50_ms <= target_stream_ttfb_ms) +
+                   "  n=" + std::to_string(r.n))
+        << '\n';
+  };
+  line("stream ttfb p50 / p99, front door (ms)", s.front_door);
+  line("stream ttfb p50 / p99, Invoke API (ms)", s.invoke_api);
+}
 
 serve_result measure_serve(const options& o, const std::string& self, const std::string& event) {
   serve_result s;

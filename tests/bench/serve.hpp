@@ -67,4 +67,25 @@ nlohmann::json serve_json(const options& o, const serve_result& s);
 
 void print_serve_rows(std::ostream& out, const serve_result& s);
 
+// Streaming time to first byte added by lemu (issue 15): fake-bootstrap's stream mode writes one chunk
+// holding its CLOCK_MONOTONIC time (shared by every process of the machine); the client takes the time
+// when that chunk has arrived through `lemu serve`. The difference is what lemu adds between the function's
+// first write and the client: the Runtime API read, the backpressure hop, the front door's (or the event
+// stream's) framing and the write to the client. Sequential invokes on one keep-alive connection, after 20
+// untimed ones; nearest-rank percentiles. Target: p50 <= 1 ms on both routes (p99 printed).
+constexpr double target_stream_ttfb_ms = 1.0;
+
+struct stream_route {
+  int n = 0;
+  double p50_ms = 0, p99_ms = 0;
+};
+struct stream_result {
+  bool measured = false; // needs --fake
+  stream_route front_door, invoke_api;
+  bool ok = true;
+};
+stream_result measure_stream(const options& o);
+nlohmann::json stream_json(const stream_result& s);
+void print_stream_rows(std::ostream& out, const stream_result& s);
+
 } // namespace lemu::bench

@@ -12,6 +12,7 @@
 #include <lemu/core/tenant.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
+#include <lemu/gateway/stream_answer.hpp>
 #include <lemu/process/bootstrap.hpp>
 #include <lemu/process/child.hpp>
 #include <lemu/process/watchdog.hpp>
@@ -171,6 +172,7 @@ private:
                                             : api::tenant_id_unexpected(svc.fn.function_name),
                     request_id, respond);
     }
+    if (req.streaming) return on_stream_invoke(svc, req, request_id, respond);
 
     http_response answer;
     with_header(answer, "Content-Type", "application/json");
@@ -227,6 +229,42 @@ private:
       }
       const std::string log = finished(svc, meta, r, tail);
       answered(r.outcome, log);
+    };
+    if (!submit(svc, std::move(inv), std::move(done), answered)) refuse(api::too_many_requests(), request_id, respond);
+  }
+
+  // InvokeWithResponseStream: the answer is an event stream (PayloadChunk events as the runtime streams, or
+  // its whole response as one, then InvokeComplete), from the invocation's stream.
+  void on_stream_invoke(function_service& svc, api::invoke_request& req, const std::string& request_id,
+                        const gateway::http_server::responder& respond) {
+    gateway::header_list head{{"x-amzn-RequestId", request_id}, {"X-Amz-Executed-Version", svc.fn.version}};
+    if (req.type == api::invocation_type::dry_run) {
+      http_response answer{204, std::move(head), {}};
+      answer.headers.emplace(answer.headers.begin(), "Content-Type", "application/json");
+      return respond(std::move(answer));
+    }
+    auto stream = std::make_shared<gateway::eventstream_answer>(respond, std::move(head));
+    core::invocation inv;
+    inv.request_id = request_id;
+    inv.function_arn = req.function.qualifier.empty() ? svc.arn : svc.arn + ":" + req.function.qualifier;
+    inv.trace_id = m_ids.trace_id();
+    inv.timeout = svc.fn.timeout;
+    inv.client_context = std::move(req.client_context);
+    inv.tenant_id = req.tenant_id.value_or("");
+    inv.payload = std::move(req.payload);
+    inv.stream = stream;
+    invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
+    const bool tail = req.tail;
+    // The caller is answered once (end() ignores a second call): when the runtime answers, or earlier.
+    auto answered = [stream, tail](const core::outcome& o, const std::string& log) {
+      stream->end(o, tail ? api::log_result(log) : std::string());
+    };
+    auto done = [this, &svc, meta = std::move(meta), stream, tail, request_id, answered](invoke_result r) {
+      if (r.outcome.kind == core::outcome_kind::cancelled) {
+        svc.stats.summary.add_cancelled();
+        return stream->cancel(api::error_response(api::cancelled(), request_id));
+      }
+      answered(r.outcome, finished(svc, meta, r, tail));
     };
     if (!submit(svc, std::move(inv), std::move(done), answered)) refuse(api::too_many_requests(), request_id, respond);
   }
@@ -305,10 +343,25 @@ private:
     inv.trace_id = m_ids.trace_id();
     inv.timeout = svc.fn.timeout;
     invocation_meta meta{line, m_records.records_events() ? inv.payload : std::string()};
+    // RESPONSE_STREAM: what the runtime streams goes to the client as it comes (gateway::front_door_stream).
+    std::shared_ptr<gateway::front_door_stream> stream;
+    if (svc.fn.invoke_mode == core::invoke_mode::response_stream) {
+      stream = std::make_shared<gateway::front_door_stream>(
+          m_front_door->options().kind, respond, gateway::header_list{{"x-amzn-RequestId", inv.request_id}},
+          [this, line](const std::string& why) { m_out.log_line("lemu: api: " + line + ": " + why); });
+      inv.stream = stream;
+    }
 
     // The client is answered once: when the runtime answers, or (extensions still running then) earlier.
     auto reply = std::make_shared<std::function<void(const core::outcome&)>>(
-        [this, respond, line, started, request_id = inv.request_id](const core::outcome& o) {
+        [this, respond, line, started, request_id = inv.request_id, stream](const core::outcome& o) {
+          if (stream && (o.streamed || stream->begun())) {
+            const unsigned status = stream->end(o);
+            m_out.log_line("lemu: api: " + line + " -> " + (status ? std::to_string(status) : std::string("aborted")) +
+                           " (streamed, " + std::to_string(o.streamed_bytes) + " bytes; " +
+                           util::fixed2(std::chrono::duration<double, std::milli>(clock::now() - started).count()) + " ms)");
+            return;
+          }
           http_response answer;
           if (o.ok()) {
             auto mapped = m_front_door->map_response(o.payload);
@@ -328,10 +381,12 @@ private:
       *reply = nullptr;
       if (once) once(o);
     };
-    auto done = [this, &svc, meta = std::move(meta), respond, answered](invoke_result r) mutable {
+    auto done = [this, &svc, meta = std::move(meta), respond, answered, stream](invoke_result r) mutable {
       if (r.outcome.kind == core::outcome_kind::cancelled) {
         svc.stats.summary.add_cancelled();
-        return respond(http_response{503, {{"Content-Type", "application/json"}}, R"({"message":"Service Unavailable"})"});
+        http_response unavailable{503, {{"Content-Type", "application/json"}}, R"({"message":"Service Unavailable"})"};
+        if (stream) return stream->cancel(std::move(unavailable));
+        return respond(std::move(unavailable));
       }
       finished(svc, meta, r);
       answered(r.outcome, {});

@@ -11,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -21,7 +22,9 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdio>
 #include <optional>
+#include <stdexcept>
 #include <system_error>
 
 namespace lemu::gateway {
@@ -29,6 +32,51 @@ namespace lemu::gateway {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+namespace detail {
+
+// The handler's answer, filled in whenever it comes; `wake` is cancelled at every change. Shared with the
+// responder and the writer, which may outlive the session (a connection that closes while its invocation
+// runs). io_context thread only.
+struct exchange {
+  explicit exchange(const asio::any_io_executor& e) : ex(e), wake(e, asio::steady_timer::time_point::max()) {}
+  asio::any_io_executor ex;
+  std::optional<http_response> answer; // the response, or the head of a streamed one
+  bool streaming = false;
+  // The streamed body: at most one piece waits.
+  std::optional<std::string> piece;
+  std::function<void()> piece_done;
+  bool writing = false; // the session is writing a piece (it is no longer in `piece`)
+  bool finished = false, aborted = false;
+  bool gone = false; // the client went away or the session ended: writes complete at once
+  std::function<void()> on_gone;
+  asio::steady_timer wake;
+
+  void changed() { wake.cancel(); }
+  // Runs `f` soon, on the io_context, never inside the caller; an exception from it is logged.
+  void later(std::function<void()> f) {
+    if (!f) return;
+    asio::post(ex, [f = std::move(f)] {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        spdlog::error("serve: streamed response callback failed: {}", e.what());
+      }
+    });
+  }
+  // The session can no longer write: the pending piece and every later one complete at once.
+  void lose_client() {
+    if (gone) return;
+    gone = true;
+    piece.reset();
+    later(std::move(piece_done));
+    piece_done = nullptr;
+    later(std::move(on_gone));
+    on_gone = nullptr;
+  }
+};
+
+} // namespace detail
 
 namespace {
 
@@ -38,14 +86,6 @@ constexpr std::uint64_t drain_limit = std::uint64_t{1} << 30;
 // After refusing a body announced too large, what the client still sends is dropped up to this much (so
 // that it reads the 413 instead of a reset connection), then the connection closes.
 constexpr std::size_t linger_limit = std::size_t{16} << 20;
-
-// The handler's answer, filled in whenever it comes; `wake` is cancelled then. Shared with the responder,
-// which may outlive the session (a connection that closes while its invocation runs).
-struct pending_answer {
-  explicit pending_answer(const asio::any_io_executor& ex) : wake(ex, asio::steady_timer::time_point::max()) {}
-  std::optional<http_response> answer;
-  asio::steady_timer wake;
-};
 
 bool ends_quietly(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -73,6 +113,77 @@ void format_response_head(std::string& out, const http_response& r, bool keep_al
   net::begin_head(out, r.status);
   for (const auto& [name, value] : r.headers) net::add_header(out, name, value);
   net::end_head(out, r.body.size(), keep_alive);
+}
+
+void format_chunked_head(std::string& out, const http_response& r, bool keep_alive) {
+  net::begin_head(out, r.status);
+  for (const auto& [name, value] : r.headers) {
+    if (boost::beast::iequals(name, "Content-Length") || boost::beast::iequals(name, "Transfer-Encoding")) continue;
+    net::add_header(out, name, value);
+  }
+  net::add_header(out, "Transfer-Encoding", "chunked");
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
+// ---- answers -------------------------------------------------------------------------------------------
+
+void http_server::responder::operator()(http_response r) const {
+  if (!m_x || m_x->answer) return;
+  m_x->answer = std::move(r);
+  m_x->changed();
+}
+
+std::shared_ptr<response_writer> http_server::responder::stream(unsigned status, header_list headers) const {
+  if (!m_x || m_x->answer) { // answered already: a writer whose writes go nowhere
+    if (!m_x) throw std::logic_error("stream() on an empty responder");
+    auto orphan = std::make_shared<detail::exchange>(m_x->ex);
+    orphan->gone = true;
+    orphan->streaming = true;
+    return std::make_shared<response_writer>(std::move(orphan));
+  }
+  m_x->answer = http_response{status, std::move(headers), {}};
+  m_x->streaming = true;
+  m_x->changed();
+  return std::make_shared<response_writer>(m_x);
+}
+
+response_writer::~response_writer() {
+  if (!m_x->finished && !m_x->aborted) abort();
+}
+
+void response_writer::write(std::string bytes, std::function<void()> done) {
+  if (m_x->piece || m_x->writing) { // a caller that ignored backpressure: the bound holds, the bytes are lost
+    spdlog::error("serve: a streamed answer's piece of {} bytes came while the previous one was still being written: "
+                  "dropped", bytes.size());
+    return m_x->later(std::move(done));
+  }
+  if (m_x->gone || m_x->finished || m_x->aborted || bytes.empty()) return m_x->later(std::move(done));
+  m_x->piece = std::move(bytes);
+  m_x->piece_done = std::move(done);
+  m_x->changed();
+}
+
+void response_writer::finish() {
+  if (m_x->finished || m_x->aborted) return;
+  m_x->finished = true;
+  m_x->changed();
+}
+
+void response_writer::abort() {
+  if (m_x->finished || m_x->aborted) return;
+  m_x->aborted = true;
+  m_x->piece.reset();
+  m_x->later(std::move(m_x->piece_done));
+  m_x->piece_done = nullptr;
+  m_x->changed();
+}
+
+bool response_writer::client_gone() const { return m_x->gone; }
+
+void response_writer::on_client_gone(std::function<void()> f) {
+  if (m_x->gone) return m_x->later(std::move(f));
+  m_x->on_gone = std::move(f);
 }
 
 namespace {
@@ -216,29 +327,87 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
 
     // Busy from here until the answer is written: stop() leaves this connection to close itself then.
     m_sockets[&socket] = true;
-    auto pending = std::make_shared<pending_answer>(socket.get_executor());
+    auto x = std::make_shared<detail::exchange>(socket.get_executor());
     try {
-      m_handler(std::move(in), [pending](http_response r) {
-        pending->answer = std::move(r);
-        pending->wake.cancel();
-      });
+      m_handler(std::move(in), responder(x));
     } catch (const std::exception& e) {
       spdlog::error("{}: request handler failed: {}", m_options.name, e.what());
-      if (!pending->answer) pending->answer = m_options.error_page(500, nullptr);
+      if (!x->answer) x->answer = m_options.error_page(500, nullptr);
     }
-    if (!pending->answer) co_await pending->wake.async_wait(use_tuple);
+    while (!x->answer) co_await x->wake.async_wait(use_tuple);
 
-    const http_response& r = *pending->answer;
     const bool keep = keep_alive && !m_stopped;
-    format_response_head(head, r, keep);
-    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(r.body)};
-    if (head_request) out[1] = asio::const_buffer();
-    auto [write_ec, written] = co_await asio::async_write(socket, out, use_tuple);
-    m_sockets[&socket] = false;
-    if (write_ec) co_return;
+    if (x->streaming) {
+      const bool ok = co_await stream_answer(socket, *x, keep, head_request);
+      m_sockets[&socket] = false;
+      if (!ok) co_return;
+    } else {
+      const http_response& r = *x->answer;
+      format_response_head(head, r, keep);
+      std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(r.body)};
+      if (head_request) out[1] = asio::const_buffer();
+      auto [write_ec, written] = co_await asio::async_write(socket, out, use_tuple);
+      m_sockets[&socket] = false;
+      if (write_ec) co_return;
+    }
     if (!keep || m_stopped) { // stop() may have come while the answer was being written
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
+    }
+  }
+}
+
+asio::awaitable<bool> http_server::stream_answer(tcp::socket& socket, detail::exchange& x, bool keep, bool head_request) {
+  // Unless it is finished, however this ends, the client is lost: later writes complete at once.
+  struct lose {
+    detail::exchange& x;
+    bool finished = false;
+    ~lose() {
+      if (!finished) x.lose_client();
+    }
+  } guard{x};
+  boost::system::error_code ignored;
+  std::string head;
+  format_chunked_head(head, *x.answer, keep);
+  if (auto [ec, n] = co_await asio::async_write(socket, asio::buffer(head), use_tuple); ec) {
+    spdlog::debug("{}: client gone before a streamed answer's head: {}", m_options.name, ec.message());
+    co_return false;
+  }
+  char size_line[24];
+  for (;;) {
+    if (x.piece) {
+      const std::string piece = std::move(*x.piece);
+      x.piece.reset();
+      auto done = std::move(x.piece_done);
+      x.piece_done = nullptr;
+      if (!head_request) {
+        x.writing = true;
+        const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+        static constexpr std::string_view crlf = "\r\n";
+        const std::array<asio::const_buffer, 3> out{asio::buffer(size_line, static_cast<std::size_t>(n)),
+                                                    asio::buffer(piece), asio::buffer(crlf.data(), crlf.size())};
+        auto [ec, written] = co_await asio::async_write(socket, out, use_tuple);
+        x.writing = false;
+        if (ec) {
+          spdlog::debug("{}: client gone during a streamed answer: {}", m_options.name, ec.message());
+          x.later(std::move(done));
+          co_return false;
+        }
+      }
+      x.later(std::move(done));
+    } else if (x.aborted) {
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+      co_return false;
+    } else if (x.finished) {
+      guard.finished = true;
+      if (head_request) co_return true;
+      static constexpr std::string_view last = "0\r\n\r\n";
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(last.data(), last.size()), use_tuple);
+      guard.finished = !ec;
+      co_return !ec;
+    } else {
+      co_await x.wake.async_wait(use_tuple);
     }
   }
 }

@@ -4,6 +4,15 @@
 // Each request goes to a handler that answers once, now or later (an invocation takes as long as it
 // takes); the connection waits for that answer before it reads the next request.
 //
+// An answer is either one response (responder(http_response)) or a streamed one (responder.stream(...)):
+// the head goes out with Transfer-Encoding: chunked, each write() becomes one chunk, and finish() sends
+// the last (0-length) chunk, after which the connection serves its next request as usual; abort() closes
+// the connection without it, so the client sees an incomplete body. Backpressure: write()'s callback runs
+// once the bytes are written to the socket, and at most one piece is pending per connection. A client
+// that went away (a write failed, or the server stopped the connection) makes every write complete at
+// once, its bytes dropped, and the writer says so (client_gone(), on_client_gone()). lemu does not read
+// the socket while it streams, so a client that leaves is noticed at the next write.
+//
 //   auto srv = http_server::create(ex, [](received_request in, http_server::responder respond) {
 //     respond(http_response{200, {{"Content-Type", "text/plain"}}, "hello"});
 //   }, {.port = 3001});
@@ -25,6 +34,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +46,35 @@ namespace lemu::gateway {
 // The answer to a request the server itself refuses (400, 413, 431, 501). `head` is the request as far as
 // it was read: nullptr when its header could not be read.
 using error_page = std::function<http_response(unsigned status, const http_request* head)>;
+
+namespace detail {
+struct exchange; // one request's answer, shared by the session, the responder and the writer
+}
+
+// A streamed answer in progress (http_server::responder::stream). Used on the io_context's thread only.
+class response_writer {
+public:
+  explicit response_writer(std::shared_ptr<detail::exchange> x) : m_x(std::move(x)) {}
+  // A stream that was neither finished nor aborted is aborted.
+  ~response_writer();
+  response_writer(const response_writer&) = delete;
+  response_writer& operator=(const response_writer&) = delete;
+
+  // Sends `bytes` as one chunk (nothing is sent for empty bytes); `done` runs once they are written to the
+  // socket, or soon after the call (posted, never inside it) when the client is gone or the stream has
+  // ended. At most one piece may wait: a write() while one does is a caller's bug, logged, its bytes dropped.
+  void write(std::string bytes, std::function<void()> done);
+  // The last chunk, after the pending piece; the connection then serves its next request (keep-alive).
+  void finish();
+  // Closes the connection without the last chunk (a pending piece is dropped, its callback runs).
+  void abort();
+  bool client_gone() const;
+  // `f` runs once (posted) when the client is found gone; at once when it already is.
+  void on_client_gone(std::function<void()> f);
+
+private:
+  std::shared_ptr<detail::exchange> m_x;
+};
 
 // {"message":"<reason phrase>"} with Content-Type: application/json (API Gateway's shape).
 http_response plain_error_page(unsigned status, const http_request* head);
@@ -61,7 +100,21 @@ struct received_request {
 
 class http_server : public std::enable_shared_from_this<http_server> {
 public:
-  using responder = std::function<void(http_response)>; // call exactly once
+  // The handler's way to answer: call it once with a response, or stream() once. Copyable; what comes
+  // after the first answer is ignored.
+  class responder {
+  public:
+    explicit responder(std::shared_ptr<detail::exchange> x) : m_x(std::move(x)) {}
+    responder(std::nullptr_t = nullptr) {} // NOLINT: an empty responder, as a std::function can be
+    explicit operator bool() const { return m_x != nullptr; }
+    void operator()(http_response r) const; // an empty responder does nothing
+    // Sends the head (status, headers; Content-Length and Transfer-Encoding among them are dropped, the
+    // server frames the body as chunked) as soon as the connection can, and returns the writer for the body.
+    std::shared_ptr<response_writer> stream(unsigned status, header_list headers) const;
+
+  private:
+    std::shared_ptr<detail::exchange> m_x;
+  };
   using handler = std::function<void(received_request, responder)>;
 
   // Binds and listens at once. Throws std::system_error (address in use, bad host) naming the address.
@@ -79,6 +132,9 @@ public:
 
 private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Writes a streamed answer; false when the connection must close (aborted, or the client is gone).
+  boost::asio::awaitable<bool> stream_answer(boost::asio::ip::tcp::socket& socket, detail::exchange& x, bool keep,
+                                             bool head_request);
 
   handler m_handler;
   boost::asio::ip::tcp::acceptor m_acceptor;
@@ -91,5 +147,7 @@ private:
 
 // "HTTP/1.1 <status> <reason>\r\n<headers>Content-Length: <n>\r\n[Connection: close\r\n]\r\n" into `out`.
 void format_response_head(std::string& out, const http_response& r, bool keep_alive);
+// The same with "Transfer-Encoding: chunked" instead of Content-Length (the body is r.body's length: unused).
+void format_chunked_head(std::string& out, const http_response& r, bool keep_alive);
 
 } // namespace lemu::gateway

@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::string_view prefix = "/2015-03-31/functions/";
 constexpr std::string_view suffix = "/invocations";
+constexpr std::string_view stream_prefix = "/2021-11-15/functions/";
+constexpr std::string_view stream_suffix = "/response-streaming-invocations";
 constexpr const char* name_pattern =
     R"((arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?)";
 constexpr std::size_t max_function_name = 170;
@@ -82,17 +84,25 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
   const auto q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  if (req.method != "POST" || path.size() <= prefix.size() + suffix.size() || path.substr(0, prefix.size()) != prefix ||
-      path.substr(path.size() - suffix.size()) != suffix) {
+  const auto routed = [&](std::string_view pre, std::string_view suf) {
+    return path.size() > pre.size() + suf.size() && path.substr(0, pre.size()) == pre &&
+           path.substr(path.size() - suf.size()) == suf;
+  };
+  const bool streaming = routed(stream_prefix, stream_suffix);
+  if (req.method != "POST" || (!streaming && !routed(prefix, suffix))) {
     return api_error{404, "UnknownOperationException",
                      "Unknown operation: " + req.method + " " + std::string(path) +
-                         " (lemu serves POST /2015-03-31/functions/{FunctionName}/invocations)",
+                         " (lemu serves POST /2015-03-31/functions/{FunctionName}/invocations and POST "
+                         "/2021-11-15/functions/{FunctionName}/response-streaming-invocations)",
                      {}};
   }
-  const std::string name = percent_decode(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
+  const std::size_t skip = streaming ? stream_prefix.size() : prefix.size();
+  const std::size_t cut = streaming ? stream_suffix.size() : suffix.size();
+  const std::string name = percent_decode(path.substr(skip, path.size() - skip - cut));
   auto parsed = parse_function_name(name);
   if (auto* e = std::get_if<api_error>(&parsed)) return *e;
   invoke_request r;
+  r.streaming = streaming;
   r.function = std::get<function_ref>(std::move(parsed));
   if (const auto qualifier = util::query_parameter(query, "Qualifier")) {
     const bool valid = qualifier->size() <= 128 && std::all_of(qualifier->begin(), qualifier->end(), [](char c) {
@@ -111,10 +121,12 @@ std::variant<invoke_request, api_error> parse_request(const http_request& req, s
   const std::string_view type = req.header("X-Amz-Invocation-Type").value_or("RequestResponse");
   if (type == "RequestResponse") {
     r.type = invocation_type::request_response;
-  } else if (type == "Event") {
+  } else if (type == "Event" && !streaming) {
     r.type = invocation_type::event;
   } else if (type == "DryRun") {
     r.type = invocation_type::dry_run;
+  } else if (streaming) { // ResponseStreamingInvocationType
+    return validation_error(type, "invocationType", "Member must satisfy enum value set: [RequestResponse, DryRun]");
   } else {
     return validation_error(type, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
   }

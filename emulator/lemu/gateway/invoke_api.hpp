@@ -1,6 +1,7 @@
 #pragma once
-// The Lambda Invoke API as `lemu serve` answers it (PROTOCOL.md §4.4, §4.5): reading a request to
-//   POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=...]
+// The Lambda Invoke API as `lemu serve` answers it (PROTOCOL.md §1.9, §4.4, §4.5): reading a request to
+//   POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=...]                    (Invoke)
+//   POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations[?Qualifier=...] (InvokeWithResponseStream)
 // (function name forms, invocation and log types, client context, payload limits and JSON checks) and
 // the REST-JSON error answers AWS gives: {"Type":"User","Message":"..."} with x-amzn-ErrorType.
 // Pure: the caller knows the functions and runs them.
@@ -46,6 +47,7 @@ struct function_ref {
 std::variant<function_ref, api_error> parse_function_name(std::string_view text);
 
 struct invoke_request {
+  bool streaming = false;       // InvokeWithResponseStream (type is then request_response or dry_run)
   function_ref function;        // with the Qualifier query parameter folded in
   invocation_type type = invocation_type::request_response;
   bool tail = false;            // X-Amz-Log-Type: Tail
@@ -57,8 +59,9 @@ struct invoke_request {
 // What a request to the Invoke API port asks for: an invocation, or the error to answer with.
 // `body_bytes` is how many body bytes the client sent (the body itself may have been cut at the limit).
 // Checks, in AWS's order: route (404 UnknownOperationException), FunctionName (400 ValidationException),
-// Qualifier (400 InvalidParameterValueException), X-Amz-Invocation-Type, X-Amz-Log-Type and X-Amz-Tenant-Id
-// (400 ValidationException: 1 to 256 characters of core::tenant_id_pattern), size (413 RequestTooLargeException), X-Amz-Client-Context (400
+// Qualifier (400 InvalidParameterValueException), X-Amz-Invocation-Type (InvokeWithResponseStream: no
+// Event), X-Amz-Log-Type and X-Amz-Tenant-Id (400 ValidationException: 1 to 256 characters of
+// core::tenant_id_pattern), size (413 RequestTooLargeException), X-Amz-Client-Context (400
 // InvalidRequestContentException), payload JSON (400 InvalidRequestContentException).
 std::variant<invoke_request, api_error> parse_request(const http_request& req, std::size_t body_bytes);
 

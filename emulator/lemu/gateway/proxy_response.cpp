@@ -153,6 +153,40 @@ http_response map_v2_proxy(const json& p) {
 
 } // namespace
 
+mapped_response map_stream_prelude(api_kind kind, std::string_view prelude) {
+  mapped_response out;
+  const json p = json::parse(prelude.begin(), prelude.end(), nullptr, false);
+  try {
+    if (p.is_discarded()) throw malformed("the streamed response's prelude is not valid JSON");
+    if (!p.is_object()) throw malformed("the streamed response's prelude is a JSON " + std::string(p.type_name()) + ", not an object");
+    out.response.status = optional_member(p, "statusCode") ? status_of(p["statusCode"]) : 200;
+    for (const auto& [name, value] : single_headers(p)) add_header(out.response.headers, name, value);
+    if (kind == api_kind::rest) {
+      if (const json* mv = optional_member(p, "multiValueHeaders")) {
+        if (!mv->is_object()) throw malformed("multiValueHeaders must be an object, got " + std::string(mv->type_name()));
+        for (auto it = mv->begin(); it != mv->end(); ++it) {
+          if (!it.value().is_array()) throw malformed("multiValueHeaders." + it.key() + " must be an array");
+          for (const json& v : it.value())
+            add_header(out.response.headers, it.key(), header_value(v, "multiValueHeaders." + it.key() + "[]"));
+        }
+      }
+    }
+    if (const json* cookies = optional_member(p, "cookies")) {
+      if (!cookies->is_array()) throw malformed("cookies must be an array, got " + std::string(cookies->type_name()));
+      for (const json& c : *cookies) {
+        if (!c.is_string()) throw malformed("cookies must hold strings, got " + std::string(c.type_name()));
+        add_header(out.response.headers, "Set-Cookie", c.get<std::string>());
+      }
+    }
+    if (!has_header(out.response.headers, "Content-Type"))
+      out.response.headers.emplace_back("Content-Type", "application/octet-stream");
+  } catch (const malformed& e) {
+    out.response = function_failed_response();
+    out.error = std::string("Malformed Lambda proxy response: ") + e.what();
+  }
+  return out;
+}
+
 mapped_response map_proxy_response(api_kind kind, std::string_view payload) {
   mapped_response out;
   const json p = json::parse(payload.begin(), payload.end(), nullptr, false);

@@ -37,6 +37,15 @@ struct mapped_response {
 // The function's successful response payload (raw bytes from the runtime) for an API of kind `kind`.
 mapped_response map_proxy_response(api_kind kind, std::string_view payload);
 
+// The JSON prelude of a streamed answer (Content-Type application/vnd.awslambda.http-integration-response,
+// PROTOCOL.md §1.10) as the response head for an API of kind `kind`: an object with statusCode (integer
+// 100-599; absent or null: 200), headers (object of string/number/boolean), cookies (array of strings, one
+// Set-Cookie line each), multiValueHeaders for rest (arrays, as in payload 1.0), the same header rules as
+// the buffered mappings (Content-Length and Transfer-Encoding dropped) and Content-Type
+// application/octet-stream when none is given (aws-lambda-ric's default); other keys are ignored. The body
+// is empty. Anything else: error says why, response is the 502.
+mapped_response map_stream_prelude(api_kind kind, std::string_view prelude);
+
 // What the client gets when the function failed (error, timeout, crash): 502 {"message":"Internal server
 // error"} with Content-Type application/json.
 http_response function_failed_response();

@@ -15,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -573,6 +574,172 @@ TEST_F(HttpServerTest, StopWhileAnAnswerIsBeingWrittenLetsItFinish) {
   const auto r = c.read_response(20s);
   ASSERT_TRUE(r.ok()) << raw::to_string(r.status) << ": " << r.error;
   EXPECT_EQ(r.res.body.size(), big.size());
+  EXPECT_TRUE(c.wait_closed(5s));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Streamed answers
+
+class HttpServerStreamTest : public HttpServerTest {
+protected:
+  // Starts a server whose handler begins a streamed answer (200, text/plain) for every request and keeps
+  // the writer: drive it with on_io().
+  void serve_streaming() {
+    serve([this](received_request in, http_server::responder respond) {
+      m_writers.push_back(respond.stream(200, {{"Content-Type", "text/plain"}, {"Content-Length", "99"}}));
+      record(std::move(in));
+    });
+  }
+  // Writes `bytes` with the i-th writer; the returned flag is set (on the io thread) when its callback ran.
+  std::shared_ptr<std::atomic<bool>> write(std::size_t i, std::string bytes) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    on_io([this, i, done, bytes = std::move(bytes)]() mutable { m_writers.at(i)->write(std::move(bytes), [done] { *done = true; }); });
+    return done;
+  }
+  void TearDown() override {
+    if (m_thread.joinable()) net::post(m_ioc, [this] { m_writers.clear(); }); // the io_context may have run out
+    HttpServerTest::TearDown();
+    m_writers.clear();
+  }
+  static bool wait_flag(const std::atomic<bool>& flag, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!flag && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return flag;
+  }
+  std::vector<std::shared_ptr<response_writer>> m_writers; // io thread only
+};
+
+TEST_F(HttpServerStreamTest, ChunkedHeadPiecesLastChunkThenKeepAlive) {
+  serve_streaming();
+  raw::connection c(port());
+  ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+  ASSERT_TRUE(wait_requests(1));
+  const auto one = write(0, "one");
+  ASSERT_TRUE(wait_flag(*one));
+  const auto two = write(0, "second");
+  ASSERT_TRUE(wait_flag(*two));
+  on_io([this] { m_writers[0]->finish(); });
+  const auto r = c.read_response(5s);
+  ASSERT_TRUE(r.ok()) << raw::to_string(r.status) << ": " << r.error;
+  EXPECT_EQ(r.res.raw, "HTTP/1.1 200 OK\r\n"
+                       "Content-Type: text/plain\r\n"
+                       "Transfer-Encoding: chunked\r\n"
+                       "\r\n"
+                       "3\r\none\r\n"
+                       "6\r\nsecond\r\n"
+                       "0\r\n\r\n");
+  EXPECT_EQ(r.res.body, "onesecond");
+
+  // The connection serves its next request after a finished stream.
+  ASSERT_TRUE(c.send(raw::request("GET", "/again")));
+  ASSERT_TRUE(wait_requests(2));
+  on_io([this] { m_writers[1]->finish(); });
+  const auto again = c.read_response(5s);
+  ASSERT_TRUE(again.ok()) << again.error;
+  EXPECT_EQ(again.res.body, "");
+  EXPECT_EQ(again.res.header("Transfer-Encoding"), "chunked");
+}
+
+TEST_F(HttpServerStreamTest, EachPieceReachesTheClientBeforeTheStreamEnds) {
+  serve_streaming();
+  raw::connection c(port());
+  ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+  ASSERT_TRUE(wait_requests(1));
+  const auto first = write(0, "first piece");
+  ASSERT_TRUE(wait_flag(*first)) << "the callback runs once the bytes are written";
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (c.buffered().find("first piece\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    c.readable_within(100ms);
+    c.wait_closed(std::chrono::milliseconds(1)); // reads what is there into buffered()
+  }
+  EXPECT_THAT(c.buffered(), HasSubstr("b\r\nfirst piece\r\n"));
+  EXPECT_THAT(c.buffered(), ::testing::Not(HasSubstr("0\r\n\r\n")));
+  on_io([this] { m_writers[0]->finish(); });
+  const auto r = c.read_response(5s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.body, "first piece");
+}
+
+TEST_F(HttpServerStreamTest, CallbackWaitsForASlowReader) {
+  serve_streaming();
+  raw::connection c(port(), 5s, 4096); // a slow reader: the server's write stays pending
+  ASSERT_TRUE(c.send(raw::request("GET", "/big")));
+  ASSERT_TRUE(wait_requests(1));
+  const std::string big(16 * 1024 * 1024, 'z');
+  const auto done = write(0, big);
+  ASSERT_TRUE(c.readable_within(5s));
+  EXPECT_FALSE(*done) << "16 MiB cannot all be in the socket buffers of a reader that has not read";
+  const auto overlap = std::make_shared<std::atomic<bool>>(false);
+  on_io([this, overlap] { m_writers[0]->write("more", [overlap] { *overlap = true; }); }); // ignores backpressure
+  ASSERT_TRUE(wait_flag(*overlap)) << "a second pending piece is dropped, its callback still runs";
+  on_io([this] { m_writers[0]->finish(); });
+  const auto r = c.read_response(30s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.body.size(), big.size());
+  EXPECT_TRUE(wait_flag(*done));
+}
+
+TEST_F(HttpServerStreamTest, AbortClosesWithoutTheLastChunk) {
+  serve_streaming();
+  raw::connection c(port());
+  ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+  ASSERT_TRUE(wait_requests(1));
+  ASSERT_TRUE(wait_flag(*write(0, "partial")));
+  on_io([this] { m_writers[0]->abort(); });
+  EXPECT_TRUE(c.wait_closed(5s));
+  EXPECT_THAT(c.buffered(), ::testing::EndsWith("7\r\npartial\r\n"));
+  const auto r = c.read_response(1s);
+  EXPECT_EQ(r.status, raw::read_status::closed) << "the client sees an incomplete body";
+  // Later writes complete at once.
+  EXPECT_TRUE(wait_flag(*write(0, "after")));
+}
+
+TEST_F(HttpServerStreamTest, DroppingTheWriterAborts) {
+  serve_streaming();
+  raw::connection c(port());
+  ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+  ASSERT_TRUE(wait_requests(1));
+  on_io([this] { m_writers[0].reset(); });
+  EXPECT_TRUE(c.wait_closed(5s));
+  EXPECT_THAT(c.buffered(), HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(c.buffered(), ::testing::Not(HasSubstr("0\r\n\r\n")));
+}
+
+TEST_F(HttpServerStreamTest, ClientThatWentAwayMakesWritesCompleteAtOnce) {
+  serve_streaming();
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  {
+    raw::connection c(port());
+    ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+    ASSERT_TRUE(wait_requests(1));
+    ASSERT_TRUE(c.readable_within(5s)); // the head came
+  }
+  on_io([this, gone] { m_writers[0]->on_client_gone([gone] { *gone = true; }); });
+  // The kernel may take a write or two after the close; then writes fail, and complete at once.
+  auto writes = std::make_shared<std::atomic<int>>(0);
+  auto next = std::make_shared<std::function<void()>>();
+  *next = [this, writes, next] {
+    if (++*writes > 1000 || m_writers.empty() || m_writers[0]->client_gone()) return;
+    m_writers[0]->write(std::string(64 * 1024, 'x'), *next);
+  };
+  on_io([next] { (*next)(); });
+  ASSERT_TRUE(wait_flag(*gone)) << "the handler learns that the client went away";
+  EXPECT_LT(*writes, 1000);
+  EXPECT_TRUE(wait_flag(*write(0, "dropped")));
+  on_io([next] { *next = nullptr; });
+}
+
+TEST_F(HttpServerStreamTest, StopLetsAStreamFinishThenCloses) {
+  serve_streaming();
+  raw::connection c(port());
+  ASSERT_TRUE(c.send(raw::request("GET", "/stream")));
+  ASSERT_TRUE(wait_requests(1));
+  on_io([this] { m_server->stop(); });
+  ASSERT_TRUE(wait_flag(*write(0, "still")));
+  on_io([this] { m_writers[0]->finish(); });
+  const auto r = c.read_response(5s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.res.body, "still");
   EXPECT_TRUE(c.wait_closed(5s));
 }
 

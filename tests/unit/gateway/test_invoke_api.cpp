@@ -220,7 +220,8 @@ TEST(ParseRequest, WrongMethodIsAnUnknownOperation) {
   EXPECT_EQ(e.status, 404u);
   EXPECT_EQ(e.type, "UnknownOperationException");
   EXPECT_EQ(e.message, "Unknown operation: GET /2015-03-31/functions/my-function/invocations (lemu serves POST "
-                       "/2015-03-31/functions/{FunctionName}/invocations)");
+                       "/2015-03-31/functions/{FunctionName}/invocations and POST "
+                       "/2021-11-15/functions/{FunctionName}/response-streaming-invocations)");
 }
 
 TEST(ParseRequest, WrongPathsAreUnknownOperations) {
@@ -239,7 +240,8 @@ TEST(ParseRequest, WrongPathsAreUnknownOperations) {
     EXPECT_EQ(e.status, 404u);
     EXPECT_EQ(e.type, "UnknownOperationException");
     EXPECT_EQ(e.message, "Unknown operation: POST " + r.shown +
-                             " (lemu serves POST /2015-03-31/functions/{FunctionName}/invocations)");
+                             " (lemu serves POST /2015-03-31/functions/{FunctionName}/invocations and POST "
+                             "/2021-11-15/functions/{FunctionName}/response-streaming-invocations)");
   }
 }
 
@@ -318,6 +320,46 @@ TEST(ParseRequest, QualifierMismatchIsAnInvalidParameterValue) {
 
 // ---------------------------------------------------------------------------------------------------------
 // parse_request: invocation and log types
+
+TEST(ParseRequest, TheStreamingRoute) {
+  const auto r = request_ok(invoke("/2021-11-15/functions/my-function/response-streaming-invocations?Qualifier=%24LATEST",
+                                   {{"X-Amz-Log-Type", "Tail"}}, R"({"k":"v"})"));
+  EXPECT_TRUE(r.streaming);
+  EXPECT_EQ(r.function.name, "my-function");
+  EXPECT_EQ(r.function.qualifier, "$LATEST");
+  EXPECT_EQ(r.type, invocation_type::request_response);
+  EXPECT_TRUE(r.tail);
+  EXPECT_EQ(r.payload, R"({"k":"v"})");
+  EXPECT_FALSE(request_ok(invoke(path_of_fn)).streaming);
+  const auto arn = request_ok(invoke(
+      "/2021-11-15/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Afn%3A7/response-streaming-invocations"));
+  EXPECT_EQ(arn.function.name, "fn");
+  EXPECT_EQ(arn.function.qualifier, "7");
+  EXPECT_EQ(request_ok(invoke("/2021-11-15/functions/fn/response-streaming-invocations", {{"X-Amz-Invocation-Type", "DryRun"}})).type,
+            invocation_type::dry_run);
+  // The other API version's path with the other suffix is no route.
+  EXPECT_EQ(request_error(invoke("/2015-03-31/functions/fn/response-streaming-invocations")).status, 404u);
+  EXPECT_EQ(request_error(invoke("/2021-11-15/functions/fn/invocations")).status, 404u);
+}
+
+TEST(ParseRequest, TheStreamingRouteRefusesEvent) {
+  // InvokeWithResponseStream's InvocationType is a ResponseStreamingInvocationType: RequestResponse | DryRun.
+  for (const std::string bad : {"Event", "event", ""}) {
+    SCOPED_TRACE("'" + bad + "'");
+    const api_error e = request_error(invoke("/2021-11-15/functions/fn/response-streaming-invocations",
+                                             {{"X-Amz-Invocation-Type", bad}}));
+    EXPECT_EQ(e.status, 400u);
+    EXPECT_EQ(e.type, "ValidationException");
+    EXPECT_EQ(e.message, "1 validation error detected: Value '" + bad +
+                             "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: "
+                             "[RequestResponse, DryRun]");
+  }
+  // The same checks as Invoke: name, payload size and JSON.
+  EXPECT_EQ(request_error(invoke("/2021-11-15/functions/bad%20name/response-streaming-invocations")).type,
+            "ValidationException");
+  EXPECT_EQ(request_error(invoke("/2021-11-15/functions/fn/response-streaming-invocations", {}, "'test'")).type,
+            "InvalidRequestContentException");
+}
 
 TEST(ParseRequest, InvocationTypes) {
   EXPECT_EQ(request_ok(invoke(path_of_fn, {{"X-Amz-Invocation-Type", "RequestResponse"}})).type,
