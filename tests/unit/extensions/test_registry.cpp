@@ -110,5 +110,15 @@ TEST(registry, errors_are_reported_once_with_their_type) {
   EXPECT_EQ(f.reg.exit_error(a, "Extension.Boom").status, 403u);
 }
 
+TEST(registry, managed_instances_refuse_invoke_but_take_shutdown) {
+  fixture f;
+  f.reg.expect_external("a");
+  f.reg.refuse_invoke_events();
+  const reply invoke = f.reg.register_extension("a", "", R"({"events":["INVOKE","SHUTDOWN"]})");
+  EXPECT_EQ(invoke.status, 403u);
+  EXPECT_EQ(invoke.body, "{\"errorMessage\":\"INVOKE: ErrorInvalidEventType\",\"errorType\":\"Extension.InvalidEventType\"}\n");
+  EXPECT_FALSE(f.register_as("a", R"(["SHUTDOWN"])").empty());
+}
+
 } // namespace
 } // namespace lemu::extensions

@@ -543,5 +543,71 @@ TEST(broker_reentrancy, listener_may_close_the_broker_from_completed) {
   EXPECT_FALSE(g_destroyed_during_call) << "broker::close() destroyed the listener callback while it was running";
 }
 
+// Lambda Managed Instances (PROTOCOL.md §9.1): N invocations in flight at once, answered by id.
+TEST(broker_managed, n_parked_nexts_take_n_invocations_and_answer_by_id) {
+  recorder rec;
+  broker b(rec.listener(), 200ull << 20, 2);
+  waiter_probe w1, w2, w3;
+  std::optional<reply> refused;
+  std::uint64_t t1 = 0, t2 = 0;
+  EXPECT_FALSE(b.next(w1.make(), refused, &t1).has_value());
+  EXPECT_FALSE(b.next(w2.make(), refused, &t2).has_value());
+  EXPECT_FALSE(refused.has_value());
+  EXPECT_NE(t1, t2);
+  EXPECT_EQ(b.parked(), 2u);
+  // A third poll is beyond the two workers.
+  EXPECT_FALSE(b.next(w3.make(), refused).has_value());
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->body, invalid_state_body("Ready", "Ready"));
+  b.submit(make_invocation("a"));
+  b.submit(make_invocation("b"));
+  EXPECT_EQ(w1.request_id, "a");
+  EXPECT_EQ(w2.request_id, "b");
+  EXPECT_EQ(b.in_flight(), 2u);
+  EXPECT_EQ(b.response("b", "B", "application/json", 1).status, 202u);
+  EXPECT_EQ(b.in_flight(), 1u);
+  EXPECT_EQ(b.current_state(), broker::state::invoking);
+  EXPECT_EQ(b.response("a", "A", "application/json", 1).status, 202u);
+  EXPECT_EQ(b.current_state(), broker::state::ready);
+  ASSERT_EQ(rec.completed.size(), 2u);
+  EXPECT_EQ(rec.completed[0].payload, "B");
+  EXPECT_EQ(rec.completed[1].payload, "A");
+}
+
+TEST(broker_managed, a_forgotten_invocation_is_answered_late_and_dropped) {
+  recorder rec;
+  std::vector<std::string> late;
+  broker::callbacks l = rec.listener();
+  l.late_answer = [&late](std::string_view id) { late.emplace_back(id); };
+  broker b(std::move(l), 200ull << 20, 2);
+  b.submit(make_invocation("slow"));
+  waiter_probe w;
+  std::optional<reply> refused;
+  ASSERT_TRUE(b.next(w.make(), refused).has_value());
+  b.forget("slow");                 // its timeout passed
+  EXPECT_EQ(b.in_flight(), 0u);
+  const reply r = b.response("slow", "late", "application/json", 4);
+  EXPECT_EQ(r.status, 202u);
+  EXPECT_EQ(r.body, accepted_body);
+  EXPECT_TRUE(rec.completed.empty()) << "a late answer is not an outcome";
+  EXPECT_EQ(late, (std::vector<std::string>{"slow"}));
+  EXPECT_EQ(b.response("slow", "again", "application/json", 5).body, invalid_id_body) << "only once";
+}
+
+TEST(broker_managed, cancel_next_forgets_only_that_waiter) {
+  recorder rec;
+  broker b(rec.listener(), 200ull << 20, 2);
+  waiter_probe w1, w2;
+  std::optional<reply> refused;
+  std::uint64_t t1 = 0, t2 = 0;
+  b.next(w1.make(), refused, &t1);
+  b.next(w2.make(), refused, &t2);
+  b.cancel_next(t1);
+  EXPECT_EQ(b.parked(), 1u);
+  b.submit(make_invocation("x"));
+  EXPECT_EQ(w1.calls, 0);
+  EXPECT_EQ(w2.request_id, "x");
+}
+
 } // namespace
 } // namespace lemu::runtime_api
