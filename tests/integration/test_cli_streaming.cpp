@@ -32,8 +32,8 @@ json records(const std::string& path) {
 
 TEST(CliStreaming, StreamedBodyIsTheOutcomeLineAndIsTimed) {
   scratch_dir dir;
-  const std::string report = dir.path() + "/r.jsonl";
-  const auto r = stream_run(dir, {}, {"--repeat", "2", "--json", report});
+  const std::string report = dir.path() + "/r.jsonl", html = dir.path() + "/r.html";
+  const auto r = stream_run(dir, {}, {"--repeat", "2", "--json", report, "--html", html});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out_lines(), (std::vector<std::string>{R"("chunk 0\nchunk 1\nchunk 2\n")", R"("chunk 0\nchunk 1\nchunk 2\n")"}));
   const json recs = records(report);
@@ -47,6 +47,9 @@ TEST(CliStreaming, StreamedBodyIsTheOutcomeLineAndIsTimed) {
   }
   EXPECT_EQ(count_prefix(r.err_lines(), "ttfb "), 1u) << r.err;
   EXPECT_EQ(count_prefix(r.err_lines(), "stream "), 1u) << r.err;
+  const std::string page = read_file(html);
+  EXPECT_THAT(page, HasSubstr("time to first byte (streamed)"));
+  EXPECT_THAT(page, HasSubstr("stream (first byte to end)"));
 }
 
 TEST(CliStreaming, StreamFlagWritesTheBodyRawAsItArrives) {

@@ -193,3 +193,38 @@ TEST(ServeStream, InvokeModeNeedsAStreamingFrontDoor) {
   const auto bad = run_command({lemu_bin, "serve", fake_bootstrap, "--invoke-mode", "STREAM"});
   EXPECT_EQ(bad.exit_code, 2);
 }
+
+TEST(ServeStream, A150MebibyteStreamPassesThroughServeInBoundedMemory) {
+  // Through a RESPONSE_STREAM function URL to curl, which counts and drops the bytes.
+  serve_process s = stream_serve({"--handler", "stream", "--api", "url", "--invoke-mode", "RESPONSE_STREAM", "--env",
+                                  "FAKE_STREAM_CHUNKS=150", "--env", "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream-rate",
+                                  "0", "--timeout", "60"});
+  command_options o;
+  o.deadline = std::chrono::seconds(120);
+  const auto r = run_command({"curl", "-sS", "-N", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", s.api_url("/")}, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "200 157286400");
+  EXPECT_EQ(s.stop(), 0);
+  EXPECT_LT(s.process().max_rss_kb(), rss_budget_kb(32 * 1024)) << "lemu serve held one piece at a time";
+}
+
+TEST(ServeStream, AStreamPastTheLimitIsCutWithLambdasError) {
+  serve_process s = stream_serve({"--handler", "stream", "--api", "url", "--invoke-mode", "RESPONSE_STREAM", "--env",
+                                  "FAKE_STREAM_CHUNKS=201", "--env", "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream-rate",
+                                  "0", "--timeout", "60"});
+  command_options o;
+  o.deadline = std::chrono::seconds(120);
+  const auto r = run_command({"curl", "-sS", "-N", "-o", "/dev/null", "-w", "%{size_download}", s.api_url("/")}, o);
+  EXPECT_EQ(r.exit_code, 18) << "curl: the transfer was cut: " << r.err;
+  EXPECT_EQ(r.out, "209715200") << "exactly the limit went out";
+  EXPECT_TRUE(s.process().wait_for_stderr("the function failed (Function.ResponseSizeTooLarge) after the response began"))
+      << s.process().err();
+  // InvokeWithResponseStream reports it in InvokeComplete (a small limit keeps the test's memory small).
+  serve_process small = stream_serve({"--handler", "stream", "--env", "FAKE_STREAM_CHUNK_BYTES=10", "--stream-max-bytes", "25"});
+  const auto cut = post(small.port(), stream_path("fake"), "{}");
+  ASSERT_TRUE(cut.ok()) << cut.error;
+  const auto events = events_of(cut.res.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_THAT(events.back(), HasSubstr(R"("ErrorCode":"Function.ResponseSizeTooLarge")"));
+  EXPECT_THAT(events.back(), HasSubstr("maximum allowed payload size (25 bytes)"));
+}
