@@ -146,8 +146,11 @@ public:
 
 private:
   struct tenant_samples {
+    // User-provided: clang 14 does not see a nested class with member initializers as constructible
+    // inside its enclosing class (std::optional<tenant_samples>::emplace()).
+    tenant_samples() : durations(tenant_exact_limit) {}
     std::size_t count = 0, cold = 0, failed = 0;
-    duration_samples durations{tenant_exact_limit};
+    duration_samples durations;
   };
   void add_tenant(const invocation_record& r);
 
