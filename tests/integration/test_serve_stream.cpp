@@ -205,7 +205,11 @@ TEST(ServeStream, A150MebibyteStreamPassesThroughServeInBoundedMemory) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "200 157286400");
   EXPECT_EQ(s.stop(), 0);
-  EXPECT_LT(s.process().max_rss_kb(), rss_budget_kb(32 * 1024)) << "lemu serve held one piece at a time";
+  // ASan's quarantine keeps up to 256 MB of what is freed (each piece is copied for its write), so memory is
+  // checked in the normal build only.
+  if (!lemu_is_sanitized()) {
+    EXPECT_LT(s.process().max_rss_kb(), 32 * 1024) << "lemu serve held one piece at a time";
+  }
 }
 
 TEST(ServeStream, AStreamPastTheLimitIsCutWithLambdasError) {
