@@ -185,6 +185,12 @@ TEST(CliTenants, RunTenantIdReachesTheRuntimeTelemetryTheRecordsAndTheCapture) {
   EXPECT_EQ(json::parse(plain.out_lines().at(0)).at("tenant_id"), "");
   EXPECT_EQ(platform_events(plain.err, "platform.start").at(0).at("record").count("tenantId"), 0u);
   EXPECT_EQ(json_lines(records).at(0).count("tenant_id"), 0u);
+
+  // An event Lambda refuses for its size never runs, and its record still names the tenant.
+  const std::string big = dir.write("big.json", "\"" + std::string(6291456, 'x') + "\"");
+  const auto refused = fake_run("headers", {"--event", big, "--tenant-id", "blue", "--json", records});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(json_lines(records).at(0).at("tenant_id"), "blue");
 }
 
 TEST(CliTenants, ABadTenantIdIsAUsageError) {

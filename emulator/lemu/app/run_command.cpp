@@ -174,7 +174,7 @@ private:
       inv.timeout = m_opt.function.timeout;
       inv.tenant_id = fresh.capture && !fresh.capture->tenant_id.empty() ? fresh.capture->tenant_id : m_opt.tenant_id;
       if (ev->oversize) {
-        reject(index, inv.request_id, ev->oversize);
+        reject(index, inv.request_id, inv.tenant_id, ev->oversize);
         continue;
       }
       inv.payload = std::move(ev->payload);
@@ -200,7 +200,7 @@ private:
   }
 
   // An event over the synchronous invoke limit never reaches the function (Lambda checks size first).
-  void reject(std::size_t index, const std::string& request_id, std::uint64_t bytes) {
+  void reject(std::size_t index, const std::string& request_id, const std::string& tenant_id, std::uint64_t bytes) {
     const slot& s = slot_of(index);
     m_out.log_line("lemu: event " + s.meta.source + (s.meta.line ? ":" + std::to_string(s.meta.line) : "") + " is " +
                    std::to_string(bytes) + " bytes, over Lambda's 6291456-byte limit: not sent");
@@ -209,6 +209,7 @@ private:
     body["errorType"] = "RequestTooLargeException";
     invoke_result r;
     r.request_id = request_id;
+    r.tenant_id = tenant_id; // the record names its tenant, as one that ran does
     r.outcome = core::outcome{core::outcome_kind::rejected, body.dump(), "application/json", "RequestTooLargeException"};
     finished(index, r);
   }

@@ -253,5 +253,41 @@ TEST(V2Response, InvalidJsonAndMalformedProxyResponsesAre502) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The prelude of a streamed answer (application/vnd.awslambda.http-integration-response)
+
+TEST(StreamPrelude, StatusHeadersAndCookiesBecomeTheHead) {
+  const auto m = map_stream_prelude(api_kind::url, R"({"statusCode":201,"headers":{"Content-Type":"text/plain","X-N":5},"cookies":["a=1","b=2; Path=/"]})");
+  EXPECT_EQ(m.error, "");
+  EXPECT_EQ(m.response.status, 201U);
+  EXPECT_EQ(m.response.body, "");
+  EXPECT_EQ(m.response.headers, (header_list{{"Content-Type", "text/plain"}, {"X-N", "5"}, {"Set-Cookie", "a=1"},
+                                             {"Set-Cookie", "b=2; Path=/"}}));
+}
+
+TEST(StreamPrelude, AnEmptyPreludeIs200OctetStream) {
+  const auto m = map_stream_prelude(api_kind::url, "{}");
+  EXPECT_EQ(m.error, "");
+  EXPECT_EQ(m.response.status, 200U);
+  EXPECT_EQ(m.response.headers, (header_list{{"Content-Type", "application/octet-stream"}}));
+}
+
+TEST(StreamPrelude, FramingHeadersAreDropped) {
+  const auto m = map_stream_prelude(api_kind::url, R"({"headers":{"Content-Length":"5","Transfer-Encoding":"gzip","X-A":"b"}})");
+  EXPECT_EQ(m.error, "");
+  for (const auto& [name, value] : m.response.headers) {
+    EXPECT_NE(name, "Content-Length");
+    EXPECT_NE(name, "Transfer-Encoding");
+  }
+}
+
+TEST(StreamPrelude, WhatIsNotAPreludeIsThe502) {
+  for (const std::string bad : {"not json", "[1]", R"({"statusCode":"x"})", R"({"statusCode":99})", R"({"cookies":"a=1"})"}) {
+    const auto m = map_stream_prelude(api_kind::url, bad);
+    EXPECT_NE(m.error, "") << bad;
+    EXPECT_EQ(m.response.status, 502U) << bad;
+  }
+}
+
 } // namespace
 } // namespace lemu::gateway
