@@ -39,7 +39,8 @@ constexpr const char* usage =
     "  --enable-init-caching                 accepted and ignored\n"
     "  Environment: AWS_LAMBDA_FUNCTION_TIMEOUT (300), AWS_LAMBDA_FUNCTION_MEMORY_SIZE (3008),\n"
     "  AWS_LAMBDA_FUNCTION_NAME (test_function), AWS_LAMBDA_FUNCTION_VERSION ($LATEST), _HANDLER, AWS_REGION\n"
-    "  (us-east-1), LAMBDA_TASK_ROOT (/var/task); every other variable is passed to the function.\n";
+    "  (us-east-1), LAMBDA_TASK_ROOT (/var/task), AWS_LAMBDA_MAX_CONCURRENCY (set: Lambda Managed Instances, N\n"
+    "  invocations at once, JSON logs); every other variable is passed to the function.\n";
 
 struct rie_options {
   std::string emulator_address = "0.0.0.0:8080";
@@ -210,6 +211,11 @@ app::serve_options serve_options_for(const rie_options& o) {
       number<std::uint32_t>(env("AWS_LAMBDA_FUNCTION_TIMEOUT").value_or("300"), "AWS_LAMBDA_FUNCTION_TIMEOUT"));
   fn.region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or("us-east-1"));
   if (const auto handler = env("_HANDLER")) fn.handler = *handler;
+  // RIE switches to Lambda Managed Instances when the container sets AWS_LAMBDA_MAX_CONCURRENCY (JSON logs).
+  if (const auto n = env("AWS_LAMBDA_MAX_CONCURRENCY")) {
+    fn.per_environment_concurrency = number<std::uint32_t>(*n, "AWS_LAMBDA_MAX_CONCURRENCY");
+    if (fn.per_environment_concurrency > 0) fn.log_format = core::log_format::json;
+  }
   const fs::path task_root = env("LAMBDA_TASK_ROOT").value_or("/var/task");
   if (fs::is_directory(task_root)) fn.task_dir = task_root;
   fn.env = container_variables();

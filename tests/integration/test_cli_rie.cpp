@@ -82,6 +82,29 @@ TEST(Rie, LemuRieTakesRiesFlagsEnvironmentAndBootstrapArguments) {
   EXPECT_THAT(rie.err(), HasSubstr("Memory Size: 3008 MB"));
 }
 
+TEST(Rie, AwsLambdaMaxConcurrencyIsManagedInstancesAsInRie) {
+  // Two workers in one process: two invocations at once overlap there.
+  background_process rie({lemu_bin, "rie", "--runtime-interface-emulator-address", "127.0.0.1:0",
+                          "--runtime-api-address=127.0.0.1:0", fake_bootstrap},
+                         {{"_HANDLER", "by-event"}, {"AWS_LAMBDA_MAX_CONCURRENCY", "2"}});
+  ASSERT_TRUE(rie.wait_for_stderr("lemu: ready")) << rie.err();
+  const std::uint16_t port = invoke_port(rie.err());
+  const std::string request =
+      http_raw::request("POST", "/2015-03-31/functions/function/invocations", {}, R"({"fake":"overlap:400"})");
+  http_raw::connection a(port), b(port);
+  ASSERT_TRUE(a.send(request));
+  ASSERT_TRUE(b.send(request));
+  const auto ra = a.read_response(), rb = b.read_response();
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  const json ja = json::parse(ra.res.body), jb = json::parse(rb.res.body);
+  EXPECT_EQ(ja["pid"], jb["pid"]);
+  EXPECT_EQ(ja["peak"], 2);
+  EXPECT_EQ(jb["peak"], 2);
+  EXPECT_THAT(rie.err(), HasSubstr(R"("initializationType":"lambda-managed-instances")"));
+  rie.signal(SIGTERM);
+  EXPECT_EQ(rie.wait(), 0) << rie.err();
+}
+
 TEST(Rie, ALinkNamedAwsLambdaRieIsTheEmulator) {
   scratch_dir dir;
   const std::string link = dir.path() + "/aws-lambda-rie";
