@@ -183,14 +183,7 @@ private:
       return respond(std::move(answer));
     }
 
-    core::invocation inv;
-    inv.request_id = request_id;
-    inv.function_arn = req.function.qualifier.empty() ? svc.arn : svc.arn + ":" + req.function.qualifier;
-    inv.trace_id = m_ids.trace_id();
-    inv.timeout = svc.fn.timeout;
-    inv.client_context = std::move(req.client_context);
-    inv.tenant_id = req.tenant_id.value_or("");
-    inv.payload = std::move(req.payload);
+    core::invocation inv = invocation_of(svc, req, request_id);
     invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
 
     if (req.type == api::invocation_type::event) {
@@ -244,14 +237,7 @@ private:
       return respond(std::move(answer));
     }
     auto stream = std::make_shared<gateway::eventstream_answer>(respond, std::move(head));
-    core::invocation inv;
-    inv.request_id = request_id;
-    inv.function_arn = req.function.qualifier.empty() ? svc.arn : svc.arn + ":" + req.function.qualifier;
-    inv.trace_id = m_ids.trace_id();
-    inv.timeout = svc.fn.timeout;
-    inv.client_context = std::move(req.client_context);
-    inv.tenant_id = req.tenant_id.value_or("");
-    inv.payload = std::move(req.payload);
+    core::invocation inv = invocation_of(svc, req, request_id);
     inv.stream = stream;
     invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
     const bool tail = req.tail;
@@ -267,6 +253,20 @@ private:
       answered(r.outcome, finished(svc, meta, r, tail));
     };
     if (!submit(svc, std::move(inv), std::move(done), answered)) refuse(api::too_many_requests(), request_id, respond);
+  }
+
+  // The invocation an Invoke API request asks for (Invoke and InvokeWithResponseStream alike); takes the
+  // request's payload and client context.
+  core::invocation invocation_of(const function_service& svc, api::invoke_request& req, const std::string& request_id) {
+    core::invocation inv;
+    inv.request_id = request_id;
+    inv.function_arn = req.function.qualifier.empty() ? svc.arn : svc.arn + ":" + req.function.qualifier;
+    inv.trace_id = m_ids.trace_id();
+    inv.timeout = svc.fn.timeout;
+    inv.client_context = std::move(req.client_context);
+    inv.tenant_id = req.tenant_id.value_or("");
+    inv.payload = std::move(req.payload);
+    return inv;
   }
 
   void refuse(const api::api_error& e, const std::string& request_id, const gateway::http_server::responder& respond) {

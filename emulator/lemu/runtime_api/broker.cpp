@@ -144,11 +144,7 @@ std::optional<reply> broker::check_request_id(std::string_view request_id) const
 
 void broker::complete(std::string_view request_id, core::outcome o) {
   const auto it = m_current.find(request_id);
-  if (it == m_current.end()) return;
-  if (it->second.streaming) {
-    o.streamed = true;
-    o.streamed_bytes = it->second.streamed_bytes;
-  }
+  if (it == m_current.end()) return; // (a streamed outcome's `streamed` fields are the environment's to set)
   const std::string id = it->first;
   m_current.erase(it);
   if (m_current.empty()) m_state = state::ready;
