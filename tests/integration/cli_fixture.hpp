@@ -5,6 +5,8 @@
 
 #include <lemu_test_paths.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -49,6 +51,24 @@ inline std::string request_id_of(const std::string& report) { return report.subs
 // "RequestId: <id> Error: <message>".
 inline std::string platform_error(const std::string& type, const std::string& request_id, const std::string& message) {
   return R"({"errorType":")" + type + R"(","errorMessage":"RequestId: )" + request_id + " Error: " + message + "\"}";
+}
+
+// Every line of a JSON Lines file (a --json report, a capture), parsed.
+inline std::vector<nlohmann::json> json_lines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : split_lines(read_file(path))) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// The JSON log format's platform events of type `type` in a run's stderr (other lines skipped).
+inline std::vector<nlohmann::json> platform_events(const std::string& err, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : split_lines(err)) {
+    if (line.empty() || line.front() != '{') continue;
+    const auto e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_object() && e.value("type", "") == type) out.push_back(e);
+  }
+  return out;
 }
 
 } // namespace lemu::test

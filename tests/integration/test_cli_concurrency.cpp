@@ -17,11 +17,6 @@ using ::testing::HasSubstr;
 
 namespace {
 
-std::vector<json> read_records(const std::string& path) {
-  std::vector<json> recs;
-  for (const auto& l : split_lines(read_file(path))) recs.push_back(json::parse(l));
-  return recs;
-}
 
 // The largest number of invocations running at one moment, from the records' [start, start+duration).
 std::size_t max_overlap(const std::vector<json>& recs) {
@@ -47,7 +42,7 @@ TEST(CliConcurrency, ThreeEnvironmentsRunAtOnceNeverMore) {
   const std::string report = dir.path() + "/report.jsonl";
   const auto r = fake_run("by-event", {"--event", input, "--concurrency", "3", "--json", report});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto recs = read_records(report);
+  const auto recs = json_lines(report);
   ASSERT_EQ(recs.size(), 12u);
   EXPECT_EQ(max_overlap(recs), 3u);
   std::set<int> envs;
@@ -97,7 +92,7 @@ TEST(CliConcurrency, ColdGivesEveryEventItsOwnInit) {
   const auto reports = report_lines(r);
   ASSERT_EQ(reports.size(), 6u);
   for (const auto& l : reports) EXPECT_NE(l.find("\tInit Duration: "), std::string::npos) << l;
-  const auto recs = read_records(report);
+  const auto recs = json_lines(report);
   ASSERT_EQ(recs.size(), 6u);
   for (std::size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(recs[i]["environment_id"], i + 1);

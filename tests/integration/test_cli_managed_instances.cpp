@@ -25,22 +25,6 @@ std::string events_file(const scratch_dir& dir, const std::vector<std::string>& 
   return dir.write("events.jsonl", text);
 }
 
-std::vector<json> records(const std::string& path) {
-  std::vector<json> all;
-  for (const auto& line : split_lines(read_file(path))) all.push_back(json::parse(line));
-  return all;
-}
-
-// The JSON log format's platform events of a run's stderr, of one type.
-std::vector<json> platform_events(const command_result& r, const std::string& type) {
-  std::vector<json> out;
-  for (const auto& line : r.err_lines()) {
-    const auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
-
 TEST(CliManagedInstances, NInvocationsOverlapInOneProcess) {
   scratch_dir dir;
   const std::string report = dir.path() + "/r.jsonl";
@@ -58,7 +42,7 @@ TEST(CliManagedInstances, NInvocationsOverlapInOneProcess) {
   }
   EXPECT_EQ(pids.size(), 1u) << "one execution environment";
   EXPECT_EQ(threads.size(), 4u) << "every worker took invocations";
-  const auto recs = records(report);
+  const auto recs = json_lines(report);
   std::size_t cold = 0;
   for (const auto& rec : recs) {
     EXPECT_EQ(rec["environment_id"], 1);
@@ -66,10 +50,10 @@ TEST(CliManagedInstances, NInvocationsOverlapInOneProcess) {
   }
   EXPECT_EQ(cold, 1u);
   // The JSON log format is forced, and init is Managed Instances'.
-  const auto init = platform_events(r, "platform.initStart");
+  const auto init = platform_events(r.err, "platform.initStart");
   ASSERT_EQ(init.size(), 1u) << r.err;
   EXPECT_EQ(init[0]["record"]["initializationType"], "lambda-managed-instances");
-  EXPECT_EQ(platform_events(r, "platform.report").size(), 8u);
+  EXPECT_EQ(platform_events(r.err, "platform.report").size(), 8u);
 }
 
 TEST(CliManagedInstances, TheFunctionSeesManagedInstancesVariables) {
@@ -98,7 +82,7 @@ TEST(CliManagedInstances, ATimeoutFailsOnlyItsInvocation) {
   EXPECT_EQ(r.exit_code, 1);
   const auto lines = r.out_lines();
   ASSERT_EQ(lines.size(), 4u) << r.err;
-  const auto recs = records(report);
+  const auto recs = json_lines(report);
   ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(lines[0], platform_error("Sandbox.Timedout", recs[0]["request_id"], "Task timed out after 0.50 seconds"));
   std::set<int> pids;
@@ -120,7 +104,7 @@ TEST(CliManagedInstances, ACrashFailsEveryInvocationInFlightOnce) {
                                        "--per-environment-concurrency", "3", "--json", report});
   EXPECT_EQ(r.exit_code, 1);
   const auto lines = r.out_lines();
-  const auto recs = records(report);
+  const auto recs = json_lines(report);
   ASSERT_EQ(lines.size(), 3u) << r.err;
   ASSERT_EQ(recs.size(), 3u);
   std::set<std::string> ids;
@@ -142,19 +126,6 @@ TEST(CliManagedInstances, OnlyTheJsonLogFormat) {
   EXPECT_THAT(r.err, HasSubstr("Lambda Managed Instances log only in JSON"));
 }
 
-// Waits (with a deadline) until `text` appears `n` times in the process's stderr.
-bool wait_for_count(background_process& p, const std::string& text, std::size_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    const std::string err = p.err();
-    std::size_t count = 0;
-    for (auto at = err.find(text); at != std::string::npos; at = err.find(text, at + 1)) ++count;
-    if (count >= n) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    p.wait_for_stderr(text + "\n<never>", std::chrono::milliseconds(20)); // a bounded wait for more output
-  }
-}
-
 TEST(CliManagedInstances, ServeCountsCapacityAsEnvironmentsTimesN) {
   // One environment of two workers: two invocations at once run together in it.
   serve_process s({fake_bootstrap, "--handler", "by-event", "--function-name", "fake", "--api", "none",
@@ -164,7 +135,7 @@ TEST(CliManagedInstances, ServeCountsCapacityAsEnvironmentsTimesN) {
   http_raw::connection a(s.port()), b(s.port()), c(s.port());
   ASSERT_TRUE(a.send(http_raw::request("POST", target, {}, body)));
   ASSERT_TRUE(b.send(http_raw::request("POST", target, {}, body)));
-  ASSERT_TRUE(wait_for_count(s.process(), "\"type\":\"platform.start\"", 2)) << s.process().err();
+  ASSERT_TRUE(s.process().wait_for_stderr("\"type\":\"platform.start\"", std::chrono::seconds(20), 2)) << s.process().err();
   // Both are in flight: a third is refused (no queue), as Lambda refuses work beyond the workers.
   const auto refused = c.roundtrip(http_raw::request("POST", target, {}, body), std::chrono::seconds(10));
   ASSERT_TRUE(refused.ok()) << refused.error;

@@ -38,11 +38,6 @@ std::string write_capture(const scratch_dir& dir, std::size_t n, std::size_t wro
   return dir.write("captures/orders.jsonl", text);
 }
 
-std::vector<json> read_records(const std::string& path) {
-  std::vector<json> out;
-  for (const auto& line : split_lines(read_file(path))) out.push_back(json::parse(line));
-  return out;
-}
 
 // tests="N" failures="N" errors="N" of a JUnit document.
 std::string junit_counts(const std::string& xml) {
@@ -74,7 +69,7 @@ TEST(Shard, FourShardsRunEveryEventOnceAndTheMergeEqualsTheWholeRun) {
                                 std::to_string(k) + "/4", "--json", records, "--quiet"},
                                o);
     EXPECT_EQ(r.exit_code, 1) << "each shard holds some of the 100 mismatches: " << r.err.substr(0, 2000);
-    const auto recs = read_records(records);
+    const auto recs = json_lines(records);
     EXPECT_NEAR(static_cast<double>(recs.size()), n / 4.0, n / 40.0) << "shards are even (by event)";
     for (const auto& rec : recs) {
       EXPECT_TRUE(seen.insert(rec["line"].get<std::size_t>()).second) << "line " << rec["line"] << " ran twice";
@@ -111,7 +106,7 @@ TEST(Shard, FourShardsRunEveryEventOnceAndTheMergeEqualsTheWholeRun) {
   expect_valid_junit(dir.path() + "/merged.xml");
   EXPECT_THAT(read_file(dir.path() + "/merged.html"), HasSubstr("invocations 10000"));
   // The merged records are in the order of the capture.
-  const auto all = read_records(dir.path() + "/merged.jsonl");
+  const auto all = json_lines(dir.path() + "/merged.jsonl");
   ASSERT_EQ(all.size(), n);
   for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(all[i]["line"], i + 1);
 }

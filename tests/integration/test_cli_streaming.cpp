@@ -24,10 +24,23 @@ command_result stream_run(const scratch_dir& dir, const std::map<std::string, st
   return fake_run("stream", args);
 }
 
-json records(const std::string& path) {
-  json all = json::array();
-  for (const auto& line : split_lines(read_file(path))) all.push_back(json::parse(line));
-  return all;
+// `mebibytes` chunks of 1 MiB, written raw to stdout with --stream (counted, not kept), and `extra` options.
+command_result mebibytes_run(const scratch_dir& dir, int mebibytes, std::vector<std::string> extra) {
+  command_options o;
+  o.discard_output = true;
+  o.deadline = std::chrono::seconds(120);
+  std::vector<std::string> args{"--event", dir.write("event.json", "{}"), "--env", "FAKE_STREAM_CHUNKS=" + std::to_string(mebibytes),
+                                "--env", "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return fake_run("stream", args, o);
+}
+
+// A run whose one invocation failed with Lambda's platform error `type` (the REPORT line names its request).
+void expect_platform_failure(const command_result& r, const std::string& type, const std::string& message) {
+  EXPECT_EQ(r.exit_code, 1);
+  const auto reports = report_lines(r);
+  ASSERT_EQ(reports.size(), 1u) << r.err;
+  EXPECT_EQ(r.out, platform_error(type, request_id_of(reports[0]), message) + "\n");
 }
 
 TEST(CliStreaming, StreamedBodyIsTheOutcomeLineAndIsTimed) {
@@ -36,7 +49,7 @@ TEST(CliStreaming, StreamedBodyIsTheOutcomeLineAndIsTimed) {
   const auto r = stream_run(dir, {}, {"--repeat", "2", "--json", report, "--html", html});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out_lines(), (std::vector<std::string>{R"("chunk 0\nchunk 1\nchunk 2\n")", R"("chunk 0\nchunk 1\nchunk 2\n")"}));
-  const json recs = records(report);
+  const auto recs = json_lines(report);
   ASSERT_EQ(recs.size(), 2u);
   for (const auto& rec : recs) {
     EXPECT_EQ(rec["status"], "success");
@@ -68,7 +81,7 @@ TEST(CliStreaming, ErrorTrailersEndTheStreamWithTheFunctionError) {
     EXPECT_EQ(r.out, R"({"errorMessage":"fake stream failure","errorType":"FakeStreamError"})"
                      "\n")
         << end;
-    const json rec = records(report).at(0);
+    const json rec = json_lines(report).at(0);
     EXPECT_EQ(rec["status"], "error") << end;
     EXPECT_EQ(rec["error_type"], "FakeStreamError") << end;
     EXPECT_EQ(rec["streamed_bytes"], 24) << end << ": the in-body trailers are not part of the body";
@@ -81,40 +94,25 @@ TEST(CliStreaming, ErrorTrailersEndTheStreamWithTheFunctionError) {
 
 TEST(CliStreaming, ACrashMidStreamIsTheRuntimesExit) {
   scratch_dir dir;
-  const auto r = stream_run(dir, {{"FAKE_STREAM_END", "crash"}});
-  EXPECT_EQ(r.exit_code, 1);
-  const auto reports = report_lines(r);
-  ASSERT_EQ(reports.size(), 1u) << r.err;
-  EXPECT_EQ(r.out, platform_error("Runtime.ExitError", request_id_of(reports[0]), "Runtime exited with error: signal: aborted") + "\n");
+  expect_platform_failure(stream_run(dir, {{"FAKE_STREAM_END", "crash"}}), "Runtime.ExitError",
+                          "Runtime exited with error: signal: aborted");
 }
 
 TEST(CliStreaming, AConnectionClosedMidStreamIsATruncatedResponse) {
   scratch_dir dir;
-  const auto r = stream_run(dir, {{"FAKE_STREAM_END", "cut"}});
-  EXPECT_EQ(r.exit_code, 1);
-  const auto reports = report_lines(r);
-  ASSERT_EQ(reports.size(), 1u) << r.err;
-  EXPECT_EQ(r.out, platform_error("Runtime.TruncatedResponse", request_id_of(reports[0]),
-                                  "the runtime closed the response stream before ending it") + "\n");
+  expect_platform_failure(stream_run(dir, {{"FAKE_STREAM_END", "cut"}}), "Runtime.TruncatedResponse",
+                          "the runtime closed the response stream before ending it");
 }
 
 TEST(CliStreaming, ATimeoutMidStreamEndsItAsLambdaTimesOut) {
   scratch_dir dir;
-  const auto r = stream_run(dir, {{"FAKE_STREAM_END", "hang"}}, {"--timeout", "0.3"});
-  EXPECT_EQ(r.exit_code, 1);
-  const auto reports = report_lines(r);
-  ASSERT_EQ(reports.size(), 1u) << r.err;
-  EXPECT_EQ(r.out, platform_error("Sandbox.Timedout", request_id_of(reports[0]), "Task timed out after 0.30 seconds") + "\n");
+  expect_platform_failure(stream_run(dir, {{"FAKE_STREAM_END", "hang"}}, {"--timeout", "0.3"}), "Sandbox.Timedout",
+                          "Task timed out after 0.30 seconds");
 }
 
 TEST(CliStreaming, A150MegabyteStreamPassesInBoundedMemory) {
   scratch_dir dir;
-  command_options o;
-  o.discard_output = true;
-  o.deadline = std::chrono::seconds(120);
-  std::vector<std::string> args{"--event", dir.write("event.json", "{}"), "--env", "FAKE_STREAM_CHUNKS=150", "--env",
-                                "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream", "--stream-rate", "0", "--timeout", "60"};
-  const auto r = fake_run("stream", args, o);
+  const auto r = mebibytes_run(dir, 150, {"--stream-rate", "0", "--timeout", "60"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out_bytes_discarded, 150u * 1048576 + 1) << "the body, then the end of its outcome line";
   EXPECT_LT(r.max_rss_kb, rss_budget_kb(32 * 1024)) << "lemu holds one read of the stream at a time";
@@ -122,20 +120,14 @@ TEST(CliStreaming, A150MegabyteStreamPassesInBoundedMemory) {
 
 TEST(CliStreaming, AStreamPastTheLimitIsTooLarge) {
   scratch_dir dir;
-  command_options o;
-  o.discard_output = true;
-  o.deadline = std::chrono::seconds(120);
   const std::string report = dir.path() + "/r.jsonl";
-  std::vector<std::string> args{"--event", dir.write("event.json", "{}"), "--env", "FAKE_STREAM_CHUNKS=201", "--env",
-                                "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream", "--stream-rate", "0", "--timeout", "60",
-                                "--json", report};
-  const auto r = fake_run("stream", args, o);
+  const auto r = mebibytes_run(dir, 201, {"--stream-rate", "0", "--timeout", "60", "--json", report});
   EXPECT_EQ(r.exit_code, 1);
   // Exactly the limit went out, then the error line.
   const std::string error = R"({"errorMessage":"Response payload size exceeded maximum allowed payload size (209715200 bytes).",)"
                             R"("errorType":"Function.ResponseSizeTooLarge"})";
   EXPECT_EQ(r.out_bytes_discarded, 209715200u + 1 + error.size() + 1);
-  const json rec = records(report).at(0);
+  const json rec = json_lines(report).at(0);
   EXPECT_EQ(rec["error_type"], "Function.ResponseSizeTooLarge");
   EXPECT_EQ(rec["streamed_bytes"], 209715200);
 
@@ -150,14 +142,10 @@ TEST(CliStreaming, AStreamPastTheLimitIsTooLarge) {
 TEST(CliStreaming, AfterSixMebibytesTheStreamIsPaced) {
   // 6 MiB go as fast as they come; the last 2 MiB at 2 MiB/s take about a second more (a lower bound only).
   scratch_dir dir;
-  command_options o;
-  o.discard_output = true;
   const std::string report = dir.path() + "/r.jsonl";
-  std::vector<std::string> args{"--event", dir.write("event.json", "{}"), "--env", "FAKE_STREAM_CHUNKS=8", "--env",
-                                "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream", "--timeout", "30", "--json", report};
-  const auto r = fake_run("stream", args, o);
+  const auto r = mebibytes_run(dir, 8, {"--timeout", "30", "--json", report});
   ASSERT_EQ(r.exit_code, 0);
-  EXPECT_GE(records(report).at(0)["stream_ms"].get<double>(), 900.0);
+  EXPECT_GE(json_lines(report).at(0)["stream_ms"].get<double>(), 900.0);
 }
 
 TEST(CliStreaming, StreamNeedsOneEnvironmentAndNoCapture) {

@@ -45,23 +45,6 @@ void expect_api_error(const http_raw::read_result& r, int status, const std::str
   EXPECT_EQ(json::parse(r.res.body), (json{{"Type", "User"}, {"Message", message}})) << r.res.body;
 }
 
-std::vector<json> json_lines(const std::string& path) {
-  std::vector<json> out;
-  for (const auto& line : split_lines(read_file(path))) out.push_back(json::parse(line));
-  return out;
-}
-
-// The platform events of a --log-format json run's stderr, of `type`.
-std::vector<json> platform_events(const std::string& err, const std::string& type) {
-  std::vector<json> out;
-  for (const auto& line : split_lines(err)) {
-    if (line.empty() || line.front() != '{') continue;
-    const json e = json::parse(line, nullptr, false);
-    if (e.is_object() && e.value("type", "") == type) out.push_back(e);
-  }
-  return out;
-}
-
 } // namespace
 
 TEST(CliTenants, TwoTenantsNeverShareAnEnvironment) {

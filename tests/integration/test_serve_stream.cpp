@@ -194,14 +194,24 @@ TEST(ServeStream, InvokeModeNeedsAStreamingFrontDoor) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
-TEST(ServeStream, A150MebibyteStreamPassesThroughServeInBoundedMemory) {
-  // Through a RESPONSE_STREAM function URL to curl, which counts and drops the bytes.
-  serve_process s = stream_serve({"--handler", "stream", "--api", "url", "--invoke-mode", "RESPONSE_STREAM", "--env",
-                                  "FAKE_STREAM_CHUNKS=150", "--env", "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream-rate",
-                                  "0", "--timeout", "60"});
+// A RESPONSE_STREAM function URL whose function streams `mebibytes` chunks of 1 MiB, unpaced.
+serve_process mebibytes_serve(int mebibytes) {
+  return stream_serve({"--handler", "stream", "--api", "url", "--invoke-mode", "RESPONSE_STREAM", "--env",
+                       "FAKE_STREAM_CHUNKS=" + std::to_string(mebibytes), "--env", "FAKE_STREAM_CHUNK_BYTES=1048576",
+                       "--stream-rate", "0", "--timeout", "60"});
+}
+
+// curl -N against the front door, counting and dropping the body; stdout is what `write_out` asks for.
+command_result curl_count(const serve_process& s, const std::string& write_out) {
   command_options o;
   o.deadline = std::chrono::seconds(120);
-  const auto r = run_command({"curl", "-sS", "-N", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", s.api_url("/")}, o);
+  return run_command({"curl", "-sS", "-N", "-o", "/dev/null", "-w", write_out, s.api_url("/")}, o);
+}
+
+TEST(ServeStream, A150MebibyteStreamPassesThroughServeInBoundedMemory) {
+  // Through a RESPONSE_STREAM function URL to curl, which counts and drops the bytes.
+  serve_process s = mebibytes_serve(150);
+  const auto r = curl_count(s, "%{http_code} %{size_download}");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "200 157286400");
   EXPECT_EQ(s.stop(), 0);
@@ -213,12 +223,8 @@ TEST(ServeStream, A150MebibyteStreamPassesThroughServeInBoundedMemory) {
 }
 
 TEST(ServeStream, AStreamPastTheLimitIsCutWithLambdasError) {
-  serve_process s = stream_serve({"--handler", "stream", "--api", "url", "--invoke-mode", "RESPONSE_STREAM", "--env",
-                                  "FAKE_STREAM_CHUNKS=201", "--env", "FAKE_STREAM_CHUNK_BYTES=1048576", "--stream-rate",
-                                  "0", "--timeout", "60"});
-  command_options o;
-  o.deadline = std::chrono::seconds(120);
-  const auto r = run_command({"curl", "-sS", "-N", "-o", "/dev/null", "-w", "%{size_download}", s.api_url("/")}, o);
+  serve_process s = mebibytes_serve(201);
+  const auto r = curl_count(s, "%{size_download}");
   EXPECT_EQ(r.exit_code, 18) << "curl: the transfer was cut: " << r.err;
   EXPECT_EQ(r.out, "209715200") << "exactly the limit went out";
   EXPECT_TRUE(s.process().wait_for_stderr("the function failed (Function.ResponseSizeTooLarge) after the response began"))

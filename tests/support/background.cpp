@@ -44,10 +44,11 @@ void background_process::read_loop(int fd, bool is_err) {
   m_changed.notify_all();
 }
 
-bool background_process::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) {
+bool background_process::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout,
+                                         std::size_t occurrences) {
+  const auto seen = [&] { return occurrences_of(m_err, text) >= occurrences; };
   std::unique_lock lock(m_mutex);
-  return m_changed.wait_for(lock, timeout, [&] { return m_err.find(text) != std::string::npos || m_open == 0; }) &&
-         m_err.find(text) != std::string::npos;
+  return m_changed.wait_for(lock, timeout, [&] { return seen() || m_open == 0; }) && seen();
 }
 
 std::string background_process::out() const {

@@ -6,6 +6,7 @@
 #include "support/command.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -24,8 +25,9 @@ public:
   background_process& operator=(const background_process&) = delete;
 
   int pid() const { return m_child.pid; }
-  // True once stderr contains `text` (false if the deadline passes or the command exits first).
-  bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // True once stderr contains `text` `occurrences` times (false if the deadline passes or the command exits first).
+  bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                       std::size_t occurrences = 1);
   std::string out() const;
   std::string err() const;
   void signal(int sig) const;

@@ -23,13 +23,11 @@ extern char** environ;
 
 namespace lemu::test {
 
-namespace {
-std::size_t numbers_of(const std::string& text, const std::string& needle) {
+std::size_t occurrences_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
   return n;
 }
-} // namespace
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -152,7 +150,7 @@ command_result run_command(const std::vector<std::string>& argv, const command_o
       } else if (r > 0) {
         target.append(buf, static_cast<std::size_t>(r));
         if (!signalled && !options.signal_when_stderr_has.empty() &&
-            numbers_of(result.err, options.signal_when_stderr_has) >= options.signal_at_occurrence) {
+            occurrences_of(result.err, options.signal_when_stderr_has) >= options.signal_at_occurrence) {
           ::kill(pid, options.signal_to_send);
           signalled = true;
         }

@@ -71,6 +71,9 @@ spawned_child spawn_child(const std::vector<std::string>& argv, const std::map<s
 // Lines of `text` split on '\n' (a final newline does not make an empty line).
 std::vector<std::string> split_lines(const std::string& text);
 
+// How many times `needle` occurs in `text`, without overlaps.
+std::size_t occurrences_of(const std::string& text, const std::string& needle);
+
 // Number of lines of `lines` starting with `prefix`.
 std::size_t count_prefix(const std::vector<std::string>& lines, const std::string& prefix);
 

@@ -2,15 +2,11 @@
 // tests: node sdk-invoke.mjs ENDPOINT FUNCTION PAYLOAD [INVOCATION_TYPE] [LOG_TYPE] [CLIENT_CONTEXT_BASE64]
 // Prints one JSON line: what the SDK made of the answer (a function error is a result, not an exception),
 // or the error it threw for an API error. Dummy credentials; no retries; nothing leaves the machine.
-import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { localClient, printError } from './sdk-client.mjs';
 
 const [endpoint, name, payload, type, logType, clientContext] = process.argv.slice(2);
-const client = new LambdaClient({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'lemu', secretAccessKey: 'lemu' },
-  maxAttempts: 1,
-});
+const client = localClient(endpoint);
 try {
   const out = await client.send(new InvokeCommand({
     FunctionName: name,
@@ -28,10 +24,5 @@ try {
     RequestId: out.$metadata.requestId ?? null,
   }));
 } catch (e) {
-  console.log(JSON.stringify({
-    error: e.name,
-    message: e.message,
-    status: e.$metadata?.httpStatusCode ?? null,
-    RequestId: e.$metadata?.requestId ?? null,
-  }));
+  printError(e);
 }

@@ -4,15 +4,11 @@
 // ({"at":..,"PayloadChunk":"<text>"} / {"at":..,"InvokeComplete":{...}}), then one line with the response's
 // metadata ({"StatusCode":..,"ExecutedVersion":..,"ResponseStreamContentType":..,"RequestId":..}), or the
 // error the SDK threw for an API error. Dummy credentials; no retries; nothing leaves the machine.
-import { LambdaClient, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
+import { InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
+import { localClient, printError } from './sdk-client.mjs';
 
 const [endpoint, name, payload, type, logType] = process.argv.slice(2);
-const client = new LambdaClient({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'lemu', secretAccessKey: 'lemu' },
-  maxAttempts: 1,
-});
+const client = localClient(endpoint);
 const started = performance.now();
 const at = () => Math.round(performance.now() - started);
 try {
@@ -38,10 +34,5 @@ try {
     RequestId: out.$metadata.requestId ?? null,
   }));
 } catch (e) {
-  console.log(JSON.stringify({
-    error: e.name,
-    message: e.message,
-    status: e.$metadata?.httpStatusCode ?? null,
-    RequestId: e.$metadata?.requestId ?? null,
-  }));
+  printError(e);
 }
