@@ -141,7 +141,8 @@ core::function_config finish_function(const function_command_line& c, const std:
                                       const std::string& name = {}) {
   core::function_config fn = c.function;
   check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict});
-  std::filesystem::path path = std::filesystem::absolute(bootstrap).lexically_normal();
+  // A folder holding a bootstrap (cargo lambda's target/lambda/NAME) stands for it.
+  std::filesystem::path path = std::filesystem::absolute(process::bootstrap_argument(bootstrap)).lexically_normal();
   fn.bootstrap = path;
   if (!name.empty()) {
     fn.function_name = name;
@@ -254,7 +255,7 @@ struct serve_command_line : function_command_line {
 void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   app::serve_options& s = c.serve;
   add_function_options(cmd, c);
-  cmd->add_option("bootstrap", c.bootstrap, "The function's bootstrap executable (its folder is the task root)");
+  cmd->add_option("bootstrap", c.bootstrap, "The function's bootstrap executable, or a folder holding one (its folder is the task root)");
   cmd->add_option("--function", c.functions,
                   "Serve another function: NAME=PATH (name and bootstrap); repeatable. The first function is the default");
   cmd->add_option("--port,-p", s.port, "Invoke API port (0: any free port)")->capture_default_str()->check(between(0, 65535));
@@ -347,7 +348,7 @@ app::serve_options finish_serve_options(serve_command_line& c) {
         throw core::usage_error(std::string("--route: ") + e.what());
       }
     }
-    s.front_door = std::move(fd);
+    s.apis.push_back(std::move(fd));
   } else if (!c.routes.empty()) {
     throw core::usage_error("--route needs a front door (--api http, rest or url)");
   }
@@ -384,7 +385,7 @@ int main(int argc, char** argv) {
 
   run_command_line run;
   auto* run_cmd = cli.add_subcommand("run", "Run a bootstrap on events, kept warm, and report init and invoke timing");
-  run_cmd->add_option("bootstrap", run.bootstrap, "The function's bootstrap executable (its folder is the task root)")->required();
+  run_cmd->add_option("bootstrap", run.bootstrap, "The function's bootstrap executable, or a folder holding one (its folder is the task root)")->required();
   run_cmd->add_option("--event,-e", run.run.events,
                       "Event input: a .json file (one event), a .jsonl file (one per line), a directory, - for stdin, "
                       "or a bundled event by name (sqs, sqs/batch, apigw-http/get, ...); repeatable")

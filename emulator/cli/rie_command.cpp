@@ -183,7 +183,7 @@ app::serve_options serve_options_for(const rie_options& o) {
   }
   s.runtime_api_port = api_port;
   s.invoke_alias = "function";
-  s.front_door.reset(); // RIE has no HTTP front door
+  s.apis.clear(); // RIE has no HTTP front door
   s.concurrency = 1;    // one execution environment, as in RIE; overlapping invocations queue
 
   core::function_config fn;

@@ -25,7 +25,7 @@ void post_cancelled(const asio::any_io_executor& ex, core::invocation inv, execu
 
 function_scheduler::function_scheduler(asio::any_io_executor ex, const core::function_config& fn, output& out,
                                        scheduler_options options)
-    : m_ex(std::move(ex)), m_fn(fn), m_out(out), m_options(options) {}
+    : m_ex(std::move(ex)), m_fn(&fn), m_out(out), m_options(options) {}
 
 function_scheduler::~function_scheduler() {
   for (const auto& e : m_envs) {
@@ -36,7 +36,13 @@ function_scheduler::~function_scheduler() {
 
 bool function_scheduler::can_start_now() const {
   if (m_stopped || !m_queue.empty()) return false;
-  return m_envs.size() < m_options.concurrency || std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
+  return has_room();
+}
+
+bool function_scheduler::has_room() const {
+  return m_envs.size() < m_options.concurrency || std::any_of(m_envs.begin(), m_envs.end(), [this](const auto& e) {
+           return e->idle() && !m_retiring.contains(e.get());
+         });
 }
 
 bool function_scheduler::submit(core::invocation inv, completion done, answer_callback answered) {
@@ -54,26 +60,26 @@ bool function_scheduler::submit(core::invocation inv, completion done, answer_ca
     return false;
   }
   m_queue.push_back({std::move(inv), std::move(done), std::move(answered)});
-  spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn.function_name, m_queue.size());
+  spdlog::debug("{}: an invocation waits for an environment ({} waiting)", m_fn->function_name, m_queue.size());
   return true;
 }
 
 std::shared_ptr<execution_environment> function_scheduler::place(const std::string& tenant) {
   for (const auto& e : m_envs) {
-    if (e->idle() && m_tenant_of.at(e.get()) == tenant) return e;
+    if (e->idle() && !m_retiring.contains(e.get()) && m_tenant_of.at(e.get()) == tenant) return e;
   }
   if (m_envs.size() >= m_options.concurrency) {
     // Every environment is alive and none has room for this tenant: one running nothing, bound to another
     // tenant, is retired to make room.
     const auto other = std::find_if(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->unused(); });
     if (other == m_envs.end()) return nullptr;
-    spdlog::debug("{}: environment {} retired for tenant '{}'", m_fn.function_name, (*other)->id(), tenant);
+    spdlog::debug("{}: environment {} retired for tenant '{}'", m_fn->function_name, (*other)->id(), tenant);
     const std::shared_ptr<execution_environment> retired = *other;
     retired->on_capacity(nullptr);
     retired->stop();
     forget(retired);
   }
-  auto env = std::make_shared<execution_environment>(m_ex, m_fn, ++m_started, m_out, m_options.environment);
+  auto env = std::make_shared<execution_environment>(m_ex, *m_fn, ++m_started, m_out, m_options.environment);
   m_envs.push_back(env);
   m_tenant_of[env.get()] = tenant;
   // A Managed Instances environment can take more without one ending (a late answer freed a worker).
@@ -97,26 +103,50 @@ void function_scheduler::start(const std::shared_ptr<execution_environment>& env
 
 void function_scheduler::finished(const std::shared_ptr<execution_environment>& env) {
   if (m_options.one_invocation_per_environment && env->alive()) env->stop();
+  if (retire_if_old(env)) return;
   if (!env->alive()) forget(env);
+}
+
+std::size_t function_scheduler::reload(core::function_config next) {
+  m_versions.push_back(std::move(next));
+  m_fn = &m_versions.back();
+  std::size_t busy = 0;
+  for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) {
+    m_retiring.insert(e.get());
+    if (!retire_if_old(e)) ++busy;
+  }
+  pump(); // queued invocations that waited for room may start in a new environment now
+  return busy;
+}
+
+bool function_scheduler::retire_if_old(const std::shared_ptr<execution_environment>& env) {
+  if (!m_retiring.contains(env.get())) return false;
+  if (env->alive() && !env->unused()) return false;
+  env->on_capacity(nullptr);
+  env->stop();
+  forget(env);
+  return true;
 }
 
 void function_scheduler::forget(const std::shared_ptr<execution_environment>& env) {
   m_tenant_of.erase(env.get());
+  m_retiring.erase(env.get());
   std::erase(m_envs, env);
 }
 
 void function_scheduler::forget_dead() {
   for (const auto& e : m_envs) {
-    if (!e->alive()) m_tenant_of.erase(e.get());
+    if (!e->alive()) {
+      m_tenant_of.erase(e.get());
+      m_retiring.erase(e.get());
+    }
   }
   std::erase_if(m_envs, [](const auto& e) { return !e->alive(); });
 }
 
 void function_scheduler::pump() {
   while (!m_queue.empty() && !m_stopped) {
-    const bool room = m_envs.size() < m_options.concurrency ||
-                      std::any_of(m_envs.begin(), m_envs.end(), [](const auto& e) { return e->idle(); });
-    if (!room) return;
+    if (!has_room()) return;
     auto env = place(m_queue.front().inv.tenant_id);
     if (!env) return;
     waiting w = std::move(m_queue.front());

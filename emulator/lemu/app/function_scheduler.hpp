@@ -17,6 +17,11 @@
 // An invocation admitted while the only room is another tenant's busy environment waits in the queue
 // (beyond max_queue: it was admitted) until an environment can be retired or started.
 //
+// A new version of the function (reload(): its code rebuilt, its template re-read): environments of the
+// old version take nothing new; an unused one is retired at once, a busy one when what it runs ends; every
+// invocation from then on (and every queued one) runs in an environment of the new version. Old
+// environments still count against `concurrency` until they are retired.
+//
 // `lemu run` asks can_start_now() before reading the next event, so nothing queues there (events are
 // streamed; but for the tenant case above); `lemu serve` queues. Every submitted invocation gets exactly one result, through its
 // completion: its outcome, or a cancelled one when the scheduler is stopped first.
@@ -27,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +62,12 @@ public:
   // An invocation submitted now would start at once (an environment is idle, or another may start).
   bool can_start_now() const;
 
+  // The function as environments started now get it (the constructor's, or the last reload's).
+  const core::function_config& config() const { return *m_fn; }
+  // A new version of the function (see above). Returns how many environments of the old version were
+  // still busy (they retire as they finish).
+  std::size_t reload(core::function_config next);
+
   std::size_t in_flight() const { return m_in_flight; }
   std::size_t queued() const { return m_queue.size(); }
   std::uint32_t environments_started() const { return m_started; }
@@ -80,12 +92,17 @@ private:
              answer_callback answered);
   void finished(const std::shared_ptr<execution_environment>& env);
   void pump();
+  bool has_room() const; // an environment (of the current version) has room, or another may start
   // Drops an environment (dead) from m_envs, and its tenant; forget_dead() every dead one.
   void forget(const std::shared_ptr<execution_environment>& env);
   void forget_dead();
+  // An environment of an old version that has nothing left to run is stopped and forgotten; true if it was.
+  bool retire_if_old(const std::shared_ptr<execution_environment>& env);
 
   boost::asio::any_io_executor m_ex;
-  const core::function_config& m_fn;
+  const core::function_config* m_fn;             // the current version
+  std::deque<core::function_config> m_versions;  // versions given to reload(), for the environments using them
+  std::set<const execution_environment*> m_retiring;    // old-version environments still busy
   output& m_out;
   scheduler_options m_options;
   std::vector<std::shared_ptr<execution_environment>> m_envs; // alive

@@ -10,6 +10,7 @@
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
 #include <lemu/core/tenant.hpp>
+#include <lemu/gateway/front_door_set.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/gateway/invoke_api.hpp>
 #include <lemu/gateway/stream_answer.hpp>
@@ -43,17 +44,19 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // One function behind the server: its scheduler (environments and queue) and its statistics.
+// A reload (--watch) gives the scheduler a new version of the function; a function a re-read template no
+// longer has is `removed`: not found by name, finishing what it runs.
 struct function_service {
   function_service(net::any_io_executor ex, const core::function_config& f, output& out, std::size_t concurrency,
                    std::size_t max_queue, std::uint16_t runtime_api_port)
-      : fn(f), arn(f.function_arn()),
-        scheduler(ex, fn, out, scheduler_options{concurrency, max_queue, false, environment_options{runtime_api_port, true}}),
+      : scheduler(ex, f, out, scheduler_options{concurrency, max_queue, false, environment_options{runtime_api_port, true}}),
         stats(f.memory_mb) {}
 
-  const core::function_config& fn;
-  const std::string arn;
+  const core::function_config& fn() const { return scheduler.config(); }
+  std::string arn() const { return fn().function_arn(); }
   function_scheduler scheduler;
   function_statistics stats;
+  bool removed = false;
 };
 
 bool is_loopback(const std::string& host) {
@@ -76,7 +79,7 @@ public:
       m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue,
                                                                opt.runtime_api_port));
     }
-    if (opt.front_door) m_front_door.emplace(*opt.front_door);
+    if (!opt.apis.empty()) m_doors = std::make_shared<const gateway::front_door_set>(opt.apis);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
     invoke_options.port_option = "--port";
     invoke_options.error_page = api::server_error_page;
@@ -85,7 +88,7 @@ public:
           on_invoke(std::move(in), std::move(respond));
         },
         invoke_options);
-    if (m_front_door) {
+    if (m_doors) {
       gateway::http_server_options api_options = listener_options(opt.api_port, core::max_event_bytes + 1, "serve: front door");
       api_options.port_option = "--api-port";
       m_api_server = gateway::http_server::create(
@@ -122,22 +125,19 @@ private:
 
   void announce() {
     for (const auto& f : m_functions) {
-      m_out.log_line("lemu: function " + f->fn.function_name + ": " + f->fn.bootstrap.string() + " (" + f->arn +
+      m_out.log_line("lemu: function " + f->fn().function_name + ": " + f->fn().bootstrap.string() + " (" + f->arn() +
                      ", concurrency " + std::to_string(m_opt.concurrency) +
-                     (f->fn.tenant_isolation ? ", tenant isolation" : "") + ")");
+                     (f->fn().tenant_isolation ? ", tenant isolation" : "") + ")");
     }
     const std::string base = "http://" + url_host() + ":";
     m_out.log_line("lemu: Invoke API on " + base + std::to_string(m_invoke_server->port()) +
                    " (aws lambda invoke --endpoint-url " + base + std::to_string(m_invoke_server->port()) +
-                   " --function-name " + m_functions.front()->fn.function_name + " out.json)");
+                   " --function-name " + m_functions.front()->fn().function_name + " out.json)");
     if (m_api_server) {
-      const auto& fd = m_front_door->options();
-      m_out.log_line("lemu: HTTP front door (" + std::string(gateway::to_string(fd.kind)) + ") on " + base +
-                     std::to_string(m_api_server->port()) + "/");
-      if (fd.routes.empty()) m_out.log_line("lemu:   every request -> " + m_functions.front()->fn.function_name);
-      for (const auto& r : fd.routes) {
-        m_out.log_line("lemu:   " + r.key() + " -> " + (r.function.empty() ? m_functions.front()->fn.function_name : r.function));
-      }
+      std::string kinds;
+      for (const auto& door : m_doors->apis()) kinds += (kinds.empty() ? "" : ", ") + std::string(gateway::to_string(door.options().kind));
+      m_out.log_line("lemu: HTTP front door (" + kinds + ") on " + base + std::to_string(m_api_server->port()) + "/");
+      announce_routes();
     }
     if (!is_loopback(m_opt.host)) {
       m_out.log_line("lemu: warning: listening on " + m_opt.host +
@@ -147,12 +147,24 @@ private:
     m_out.flush();
   }
 
+  void announce_routes() {
+    const bool several = m_doors->apis().size() > 1;
+    for (const auto& door : m_doors->apis()) {
+      const auto& fd = door.options();
+      if (fd.routes.empty()) m_out.log_line("lemu:   every request -> " + m_functions.front()->fn().function_name);
+      for (const auto& r : fd.routes) {
+        m_out.log_line("lemu:   " + r.key() + " -> " + (r.function.empty() ? m_functions.front()->fn().function_name : r.function) +
+                       (several ? " (" + std::string(gateway::to_string(fd.kind)) + ")" : ""));
+      }
+    }
+  }
+
   std::string url_host() const { return m_opt.host.find(':') != std::string::npos ? "[" + m_opt.host + "]" : m_opt.host; }
 
   function_service* find_function(std::string_view name) {
     if (!m_opt.invoke_alias.empty() && name == m_opt.invoke_alias) return m_functions.front().get();
     for (const auto& f : m_functions) {
-      if (f->fn.function_name == name) return f.get();
+      if (!f->removed && f->fn().function_name == name) return f.get();
     }
     return nullptr;
   }
@@ -167,9 +179,9 @@ private:
     const function_ref_check check = check_function(req.function);
     if (!check.service) return refuse(*check.error, request_id, respond);
     function_service& svc = *check.service;
-    if (svc.fn.tenant_isolation != req.tenant_id.has_value()) {
-      return refuse(svc.fn.tenant_isolation ? api::tenant_id_required(svc.fn.function_name)
-                                            : api::tenant_id_unexpected(svc.fn.function_name),
+    if (svc.fn().tenant_isolation != req.tenant_id.has_value()) {
+      return refuse(svc.fn().tenant_isolation ? api::tenant_id_required(svc.fn().function_name)
+                                            : api::tenant_id_unexpected(svc.fn().function_name),
                     request_id, respond);
     }
     if (req.streaming) return on_stream_invoke(svc, req, request_id, respond);
@@ -177,14 +189,14 @@ private:
     http_response answer;
     with_header(answer, "Content-Type", "application/json");
     with_header(answer, "x-amzn-RequestId", request_id);
-    with_header(answer, "X-Amz-Executed-Version", svc.fn.version);
+    with_header(answer, "X-Amz-Executed-Version", svc.fn().version);
     if (req.type == api::invocation_type::dry_run) {
       answer.status = 204;
       return respond(std::move(answer));
     }
 
     core::invocation inv = invocation_of(svc, req, request_id);
-    invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
+    invocation_meta meta{"invoke " + svc.fn().function_name, m_records.records_events() ? inv.payload : std::string()};
 
     if (req.type == api::invocation_type::event) {
       auto done = [this, &svc, meta = std::move(meta)](invoke_result r) mutable {
@@ -230,7 +242,7 @@ private:
   // its whole response as one, then InvokeComplete), from the invocation's stream.
   void on_stream_invoke(function_service& svc, api::invoke_request& req, const std::string& request_id,
                         const gateway::http_server::responder& respond) {
-    gateway::header_list head{{"x-amzn-RequestId", request_id}, {"X-Amz-Executed-Version", svc.fn.version}};
+    gateway::header_list head{{"x-amzn-RequestId", request_id}, {"X-Amz-Executed-Version", svc.fn().version}};
     if (req.type == api::invocation_type::dry_run) {
       http_response answer{204, std::move(head), {}};
       answer.headers.emplace(answer.headers.begin(), "Content-Type", "application/json");
@@ -239,7 +251,7 @@ private:
     auto stream = std::make_shared<gateway::eventstream_answer>(respond, std::move(head));
     core::invocation inv = invocation_of(svc, req, request_id);
     inv.stream = stream;
-    invocation_meta meta{"invoke " + svc.fn.function_name, m_records.records_events() ? inv.payload : std::string()};
+    invocation_meta meta{"invoke " + svc.fn().function_name, m_records.records_events() ? inv.payload : std::string()};
     const bool tail = req.tail;
     // The caller is answered once (end() ignores a second call): when the runtime answers, or earlier.
     auto answered = [stream, tail](const core::outcome& o, const std::string& log) {
@@ -260,9 +272,9 @@ private:
   core::invocation invocation_of(const function_service& svc, api::invoke_request& req, const std::string& request_id) {
     core::invocation inv;
     inv.request_id = request_id;
-    inv.function_arn = req.function.qualifier.empty() ? svc.arn : svc.arn + ":" + req.function.qualifier;
+    inv.function_arn = req.function.qualifier.empty() ? svc.arn() : svc.arn() + ":" + req.function.qualifier;
     inv.trace_id = m_ids.trace_id();
-    inv.timeout = svc.fn.timeout;
+    inv.timeout = svc.fn().timeout;
     inv.client_context = std::move(req.client_context);
     inv.tenant_id = req.tenant_id.value_or("");
     inv.payload = std::move(req.payload);
@@ -281,17 +293,17 @@ private:
 
   // The function a FunctionName names, or the 404 AWS gives (another region, account, version, or name).
   function_ref_check check_function(const api::function_ref& ref) {
-    const core::function_config& first = m_functions.front()->fn;
+    const core::function_config& first = m_functions.front()->fn();
     const std::string region = ref.region.value_or(first.region);
     const std::string account = ref.account_id.value_or(first.account_id);
     function_service* svc = find_function(ref.name);
-    if (ref.region && *ref.region != (svc ? svc->fn.region : first.region)) {
+    if (ref.region && *ref.region != (svc ? svc->fn().region : first.region)) {
       return {nullptr, api::api_error{404, "ResourceNotFoundException",
                                       "Functions from '" + *ref.region + "' are not reachable in this region ('" +
-                                          (svc ? svc->fn.region : first.region) + "')", {}}};
+                                          (svc ? svc->fn().region : first.region) + "')", {}}};
     }
-    const bool version_ok = ref.qualifier.empty() || (svc && (ref.qualifier == "$LATEST" || ref.qualifier == svc->fn.version));
-    if (!svc || account != svc->fn.account_id || !version_ok) {
+    const bool version_ok = ref.qualifier.empty() || (svc && (ref.qualifier == "$LATEST" || ref.qualifier == svc->fn().version));
+    if (!svc || account != svc->fn().account_id || !version_ok) {
       const std::string arn = "arn:aws:lambda:" + region + ":" + account + ":function:" + ref.name;
       return {nullptr, api::function_not_found(arn, ref.qualifier)};
     }
@@ -305,33 +317,42 @@ private:
     const std::string target = in.request.target;
     const std::string line = in.request.method + " " + target;
     const auto path = std::string_view(target).substr(0, target.find('?'));
-    const auto m = m_front_door->match(in.request.method, path);
-    if (!m) {
-      http_response r = m_front_door->not_found();
+    const std::shared_ptr<const gateway::front_door_set> doors = m_doors; // a reload may replace m_doors meanwhile
+    const auto found = doors->match(in.request.method, path);
+    if (!found) {
+      http_response r = doors->first().not_found();
       m_out.log_line("lemu: api: " + line + " -> " + std::to_string(r.status) + " (no route)");
       return respond(std::move(r));
     }
-    const std::string function_name = m->matched && !m->matched->function.empty() ? m->matched->function : std::string();
-    function_service& svc = function_name.empty() ? *m_functions.front() : *find_function(function_name);
+    const gateway::front_door& door = *found->door;
+    const gateway::route_match& m = found->match;
+    const std::string function_name = m.matched && !m.matched->function.empty() ? m.matched->function : std::string();
+    function_service* target_fn = function_name.empty() ? m_functions.front().get() : find_function(function_name);
+    if (!target_fn) { // a route of a function a reload just removed
+      http_response r = door.not_found();
+      m_out.log_line("lemu: api: " + line + " -> " + std::to_string(r.status) + " (no function " + function_name + ")");
+      return respond(std::move(r));
+    }
+    function_service& svc = *target_fn;
     if (in.body_bytes > core::max_event_bytes) return too_large(line, respond);
 
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
     core::invocation inv;
     try {
-      inv.payload = m_front_door->make_event(in.request, *m, now_ms).dump();
+      inv.payload = door.make_event(in.request, m, now_ms).dump();
     } catch (const std::invalid_argument& e) {
       m_out.log_line("lemu: api: " + line + " -> 400 (" + e.what() + ")");
       return respond(http_response{400, {{"Content-Type", "application/json"}}, R"({"message":"Bad Request"})"});
     }
     if (inv.payload.size() > core::max_event_bytes) return too_large(line, respond);
-    if (svc.fn.tenant_isolation) {
+    if (svc.fn().tenant_isolation) {
       // The tenant comes from the request's X-Amz-Tenant-Id header (what a REST API's integration maps a
       // client value to); without a valid one the invoke fails, which API Gateway answers with a 500.
       const auto tenant = in.request.header("X-Amz-Tenant-Id");
       const std::string problem = tenant ? core::tenant_id_problem(*tenant) : std::string();
       if (!tenant || !problem.empty()) {
-        m_out.log_line("lemu: api: " + line + " -> 500 (" + svc.fn.function_name + " has tenant isolation: " +
+        m_out.log_line("lemu: api: " + line + " -> 500 (" + svc.fn().function_name + " has tenant isolation: " +
                        (tenant ? "X-Amz-Tenant-Id '" + std::string(*tenant) + "': " + problem
                                : std::string("the request needs an X-Amz-Tenant-Id header")) + ")");
         return respond(http_response{500, {{"Content-Type", "application/json"}}, R"({"message":"Internal server error"})"});
@@ -339,22 +360,22 @@ private:
       inv.tenant_id = std::string(*tenant);
     }
     inv.request_id = m_ids.request_id();
-    inv.function_arn = svc.arn;
+    inv.function_arn = svc.arn();
     inv.trace_id = m_ids.trace_id();
-    inv.timeout = svc.fn.timeout;
+    inv.timeout = svc.fn().timeout;
     invocation_meta meta{line, m_records.records_events() ? inv.payload : std::string()};
     // RESPONSE_STREAM: what the runtime streams goes to the client as it comes (gateway::front_door_stream).
     std::shared_ptr<gateway::front_door_stream> stream;
-    if (svc.fn.invoke_mode == core::invoke_mode::response_stream) {
+    if (svc.fn().invoke_mode == core::invoke_mode::response_stream) {
       stream = std::make_shared<gateway::front_door_stream>(
-          m_front_door->options().kind, respond, gateway::header_list{{"x-amzn-RequestId", inv.request_id}},
+          door.options().kind, respond, gateway::header_list{{"x-amzn-RequestId", inv.request_id}},
           [this, line](const std::string& why) { m_out.log_line("lemu: api: " + line + ": " + why); });
       inv.stream = stream;
     }
 
     // The client is answered once: when the runtime answers, or (extensions still running then) earlier.
     auto reply = std::make_shared<std::function<void(const core::outcome&)>>(
-        [this, respond, line, started, request_id = inv.request_id, stream](const core::outcome& o) {
+        [this, doors, &door, respond, line, started, request_id = inv.request_id, stream](const core::outcome& o) {
           if (stream && (o.streamed || stream->begun())) {
             const unsigned status = stream->end(o);
             m_out.log_line("lemu: api: " + line + " -> " + (status ? std::to_string(status) : std::string("aborted")) +
@@ -364,12 +385,12 @@ private:
           }
           http_response answer;
           if (o.ok()) {
-            auto mapped = m_front_door->map_response(o.payload);
+            auto mapped = door.map_response(o.payload);
             if (!mapped.error.empty()) m_out.log_line("lemu: api: " + line + ": " + mapped.error);
             answer = std::move(mapped.response);
           } else {
             m_out.log_line("lemu: api: " + line + ": the function failed (" + o.error_type + ")");
-            answer = m_front_door->function_failed();
+            answer = door.function_failed();
           }
           with_header(answer, "x-amzn-RequestId", request_id);
           m_out.log_line("lemu: api: " + line + " -> " + std::to_string(answer.status) + " (" +
@@ -392,7 +413,7 @@ private:
       answered(r.outcome, {});
     };
     if (!submit(svc, std::move(inv), std::move(done), answered)) {
-      m_out.log_line("lemu: api: " + line + " -> 429 (" + svc.fn.function_name + " is at its concurrency and its queue is full)");
+      m_out.log_line("lemu: api: " + line + " -> 429 (" + svc.fn().function_name + " is at its concurrency and its queue is full)");
       respond(http_response{429, {{"Content-Type", "application/json"}}, R"({"message":"Too Many Requests"})"});
     }
   }
@@ -418,7 +439,7 @@ private:
 
   // Records a finished invocation; returns its log when `want_log` (X-Amz-Log-Type: Tail), else "".
   std::string finished(function_service& svc, const invocation_meta& meta, const invoke_result& r, bool want_log = false) {
-    m_records.add(svc.stats, svc.fn.memory_mb, meta, r);
+    m_records.add(svc.stats, svc.fn().memory_mb, meta, r);
     return want_log ? r.log : std::string();
   }
 
@@ -491,7 +512,7 @@ private:
 
   void print_summary() {
     for (const auto& f : m_functions) {
-      if (m_functions.size() > 1) m_out.text("function " + f->fn.function_name + ":\n");
+      if (m_functions.size() > 1) m_out.text("function " + f->fn().function_name + ":\n");
       m_out.text(f->stats.summary.render_table());
       m_out.text(f->stats.environments.render_table());
     }
@@ -505,7 +526,7 @@ private:
   net::steady_timer m_tick;
   core::id_generator m_ids;
   std::vector<std::unique_ptr<function_service>> m_functions;
-  std::optional<gateway::front_door> m_front_door;
+  std::shared_ptr<const gateway::front_door_set> m_doors; // nullptr: no front door
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
   serve_records m_records;
   bool m_stopping = false, m_killing = false, m_finished = false;
@@ -531,8 +552,8 @@ int serve(const serve_options& options) {
     }
   }
   if (options.concurrency == 0) throw core::usage_error("--concurrency must be at least 1");
-  if (options.front_door) {
-    for (const auto& r : options.front_door->routes) {
+  for (const auto& api : options.apis) {
+    for (const auto& r : api.routes) {
       if (r.function.empty()) continue;
       const bool known = std::any_of(options.functions.begin(), options.functions.end(),
                                      [&](const auto& fn) { return fn.function_name == r.function; });

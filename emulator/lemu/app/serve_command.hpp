@@ -26,7 +26,8 @@ struct serve_options {
   std::string host = "127.0.0.1";               // where both listeners bind
   std::uint16_t port = 3001;                    // Invoke API (sam local start-lambda's default)
   std::uint16_t api_port = 3000;                // front door (sam local start-api's default)
-  std::optional<gateway::front_door_options> front_door; // nullopt: no front door (--api none)
+  // The front door's APIs: one (--api) or a template's (REST and HTTP APIs on one port); none: no front door.
+  std::vector<gateway::front_door_options> apis;
   std::size_t concurrency = 1;                  // execution environments per function, at most
   std::size_t max_queue = 100;                  // invocations waiting per function, at most
   std::string record_file;                      // --record: append a capture line per invocation

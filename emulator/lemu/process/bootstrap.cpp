@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <system_error>
@@ -41,6 +42,36 @@ std::string shebang_interpreter(const std::filesystem::path& p) {
 
 bool is_elf(const std::filesystem::path& p) { return head_of(p, 4) == "\x7f" "ELF"; }
 
+// A little-endian unsigned integer of `n` bytes at `at` in `b` (0 when out of range).
+std::uint64_t le(const std::string& b, std::size_t at, std::size_t n) {
+  if (at + n > b.size()) return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(static_cast<unsigned char>(b[at + i])) << (8 * i);
+  return v;
+}
+
+// How many bytes an ELF file says it has at least: the end of its section header table and of every
+// segment's file image (a little-endian ELF of either class); 0 when it cannot tell.
+std::uint64_t elf_extent(const std::filesystem::path& p) {
+  const std::string h = head_of(p, 64);
+  if (h.size() < 52 || h[5] != 1) return 0;
+  const bool wide = h[4] == 2;
+  const std::uint64_t phoff = wide ? le(h, 0x20, 8) : le(h, 0x1c, 4);
+  const std::uint64_t shoff = wide ? le(h, 0x28, 8) : le(h, 0x20, 4);
+  const std::uint64_t phentsize = le(h, wide ? 0x36 : 0x2a, 2), phnum = le(h, wide ? 0x38 : 0x2c, 2);
+  const std::uint64_t shentsize = le(h, wide ? 0x3a : 0x2e, 2), shnum = le(h, wide ? 0x3c : 0x30, 2);
+  std::uint64_t extent = std::max(phoff + phentsize * phnum, shoff + shentsize * shnum);
+  if (phnum == 0 || phentsize < (wide ? 56u : 32u) || phoff + phentsize * phnum > (1u << 20)) return extent;
+  const std::string table = head_of(p, phoff + phentsize * phnum);
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::size_t at = phoff + i * phentsize;
+    const std::uint64_t offset = wide ? le(table, at + 8, 8) : le(table, at + 4, 4);
+    const std::uint64_t filesz = wide ? le(table, at + 32, 8) : le(table, at + 16, 4);
+    extent = std::max(extent, offset + filesz);
+  }
+  return extent;
+}
+
 // The reason for an ENOENT from execve when the file itself exists.
 std::string missing_interpreter(const std::filesystem::path& p) {
   const std::string interpreter = shebang_interpreter(p);
@@ -61,6 +92,14 @@ std::optional<std::string> bootstrap_problem(const std::filesystem::path& bootst
   if (!std::filesystem::exists(st)) return "no such file";
   if (std::filesystem::is_directory(st)) return "is a directory";
   if (::access(bootstrap.c_str(), X_OK) != 0) return "not executable (chmod +x it)";
+  const auto size = std::filesystem::file_size(bootstrap, ec);
+  if (!ec && size == 0) return "is empty (is a build still writing it?)";
+  if (!ec && is_elf(bootstrap)) {
+    if (const auto extent = elf_extent(bootstrap); extent > size) {
+      return "is truncated: its ELF headers need " + std::to_string(extent) + " bytes, the file has " +
+             std::to_string(size) + " (is a build still writing it?)";
+    }
+  }
   const std::string interpreter = shebang_interpreter(bootstrap);
   if (!interpreter.empty() && ::access(interpreter.c_str(), X_OK) != 0) return missing_interpreter(bootstrap);
   return std::nullopt;
@@ -74,6 +113,12 @@ std::string exec_failure_reason(const std::filesystem::path& bootstrap, int err)
   case EISDIR: return "is a directory";
   default: return std::strerror(err);
   }
+}
+
+std::filesystem::path bootstrap_argument(const std::filesystem::path& given) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(given, ec) && std::filesystem::exists(given / "bootstrap", ec)) return given / "bootstrap";
+  return given;
 }
 
 void check_bootstrap(const core::function_config& fn) {

@@ -12,9 +12,14 @@
 namespace lemu::process {
 
 // Why `bootstrap` cannot be started, found without starting it: "no such file", "is a directory", "not
-// executable (chmod +x it)", "its interpreter /usr/bin/python9 (from its #! line) does not exist".
+// executable (chmod +x it)", "its interpreter /usr/bin/python9 (from its #! line) does not exist", "is empty",
+// "is truncated: its ELF headers need N bytes, the file has M" (a binary a build is still writing, or cut).
 // nullopt when it looks startable.
 std::optional<std::string> bootstrap_problem(const std::filesystem::path& bootstrap);
+
+// A bootstrap as a user names it: a folder holding a file named `bootstrap` (cargo lambda's
+// target/lambda/NAME, a SAM build's .aws-sam/build/ID) stands for that file; anything else is itself.
+std::filesystem::path bootstrap_argument(const std::filesystem::path& given);
 
 // Why execve(bootstrap) failed with `err`, in the same words (the interpreter named when a script's is
 // missing, which the kernel reports as ENOENT about the script itself).

@@ -40,6 +40,29 @@ TEST(bootstrap_problem, says_what_is_wrong_in_words) {
   EXPECT_EQ(bootstrap_problem(s.file("good", "#!/bin/sh\necho\n", true)), std::nullopt);
 }
 
+TEST(bootstrap_problem, sees_an_empty_or_truncated_binary_as_a_build_still_writing) {
+  scratch s;
+  EXPECT_EQ(bootstrap_problem(s.file("empty", "", true)), "is empty (is a build still writing it?)");
+  std::ifstream in("/bin/true", std::ios::binary);
+  const std::string elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(elf.size(), 4096u);
+  EXPECT_EQ(bootstrap_problem(s.file("whole", elf, true)), std::nullopt);
+  const auto problem = bootstrap_problem(s.file("cut", elf.substr(0, elf.size() / 2), true));
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->rfind("is truncated: its ELF headers need ", 0), 0u) << *problem;
+  EXPECT_NE(problem->find("the file has " + std::to_string(elf.size() / 2) + " (is a build still writing it?)"),
+            std::string::npos) << *problem;
+}
+
+TEST(bootstrap_argument, takes_a_folder_holding_a_bootstrap_for_that_bootstrap) {
+  scratch s;
+  fs::create_directories(s.dir / "target/lambda/orders");
+  const auto inside = s.file("target/lambda/orders/bootstrap", "#!/bin/sh\n", true);
+  EXPECT_EQ(bootstrap_argument(s.dir / "target/lambda/orders"), inside);
+  EXPECT_EQ(bootstrap_argument(inside), inside);
+  EXPECT_EQ(bootstrap_argument(s.dir / "target"), s.dir / "target"); // no bootstrap in it: itself
+}
+
 TEST(exec_failure_reason, names_a_missing_interpreter_rather_than_the_script) {
   scratch s;
   const auto script = s.file("script", "#!/no/such/python3\n", true);
