@@ -4,7 +4,10 @@
 #include "rie_command.hpp"
 #include "usage.hpp"
 
+#include <lemu/app/build_trees.hpp>
 #include <lemu/app/run_command.hpp>
+#include <lemu/app/template_functions.hpp>
+#include <lemu/app/watch_loop.hpp>
 #include <lemu/app/serve_command.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/log_config.hpp>
@@ -66,7 +69,20 @@ struct function_command_line {
   double init_timeout_seconds = 10.0;
   bool strict = false; // --strict: Lambda's limits are errors, not warnings
   std::string log_format = "text", log_level, system_log_level; // --log-format, --log-level, --system-log-level
+  // A SAM / CloudFormation template, a cargo-lambda build, --watch (README "Use your SAM / cargo-lambda project").
+  std::string template_file;                    // --template [FILE] ("" with the option: the default search)
+  std::vector<std::string> parameter_overrides; // --parameter-overrides K=V ...
+  std::string env_vars;                         // --env-vars FILE (SAM's format)
+  std::string cargo_lambda;                     // --cargo-lambda NAME
+  bool watch = false;                           // --watch
+  unsigned watch_debounce_ms = 200;             // --watch-debounce MS
+  std::string build;                            // --build 'CMD'
+  bool uses_template() const { return command->count("--template") != 0; }
 };
+
+// The function options a template's values give way to, when given on the command line.
+constexpr const char* overriding_options[] = {"--timeout", "--memory", "--handler", "--log-format", "--log-level",
+                                              "--system-log-level", "--per-environment-concurrency"};
 
 void add_function_options(CLI::App* cmd, function_command_line& c) {
   c.command = cmd;
@@ -110,6 +126,45 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--stream-rate", fn.streaming.rate_bytes_per_second,
                   "Bytes per second a streamed response may go at after its first 6 MiB (Lambda: about 2 MiB/s); 0: no cap")
       ->capture_default_str();
+  cmd->add_option("--template", c.template_file,
+                  "Take the function(s) from a SAM or CloudFormation template (no FILE: .aws-sam/build/template.yaml, "
+                  "then template.yaml or template.yml here); options given on the command line win over its values")
+      ->expected(0, 1)
+      ->default_str("");
+  cmd->add_option("--parameter-overrides", c.parameter_overrides,
+                  "The template's parameters: Key=Value ... (or ParameterKey=K,ParameterValue=V, as SAM takes them)");
+  cmd->add_option("--env-vars", c.env_vars,
+                  "SAM's environment file: {\"Parameters\": {...}, \"<LogicalId>\": {...}}; only variables the template "
+                  "declares are set");
+  cmd->add_option("--cargo-lambda", c.cargo_lambda,
+                  "The bootstrap cargo lambda built for this binary: target/lambda/NAME/bootstrap of the cargo workspace "
+                  "around the current folder");
+  cmd->add_flag("--watch", c.watch,
+                "Reload when the code changes: the function's folder, its layers and the template are watched; in-flight "
+                "invocations finish on the old code (run and replay: run again)");
+  cmd->add_option("--watch-debounce", c.watch_debounce_ms, "Milliseconds writes must have settled before a reload")
+      ->capture_default_str()
+      ->check(between(10, 60000, "ms"));
+  cmd->add_option("--build", c.build,
+                  "With --watch: run this build command (sh -c) when a source file changes; a failed build keeps the old "
+                  "code running");
+}
+
+// --parameter-overrides: "Key=Value" words, or SAM's "ParameterKey=K,ParameterValue=V".
+std::vector<std::pair<std::string, std::string>> parameter_overrides(const std::vector<std::string>& words) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& w : words) {
+    if (w.rfind("ParameterKey=", 0) == 0) {
+      const auto comma = w.find(",ParameterValue=");
+      if (comma == std::string::npos) {
+        throw core::usage_error("--parameter-overrides: expected ParameterKey=K,ParameterValue=V, got '" + w + "'");
+      }
+      out.emplace_back(w.substr(13, comma - 13), w.substr(comma + 16));
+      continue;
+    }
+    out.push_back(split_assignment(w, "--parameter-overrides", "Key=Value"));
+  }
+  return out;
 }
 
 // --log-format, --log-level, --system-log-level into the function's configuration (values already checked).
@@ -135,12 +190,38 @@ void finish_log_options(const function_command_line& c, core::function_config& f
   if (!c.system_log_level.empty()) fn.system_log_level = core::parse_log_level(c.system_log_level);
 }
 
+// The command line's function settings, before a bootstrap: limits checked, timeouts, logging.
+core::function_config base_function(const function_command_line& c) {
+  core::function_config fn = c.function;
+  check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict});
+  const auto seconds = [](double s) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+  };
+  fn.timeout = seconds(c.timeout_seconds);
+  fn.init_timeout = seconds(c.init_timeout_seconds);
+  finish_log_options(c, fn);
+  return fn;
+}
+
+// --env-file's variables, then --env's.
+std::vector<std::pair<std::string, std::string>> command_line_env(const function_command_line& c) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!c.env_file.empty()) {
+    try {
+      env = process::read_env_file(c.env_file);
+    } catch (const process::env_file_error& e) {
+      throw core::usage_error(e.what());
+    }
+  }
+  for (const auto& text : c.env_vars) env.push_back(split_assignment(text, "--env"));
+  return env;
+}
+
 // The function's configuration complete: bootstrap path, name, timeouts, environment. `name` overrides
 // --function-name (lemu serve --function NAME=PATH).
 core::function_config finish_function(const function_command_line& c, const std::string& bootstrap,
                                       const std::string& name = {}) {
-  core::function_config fn = c.function;
-  check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict});
+  core::function_config fn = base_function(c);
   // A folder holding a bootstrap (cargo lambda's target/lambda/NAME) stands for it.
   std::filesystem::path path = std::filesystem::absolute(process::bootstrap_argument(bootstrap)).lexically_normal();
   fn.bootstrap = path;
@@ -149,29 +230,84 @@ core::function_config finish_function(const function_command_line& c, const std:
   } else if (c.command->count("--function-name") == 0) {
     fn.function_name = default_function_name(path);
   }
-  const auto seconds = [](double s) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
-  };
-  fn.timeout = seconds(c.timeout_seconds);
-  fn.init_timeout = seconds(c.init_timeout_seconds);
-  finish_log_options(c, fn);
-  if (!c.env_file.empty()) {
-    try {
-      for (auto& v : process::read_env_file(c.env_file)) fn.env.push_back(std::move(v));
-    } catch (const process::env_file_error& e) {
-      throw core::usage_error(e.what());
-    }
-  }
-  for (const auto& text : c.env_vars) fn.env.push_back(split_assignment(text, "--env"));
+  fn.env = command_line_env(c);
   for (const auto& [var, value] : fn.env) process::check_user_variable(var);
   process::check_extensions(fn, c.extensions);
   return fn;
 }
 
+// The bootstrap a command runs: --cargo-lambda NAME's, else the one named.
+std::string bootstrap_of(const function_command_line& c, const std::string& what = "pass its path") {
+  if (!c.cargo_lambda.empty()) {
+    if (!c.bootstrap.empty()) throw core::usage_error("--cargo-lambda " + c.cargo_lambda + " names the bootstrap: drop " + c.bootstrap);
+    return app::find_cargo_lambda(c.cargo_lambda, std::filesystem::current_path()).string();
+  }
+  if (c.bootstrap.empty()) {
+    throw core::usage_error("which function? " + what + ", --cargo-lambda NAME, or --template [FILE] for a SAM project");
+  }
+  return c.bootstrap;
+}
+
+// A template's functions (`only`: these logical ids; none: all), with the command line's settings.
+app::template_request template_request_of(const function_command_line& c, std::vector<std::string> only, bool serve) {
+  if (!c.cargo_lambda.empty()) throw core::usage_error("--cargo-lambda and --template: use one (the template names the code)");
+  if (c.command->count("--function-name") != 0) {
+    throw core::usage_error("--function-name and --template: the template names its functions (FunctionName)");
+  }
+  app::template_request r;
+  r.file = c.template_file;
+  r.search_dir = std::filesystem::current_path();
+  r.load.parameter_overrides = parameter_overrides(c.parameter_overrides);
+  r.load.region = c.function.region;
+  r.env_vars = c.env_vars;
+  r.base = base_function(c);
+  for (const char* option : overriding_options) {
+    if (c.command->count(option) != 0) r.given.insert(option);
+  }
+  r.extra_env = command_line_env(c);
+  r.extensions = c.extensions;
+  r.only = std::move(only);
+  r.serve = serve;
+  return r;
+}
+
+app::template_functions load_template_functions(const app::template_request& r) {
+  app::template_functions t = app::load_template(r);
+  for (const auto& w : t.warnings) std::fprintf(stderr, "lemu: warning: %s: %s\n", t.file.filename().c_str(), w.c_str());
+  return t;
+}
+
+// --watch, --watch-debounce, --build: where builds run (the template's folder, the cargo workspace, or here).
+app::watch_settings watch_settings_of(const function_command_line& c, const std::filesystem::path& template_file) {
+  if (!c.build.empty() && !c.watch) throw core::usage_error("--build runs on changes: use it with --watch");
+  if (c.command->count("--watch-debounce") != 0 && !c.watch) throw core::usage_error("--watch-debounce needs --watch");
+  if (c.env_vars.size() && !c.uses_template()) {
+    throw core::usage_error("--env-vars is SAM's file for a template's functions: use it with --template (--env-file "
+                            "takes NAME=VALUE lines for any bootstrap)");
+  }
+  if (!c.parameter_overrides.empty() && !c.uses_template()) throw core::usage_error("--parameter-overrides needs --template");
+  app::watch_settings w;
+  w.enabled = c.watch;
+  w.debounce = std::chrono::milliseconds(c.watch_debounce_ms);
+  w.build_command = c.build;
+  if (!template_file.empty()) {
+    w.project_root = template_file.parent_path();
+    if (w.project_root.filename() == "build" && w.project_root.parent_path().filename() == ".aws-sam") {
+      w.project_root = w.project_root.parent_path().parent_path(); // a SAM build's template: the project is above
+    }
+  } else if (!c.cargo_lambda.empty()) {
+    w.project_root = app::cargo_workspace(std::filesystem::current_path());
+  }
+  if (w.project_root.empty()) w.project_root = std::filesystem::current_path();
+  return w;
+}
+
 // What `run` and `replay` share: every option of a run, as parsed, before it becomes run_options.
 struct run_command_line : function_command_line {
   app::run_options run;
-  std::string shard; // --shard K/N
+  std::string shard;       // --shard K/N
+  std::string function_id; // replay --function ID: the template's function (run takes it as its argument)
+  std::filesystem::path loaded_template; // the template the last finish_run_options() read
 };
 
 void add_run_options(CLI::App* cmd, run_command_line& c) {
@@ -204,9 +340,28 @@ void check_tenant_id(const std::string& option, const std::string& id) {
                           " characters: letters, digits, spaces and . _ : / = + - @");
 }
 
+// The one function of a run: the template's (named, or its only one), else the bootstrap's.
+core::function_config run_function(run_command_line& c) {
+  if (!c.uses_template()) {
+    if (!c.function_id.empty()) throw core::usage_error("--function " + c.function_id + " names a template's function: add --template");
+    return finish_function(c, bootstrap_of(c, c.run.replay ? "--bootstrap PATH" : "pass its path"));
+  }
+  const std::string id = c.run.replay ? c.function_id : c.bootstrap;
+  app::template_functions t = load_template_functions(template_request_of(c, id.empty() ? std::vector<std::string>{}
+                                                                                         : std::vector<std::string>{id}, false));
+  c.loaded_template = t.file;
+  if (t.functions.size() != 1) {
+    std::string names;
+    for (const auto& f : t.functions) names += (names.empty() ? "" : ", ") + f.function_name;
+    throw core::usage_error(t.file.string() + " has " + std::to_string(t.functions.size()) + " functions (" + names +
+                            "): name one: lemu " + (c.run.replay ? "replay --template FILE --function ID ..." : "run --template FILE ID ..."));
+  }
+  return std::move(t.functions.front());
+}
+
 app::run_options finish_run_options(run_command_line& c) {
   app::run_options run = c.run;
-  run.function = finish_function(c, c.bootstrap);
+  run.function = run_function(c);
   run.env_file = c.env_file;
   if (run.stream && run.concurrency != 1) {
     throw core::usage_error("--stream writes each response to stdout as it arrives, so responses cannot overlap: use it "
@@ -224,6 +379,14 @@ app::run_options finish_run_options(run_command_line& c) {
     if (!run.shard) throw core::usage_error("--shard: expected K/N with 1 <= K <= N, got '" + c.shard + "'");
   }
   return run;
+}
+
+// lemu run / replay, once, or again after each rebuild (--watch).
+int run_command(run_command_line& c) {
+  app::run_options first = finish_run_options(c);
+  const app::watch_settings watch = watch_settings_of(c, c.loaded_template);
+  if (!watch.enabled) return app::run(first);
+  return app::run_watching(std::move(first), [&c] { return finish_run_options(c); }, watch, c.loaded_template);
 }
 
 // --host: an address; `localhost` is this machine's loopback address (lemu listens on one address, not on
@@ -311,12 +474,37 @@ app::serve_options finish_serve_options(serve_command_line& c) {
     return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
   };
   s.timeouts = net::timeout_limits{duration(c.idle_timeout), duration(c.header_timeout), duration(c.body_timeout)};
-  if (!c.bootstrap.empty()) s.functions.push_back(finish_function(c, c.bootstrap));
-  for (const auto& text : c.functions) {
-    const auto [name, path] = split_assignment(text, "--function", "NAME=PATH");
-    s.functions.push_back(finish_function(c, path, name));
+  std::optional<app::template_request> from_template;
+  if (c.uses_template()) {
+    if (!c.functions.empty()) throw core::usage_error("--function and --template: the template names the functions");
+    from_template = template_request_of(c, c.bootstrap.empty() ? std::vector<std::string>{} : std::vector<std::string>{c.bootstrap}, true);
+    app::template_functions t = load_template_functions(*from_template);
+    s.functions = std::move(t.functions);
+    s.template_file = t.file;
+    if (c.command->count("--api") == 0 && c.routes.empty()) {
+      s.apis = std::move(t.apis); // the template's events; none: no front door
+      c.api = "template";
+    } else if (c.api != "none" || !c.routes.empty()) {
+      throw core::usage_error("--api and --route with --template: the template's Api, HttpApi and FunctionUrlConfig are "
+                              "the routes (--api none serves the Invoke API only)");
+    }
+  } else {
+    if (!c.bootstrap.empty() || !c.cargo_lambda.empty()) s.functions.push_back(finish_function(c, bootstrap_of(c)));
+    for (const auto& text : c.functions) {
+      const auto [name, path] = split_assignment(text, "--function", "NAME=PATH");
+      s.functions.push_back(finish_function(c, path, name));
+    }
   }
-  if (s.functions.empty()) throw core::usage_error("no function given: pass a bootstrap, or --function NAME=PATH");
+  if (s.functions.empty()) {
+    throw core::usage_error("no function given: pass a bootstrap, --function NAME=PATH, --cargo-lambda NAME, or --template [FILE]");
+  }
+  s.watch = watch_settings_of(c, s.template_file);
+  if (from_template && c.watch) {
+    s.reread = [r = *from_template] {
+      app::template_functions t = load_template_functions(r);
+      return app::serve_definition{std::move(t.functions), std::move(t.apis)};
+    };
+  }
   for (const auto& name : c.tenant_isolated) {
     const auto fn = std::find_if(s.functions.begin(), s.functions.end(), [&](const auto& f) { return f.function_name == name; });
     if (fn == s.functions.end()) throw core::usage_error("--tenant-isolated " + name + ": no function is named " + name);
@@ -325,7 +513,7 @@ app::serve_options finish_serve_options(serve_command_line& c) {
   if (c.tenant_isolation) {
     for (auto& fn : s.functions) fn.tenant_isolation = true;
   }
-  if (c.invoke_mode == "RESPONSE_STREAM") {
+  if (c.invoke_mode == "RESPONSE_STREAM" && c.api != "template") {
     // Function URLs (InvokeMode) and REST APIs (responseTransferMode STREAM) stream; HTTP APIs do not.
     if (c.api != "url" && c.api != "rest") {
       throw core::usage_error("--invoke-mode RESPONSE_STREAM needs --api url or --api rest: " +
@@ -335,7 +523,7 @@ app::serve_options finish_serve_options(serve_command_line& c) {
     }
     for (auto& fn : s.functions) fn.invoke_mode = core::invoke_mode::response_stream;
   }
-  if (c.api != "none") {
+  if (c.api != "none" && c.api != "template") {
     gateway::front_door_options fd;
     fd.kind = *gateway::parse_api_kind(c.api);
     fd.region = s.functions.front().region;
@@ -349,7 +537,7 @@ app::serve_options finish_serve_options(serve_command_line& c) {
       }
     }
     s.apis.push_back(std::move(fd));
-  } else if (!c.routes.empty()) {
+  } else if (!c.routes.empty() && c.api != "template") {
     throw core::usage_error("--route needs a front door (--api http, rest or url)");
   }
   return s;
@@ -385,7 +573,9 @@ int main(int argc, char** argv) {
 
   run_command_line run;
   auto* run_cmd = cli.add_subcommand("run", "Run a bootstrap on events, kept warm, and report init and invoke timing");
-  run_cmd->add_option("bootstrap", run.bootstrap, "The function's bootstrap executable, or a folder holding one (its folder is the task root)")->required();
+  run_cmd->add_option("bootstrap", run.bootstrap,
+                      "The function's bootstrap executable, or a folder holding one (its folder is the task root); with "
+                      "--template: the function's logical id (or FunctionName)");
   run_cmd->add_option("--event,-e", run.run.events,
                       "Event input: a .json file (one event), a .jsonl file (one per line), a directory, - for stdin, "
                       "or a bundled event by name (sqs, sqs/batch, apigw-http/get, ...); repeatable")
@@ -406,7 +596,8 @@ int main(int argc, char** argv) {
   auto* replay_cmd = cli.add_subcommand(
       "replay", "Replay captures and compare every outcome with the recorded one (exit 1 on any difference)");
   replay_cmd->add_option("captures", replay.run.events, "Capture files (JSON Lines written by --record)")->required();
-  replay_cmd->add_option("--bootstrap", replay.bootstrap, "The function's bootstrap executable")->required();
+  replay_cmd->add_option("--bootstrap", replay.bootstrap, "The function's bootstrap executable, or a folder holding one");
+  replay_cmd->add_option("--function", replay.function_id, "With --template: the function (logical id or FunctionName) to replay");
   replay_cmd->add_option("--ignore", replay.run.ignore,
                          "Skip a volatile field: a JSON Pointer (/response/body/id) or a path ($.response.headers.Date, "
                          "$.response.items[*].id); repeatable");
@@ -454,9 +645,9 @@ int main(int argc, char** argv) {
         run.run.event_names.push_back(resolved == spec ? std::string() : spec); // shown as the user named it
         spec = resolved;
       }
-      return app::run(finish_run_options(run));
+      return run_command(run);
     }
-    if (replay_cmd->parsed()) return app::run(finish_run_options(replay));
+    if (replay_cmd->parsed()) return run_command(replay);
     if (serve_cmd->parsed()) return app::serve(finish_serve_options(serve));
   } catch (const std::exception& e) {
     // Bad usage or input (core::usage_error, events::input_error, process::reserved_variable_error) and

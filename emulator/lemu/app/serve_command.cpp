@@ -29,7 +29,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <deque>
 #include <functional>
 #include <memory>
 
@@ -103,6 +105,7 @@ public:
     m_invoke_server->start();
     if (m_api_server) m_api_server->start();
     announce();
+    if (m_opt.watch.enabled) start_watching();
     wait_for_signal();
     schedule_tick();
     m_ioc.run();
@@ -340,7 +343,7 @@ private:
                             std::chrono::system_clock::now().time_since_epoch()).count();
     core::invocation inv;
     try {
-      inv.payload = door.make_event(in.request, m, now_ms).dump();
+      inv.payload = door.make_event(without_prefix(in.request, m), m, now_ms).dump();
     } catch (const std::invalid_argument& e) {
       m_out.log_line("lemu: api: " + line + " -> 400 (" + e.what() + ")");
       return respond(http_response{400, {{"Content-Type", "application/json"}}, R"({"message":"Bad Request"})"});
@@ -418,6 +421,16 @@ private:
     }
   }
 
+  // A function URL under /lambda-url/NAME (a template's FunctionUrlConfig): the function sees its own path.
+  static const gateway::http_request& without_prefix(const gateway::http_request& req, const gateway::route_match& m,
+                                                     gateway::http_request&& copy = {}) {
+    if (!m.matched || m.matched->strip_prefix.empty() || req.target.rfind(m.matched->strip_prefix, 0) != 0) return req;
+    copy = req;
+    copy.target.erase(0, m.matched->strip_prefix.size());
+    if (copy.target.empty() || copy.target.front() == '?') copy.target.insert(0, "/");
+    return copy;
+  }
+
   void too_large(const std::string& line, const gateway::http_server::responder& respond) {
     m_out.log_line("lemu: api: " + line + " -> 413 (the event would be over Lambda's 6291456-byte limit)");
     respond(http_response{413, {{"Content-Type", "application/json"}}, R"({"message":"Request Entity Too Large"})"});
@@ -443,6 +456,104 @@ private:
     return want_log ? r.log : std::string();
   }
 
+  // ---- --watch: reload on rebuild ---------------------------------------------------------------------
+
+  // The folders a function is made of: its task root (the bootstrap's folder) and its layers.
+  static std::vector<std::filesystem::path> trees_of(const std::vector<const core::function_config*>& fns) {
+    std::vector<std::filesystem::path> trees;
+    for (const auto* fn : fns) {
+      trees.push_back(fn->task_root());
+      if (fn->bootstrap.parent_path() != fn->task_root()) trees.push_back(fn->bootstrap.parent_path());
+      for (const auto& l : fn->layers) trees.push_back(l);
+    }
+    std::sort(trees.begin(), trees.end());
+    trees.erase(std::unique(trees.begin(), trees.end()), trees.end());
+    return trees;
+  }
+
+  std::vector<const core::function_config*> current_functions() const {
+    std::vector<const core::function_config*> fns;
+    for (const auto& f : m_functions) {
+      if (!f->removed) fns.push_back(&f->fn());
+    }
+    return fns;
+  }
+
+  void start_watching() {
+    m_watch = std::make_unique<code_watch>(m_ioc.get_executor(), m_out, m_opt.watch);
+    m_watch->watch_code(trees_of(current_functions()), m_opt.template_file);
+    m_watch->start([this](const code_change& c) { on_code_change(c); });
+    m_out.log_line("lemu: watching " + std::to_string(trees_of(current_functions()).size()) + " code folder(s)" +
+                   (m_opt.template_file.empty() ? std::string() : " and " + m_opt.template_file.filename().string()) +
+                   (m_opt.watch.build_command.empty() ? std::string() : "; sources build with: " + m_opt.watch.build_command));
+    m_out.flush();
+  }
+
+  // A settled change: every function (the template re-read when it changed) checked first, then all
+  // reloaded at once; anything wrong keeps everything running as it was.
+  void on_code_change(const code_change& c) {
+    if (m_stopping) return;
+    const std::string what = c.paths.empty() ? std::string("?")
+                                             : c.paths.front().string() + (c.paths.size() > 1 ? " and " + std::to_string(c.paths.size() - 1) + " more" : "");
+    serve_definition next;
+    std::shared_ptr<const gateway::front_door_set> doors = m_doors;
+    if (c.template_changed && m_opt.reread) {
+      try {
+        next = m_opt.reread();
+        if (!next.apis.empty()) doors = std::make_shared<const gateway::front_door_set>(next.apis);
+      } catch (const std::exception& e) {
+        m_out.log_line("lemu: reload: " + m_opt.template_file.string() + ": " + e.what() + ": the running functions keep serving");
+        return m_out.flush();
+      }
+    } else {
+      for (const auto* fn : current_functions()) next.functions.push_back(*fn);
+    }
+    for (const auto& fn : next.functions) {
+      if (const auto problem = process::bootstrap_problem(fn.bootstrap)) {
+        m_out.log_line("lemu: reload: " + fn.function_name + ": " + fn.bootstrap.string() + " " + *problem +
+                       ": the old code keeps serving until a good build arrives");
+        return m_out.flush();
+      }
+    }
+    std::size_t finishing = 0;
+    std::string names;
+    for (auto& fn : next.functions) {
+      names += (names.empty() ? "" : ", ") + fn.function_name;
+      function_service* svc = find_function(fn.function_name);
+      if (svc) {
+        finishing += svc->scheduler.reload(std::move(fn));
+      } else {
+        m_added.push_back(std::move(fn));
+        m_functions.push_back(std::make_unique<function_service>(m_ioc.get_executor(), m_added.back(), m_out, m_opt.concurrency,
+                                                                 m_opt.max_queue, m_opt.runtime_api_port));
+      }
+    }
+    for (const auto& f : m_functions) {
+      const bool kept = std::any_of(next.functions.begin(), next.functions.end(),
+                                    [&](const auto& fn) { return fn.function_name == f->fn().function_name; });
+      if (!kept && !f->removed && c.template_changed) {
+        f->removed = true; // what it runs finishes; nothing new reaches it
+        f->scheduler.stop_idle();
+        m_out.log_line("lemu: reload: " + f->fn().function_name + " is no longer in the template");
+      }
+    }
+    if (c.template_changed && doors != m_doors) {
+      m_doors = doors;
+      if (m_api_server) announce_routes();
+    }
+    try {
+      m_watch->watch_code(trees_of(current_functions()), m_opt.template_file);
+    } catch (const std::exception& e) {
+      m_out.log_line(std::string("lemu: watch: ") + e.what());
+    }
+    const double ms = std::chrono::duration<double, std::milli>(clock::now() - c.settled).count();
+    m_out.log_line("lemu: reload: " + what + " changed: " + names + " reloaded in " + util::fixed2(ms) + " ms" +
+                   (c.build_time ? " (after a " + std::to_string(c.build_time->count()) + " ms build)" : std::string()) +
+                   (finishing ? "; " + std::to_string(finishing) + " environment(s) finish on the old code" : std::string()) +
+                   "; new environments start on the next invocation");
+    m_out.flush();
+  }
+
   // ---- lifecycle ----------------------------------------------------------------------------------------
 
   void wait_for_signal() {
@@ -457,6 +568,7 @@ private:
         m_out.log_line("lemu: stopping: " + std::to_string(in_flight) + " invocations in flight, " +
                        std::to_string(queued) + " queued (Ctrl-C again to cancel them)");
         m_stopping = true;
+        if (m_watch) m_watch->stop();
         m_invoke_server->stop();
         if (m_api_server) m_api_server->stop();
         wait_for_signal();
@@ -526,6 +638,8 @@ private:
   net::steady_timer m_tick;
   core::id_generator m_ids;
   std::vector<std::unique_ptr<function_service>> m_functions;
+  std::deque<core::function_config> m_added; // functions a re-read template added (their services refer to them)
+  std::unique_ptr<code_watch> m_watch;
   std::shared_ptr<const gateway::front_door_set> m_doors; // nullptr: no front door
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
   serve_records m_records;

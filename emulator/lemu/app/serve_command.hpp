@@ -9,17 +9,26 @@
 // returns 130. Both listeners close connections that are idle or slow past their timeouts, and hold at
 // most max_connections each.
 
+#include <lemu/app/code_watch.hpp>
 #include <lemu/core/function_config.hpp>
 #include <lemu/gateway/front_door.hpp>
 #include <lemu/net/connection_timeouts.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace lemu::app {
+
+// What a template gives lemu serve: its functions and its front door's APIs.
+struct serve_definition {
+  std::vector<core::function_config> functions;
+  std::vector<gateway::front_door_options> apis;
+};
 
 struct serve_options {
   std::vector<core::function_config> functions; // the first is the default (front door without a named route)
@@ -38,6 +47,13 @@ struct serve_options {
   net::timeout_limits timeouts;                 // idle, header and body timeouts of both listeners
   std::uint16_t runtime_api_port = 0;           // the Runtime API's port (0: ephemeral); concurrency 1 only
   std::string invoke_alias;                     // a FunctionName that also names the first function (RIE: "function")
+  // --watch: the functions' code folders (and the template) are watched; a settled change reloads them
+  // (README "Reload on rebuild"): in-flight invocations finish on the old code, the next ones start new
+  // environments; ports, connections and the queue stay. A bootstrap that cannot start (missing, not
+  // executable, empty, truncated) keeps the old code running.
+  watch_settings watch;
+  std::filesystem::path template_file;          // --template: watched; its change calls `reread`
+  std::function<serve_definition()> reread;     // throws what reading the template throws
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and

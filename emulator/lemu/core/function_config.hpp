@@ -32,6 +32,9 @@ struct function_config {
   // External extensions (PROTOCOL.md §2.1): executables started before the runtime, in this order (the
   // task root's extensions/ folder, then --extension), at most 10.
   std::vector<std::filesystem::path> extensions;
+  // Layers (a template's LayerVersion folders): watched by --watch; their extensions/ executables are among
+  // `extensions`. Not mounted at /opt yet.
+  std::vector<std::filesystem::path> layers;
 
   // --- Response streaming (PROTOCOL.md §1.9, §1.10, §9.3) ---------------------------------------------
   core::invoke_mode invoke_mode = core::invoke_mode::buffered; // --invoke-mode: the front door's mode

@@ -3,13 +3,16 @@
 #include <lemu/core/ids.hpp>
 #include <lemu/events/generators.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace lemu::gateway {
 
 front_door::front_door(front_door_options o) : m_options(std::move(o)) {
   const std::string kind(to_string(m_options.kind));
-  if (m_options.kind == api_kind::url && !m_options.routes.empty())
+  const bool prefixed = std::all_of(m_options.routes.begin(), m_options.routes.end(),
+                                    [](const route& r) { return !r.strip_prefix.empty(); });
+  if (m_options.kind == api_kind::url && !m_options.routes.empty() && !prefixed)
     throw std::invalid_argument("function URLs have no routes: every request goes to the function (drop --route "
                                 "or use --api rest or --api http)");
   for (std::size_t i = 0; i < m_options.routes.size(); ++i)

@@ -29,6 +29,9 @@ bool is_http_method(std::string_view method);
 // characters; parameter names are letters, digits, '_', '-' and '.', each used once.
 struct route {
   std::string method, path, function; // function "" = the default (first) function
+  // A function URL served under a path of the front door (lemu serve --template: /lambda-url/NAME/...): the
+  // event sees the request's path without this prefix. "" for every other route.
+  std::string strip_prefix;
   std::string key() const;            // "GET /items/{id}"
 };
 
