@@ -25,7 +25,7 @@ namespace lemu::watch {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-using clock = std::chrono::steady_clock;
+using std::chrono::steady_clock;
 
 namespace {
 
@@ -284,23 +284,24 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
   void wait_readable() {
     descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
                           [weak = weak_from_this(), generation = read_generation](const boost::system::error_code& ec) {
-                            const auto self = weak.lock();
-                            if (!self || generation != self->read_generation || ec == asio::error::operation_aborted)
-                              return;
-                            try {
-                              if (ec) {
-                                spdlog::warn("watch: waiting for inotify failed: {}: no more changes are reported",
-                                             ec.message());
-                                return;
-                              }
-                              self->drain();
-                              if (generation == self->read_generation) self->wait_readable();
-                            } catch (const std::exception& e) {
-                              spdlog::warn("watch: {}", e.what());
-                            } catch (...) {
-                              spdlog::warn("watch: unknown exception reading inotify events");
-                            }
+                            if (const auto self = weak.lock()) self->on_readable(generation, ec);
                           });
+  }
+
+  void on_readable(std::uint64_t generation, const boost::system::error_code& ec) {
+    if (generation != read_generation || ec == asio::error::operation_aborted) return;
+    try {
+      if (ec) {
+        spdlog::warn("watch: waiting for inotify failed: {}: no more changes are reported", ec.message());
+        return;
+      }
+      drain(); // to the end: the reactor's epoll is edge-triggered
+      if (generation == read_generation) wait_readable();
+    } catch (const std::exception& e) {
+      spdlog::warn("watch: reading inotify events: {}: no more changes are reported", e.what());
+    } catch (...) {
+      spdlog::warn("watch: reading inotify events: unknown exception: no more changes are reported");
+    }
   }
 
   // Reads and handles every event queued.
@@ -309,7 +310,8 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
       const ssize_t n = ::read(fd(), buffer.data(), buffer.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("watch: reading inotify failed: {}", std::strerror(errno));
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+          spdlog::warn("watch: reading inotify failed: {}", std::strerror(errno));
         return;
       }
       if (n == 0) return;
@@ -336,9 +338,9 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
   void handle(const inotify_event& event, std::string_view name) {
     if (event.mask & IN_Q_OVERFLOW) {
       spdlog::warn("watch: too many events at once (the inotify queue overflowed): reporting everything as changed");
-      for (const auto& tree : trees) note(tree);
+      for (const auto& tree : trees) note(tree, true);
       for (const auto& [dir, names] : files)
-        for (const auto& n : names) note(dir / n);
+        for (const auto& n : names) note(dir / n, true);
       for (const auto& tree : trees) watch_tree(tree, tree, walk::rescan);
       return;
     }
@@ -374,14 +376,15 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
 
   // --- bursts -----------------------------------------------------------------------------------------------
 
-  void note(const fs::path& path) {
-    const auto now = clock::now();
+  // `always`: kept even beyond max_paths_per_burst (the roots after an overflow: the caller must see them).
+  void note(const fs::path& path, bool always = false) {
+    const auto now = steady_clock::now();
     if (!in_burst) {
       in_burst = true;
       first_event = now;
     }
     last_event = now;
-    if (pending.size() < options.max_paths_per_burst) {
+    if (always || pending.size() < options.max_paths_per_burst) {
       pending.insert(path);
     } else if (!truncated && !pending.contains(path)) {
       truncated = true;
@@ -393,7 +396,7 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
 
   // The timer is armed once per burst and re-armed when it fires early (events came meanwhile): no cancel
   // per event.
-  void arm_timer(clock::time_point at) {
+  void arm_timer(steady_clock::time_point at) {
     timer_armed = true;
     timer.expires_at(at);
     timer.async_wait([weak = weak_from_this(), generation = timer_generation](const boost::system::error_code& ec) {
@@ -402,9 +405,9 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
       try {
         self->on_timer();
       } catch (const std::exception& e) {
-        spdlog::warn("watch: {}", e.what());
+        spdlog::warn("watch: reporting a change: {}", e.what());
       } catch (...) {
-        spdlog::warn("watch: unknown exception reporting a change");
+        spdlog::warn("watch: reporting a change: unknown exception");
       }
     });
   }
@@ -415,11 +418,11 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
     drain(); // events the kernel has but the read handler has not had yet belong to this burst
     if (timer_armed) return; // drain() had some: note() armed the timer again
     const auto settle_at = last_event + options.debounce;
-    if (clock::now() < settle_at) {
+    if (steady_clock::now() < settle_at) {
       arm_timer(settle_at);
       return;
     }
-    change c{{pending.begin(), pending.end()}, first_event, clock::now()};
+    change c{{pending.begin(), pending.end()}, first_event, steady_clock::now()};
     drop_burst();
     auto cb = on_change; // a copy: the callback may stop() or destroy the watcher
     const auto keep_alive = shared_from_this();
@@ -456,7 +459,7 @@ struct file_watcher::impl : std::enable_shared_from_this<impl> {
   std::uint64_t read_generation = 0, timer_generation = 0;
   std::set<fs::path> pending;
   bool in_burst = false, truncated = false, timer_armed = false;
-  clock::time_point first_event, last_event;
+  steady_clock::time_point first_event, last_event;
   alignas(inotify_event) std::array<char, 64 * 1024> buffer{};
 };
 

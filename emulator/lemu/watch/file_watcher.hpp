@@ -24,7 +24,8 @@
 // (a warning names it when it was a tree's root or an add_file's folder); made again inside a watched tree,
 // it is watched again, add_file's names in it included. A root's own deletion is reported as its path.
 // When the kernel's event queue overflows, the change lists every tree root and file (something changed:
-// reload everything), and the trees are walked again for folders made meanwhile.
+// reload everything; these are listed even beyond max_paths_per_burst), and the trees are walked again for
+// folders made meanwhile.
 //
 // Everything runs on the executor given (one thread, no locking): call the member functions there. The
 // callback never throws into Asio (an exception from it is logged and dropped); it may call any member

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -317,6 +318,29 @@ TEST_F(file_watcher_test, a_burst_keeps_at_most_max_paths_per_burst) {
   ASSERT_TRUE(run_until([&] { return !changes.empty(); }));
   EXPECT_EQ(changes[0].paths.size(), 5u);
   EXPECT_THAT(changes[0].paths, Contains(root / "f0"));
+}
+
+TEST_F(file_watcher_test, an_overflowed_queue_reports_every_root) {
+  std::ifstream limit_file("/proc/sys/fs/inotify/max_queued_events");
+  std::size_t limit = 0;
+  limit_file >> limit;
+  if (limit == 0 || limit > 20000) GTEST_SKIP() << "fs.inotify.max_queued_events is " << limit;
+  write(root / "template.yaml");
+  make({.debounce = debounce, .max_paths_per_burst = 1}).add_tree(root / "."); // the roots go beyond the bound
+  watcher->add_file(root / "template.yaml");
+  // Before start(), nothing reads the queue. A chmod is one IN_ATTRIB; two files in turn, so that no event
+  // is merged with the one before it.
+  write(root / "a");
+  write(root / "b");
+  for (std::size_t i = 0; i <= limit; ++i) ASSERT_EQ(::chmod((root / (i % 2 ? "a" : "b")).c_str(), 0644), 0);
+  fs::create_directory(root / "lost"); // its IN_CREATE is beyond the overflow: found by walking the tree again
+  start();
+  ASSERT_TRUE(run_until([&] { return !changes.empty(); }));
+  EXPECT_THAT(changes[0].paths, Contains(root));
+  EXPECT_THAT(changes[0].paths, Contains(root / "template.yaml"));
+  write(root / "lost" / "x");
+  ASSERT_TRUE(run_until([&] { return changes.size() == 2; }));
+  EXPECT_THAT(changes[1].paths, ElementsAre(root / "lost" / "x"));
 }
 
 TEST_F(file_watcher_test, a_folder_removed_and_made_again_is_watched_again_and_one_moved_out_is_forgotten) {
