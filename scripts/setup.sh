@@ -13,7 +13,7 @@ build_only=0
 apt_packages=(
   g++ cmake make
   libboost1.81-dev libboost-url1.81-dev
-  nlohmann-json3-dev libsimdjson-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  nlohmann-json3-dev libsimdjson-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
 )
 test_packages=(
