@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,6 +268,32 @@ TEST_F(file_watcher_test, a_missing_folder_throws_naming_it) {
   }
   write(root / "file");
   EXPECT_THROW(watcher->add_tree(root / "file"), std::system_error) << "not a folder";
+}
+
+TEST_F(file_watcher_test, no_inotify_instance_says_which_limit_to_raise) {
+  make(); // the io_context's reactor (epoll, eventfd) exists before descriptors run out
+  // Out of descriptors (this process's limit lowered for the test), inotify_init1 fails with EMFILE.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct restore {
+    rlimit limit;
+    std::vector<int> held;
+    ~restore() {
+      for (const int fd : held) ::close(fd);
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+  } undo{saved, {}};
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = ::dup(0)) >= 0;) undo.held.push_back(fd);
+  try {
+    file_watcher w(ioc.get_executor());
+    FAIL() << "no exception";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EMFILE);
+    EXPECT_THAT(e.what(), HasSubstr("raise fs.inotify.max_user_instances"));
+  }
 }
 
 TEST_F(file_watcher_test, writes_every_half_debounce_hold_the_callback_until_they_stop) {
