@@ -72,7 +72,7 @@ struct function_command_line {
   // A SAM / CloudFormation template, a cargo-lambda build, --watch (README "Use your SAM / cargo-lambda project").
   std::string template_file;                    // --template [FILE] ("" with the option: the default search)
   std::vector<std::string> parameter_overrides; // --parameter-overrides K=V ...
-  std::string env_vars;                         // --env-vars FILE (SAM's format)
+  std::string sam_env_vars;                     // --env-vars FILE (SAM's format)
   std::string cargo_lambda;                     // --cargo-lambda NAME
   bool watch = false;                           // --watch
   unsigned watch_debounce_ms = 200;             // --watch-debounce MS
@@ -133,7 +133,7 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
       ->default_str("");
   cmd->add_option("--parameter-overrides", c.parameter_overrides,
                   "The template's parameters: Key=Value ... (or ParameterKey=K,ParameterValue=V, as SAM takes them)");
-  cmd->add_option("--env-vars", c.env_vars,
+  cmd->add_option("--env-vars", c.sam_env_vars,
                   "SAM's environment file: {\"Parameters\": {...}, \"<LogicalId>\": {...}}; only variables the template "
                   "declares are set");
   cmd->add_option("--cargo-lambda", c.cargo_lambda,
@@ -259,7 +259,7 @@ app::template_request template_request_of(const function_command_line& c, std::v
   r.search_dir = std::filesystem::current_path();
   r.load.parameter_overrides = parameter_overrides(c.parameter_overrides);
   r.load.region = c.function.region;
-  r.env_vars = c.env_vars;
+  r.env_vars = c.sam_env_vars;
   r.base = base_function(c);
   for (const char* option : overriding_options) {
     if (c.command->count(option) != 0) r.given.insert(option);
@@ -281,7 +281,7 @@ app::template_functions load_template_functions(const app::template_request& r) 
 app::watch_settings watch_settings_of(const function_command_line& c, const std::filesystem::path& template_file) {
   if (!c.build.empty() && !c.watch) throw core::usage_error("--build runs on changes: use it with --watch");
   if (c.command->count("--watch-debounce") != 0 && !c.watch) throw core::usage_error("--watch-debounce needs --watch");
-  if (c.env_vars.size() && !c.uses_template()) {
+  if (!c.sam_env_vars.empty() && !c.uses_template()) {
     throw core::usage_error("--env-vars is SAM's file for a template's functions: use it with --template (--env-file "
                             "takes NAME=VALUE lines for any bootstrap)");
   }
@@ -347,8 +347,10 @@ core::function_config run_function(run_command_line& c) {
     return finish_function(c, bootstrap_of(c, c.run.replay ? "--bootstrap PATH" : "pass its path"));
   }
   const std::string id = c.run.replay ? c.function_id : c.bootstrap;
-  app::template_functions t = load_template_functions(template_request_of(c, id.empty() ? std::vector<std::string>{}
-                                                                                         : std::vector<std::string>{id}, false));
+  app::template_request request =
+      template_request_of(c, id.empty() ? std::vector<std::string>{} : std::vector<std::string>{id}, false);
+  if (c.run.replay) request.name_one = "lemu replay --template FILE --function ID ...";
+  app::template_functions t = load_template_functions(request);
   c.loaded_template = t.file;
   if (t.functions.size() != 1) {
     std::string names;

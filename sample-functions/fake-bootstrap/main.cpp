@@ -30,6 +30,8 @@
 //   ignore-sigterm   ignore SIGTERM, then echo
 //   fork-grandchild  per event fork a child that ignores SIGTERM and never exits, then echo
 //   env              respond {"env":{...},"cwd":"...","argv":[...]}
+//   proxy-env        respond as an API Gateway proxy integration: {"statusCode":200,"headers":{...},"body":
+//                    "<env's document with \"event\": the payload>"}
 //   tagged           respond {"tag":"<FAKE_TAG, or none>","event":<the payload as JSON>} (replay tests)
 //   headers          respond with what /next delivered, as a JSON object (tenant_id: "" without the
 //                    tenant header), and "pid": this process's pid (which environment ran it)
@@ -93,7 +95,7 @@ using lemu_runtime::invocation_response;
 
 enum class action {
   echo, error, crash, exit, sleep, hang, huge_response, noisy, alloc, flood, daemon, daemon_hang, orphan_alloc, partial, raw,
-  fork_grandchild, env, headers, tagged, by_event, overlap
+  fork_grandchild, env, proxy_env, headers, tagged, by_event, overlap
 };
 
 std::atomic<int> g_in_flight{0}, g_peak{0};
@@ -171,6 +173,7 @@ std::optional<mode> parse_handler_mode(std::string_view name) {
   if (name.empty()) return mode{action::echo};
   if (name == "fork-grandchild") return mode{action::fork_grandchild};
   if (name == "env") return mode{action::env};
+  if (name == "proxy-env") return mode{action::proxy_env};
   if (name == "headers") return mode{action::headers};
   if (name == "tagged") return mode{action::tagged};
   if (name == "by-event") return mode{action::by_event};
@@ -311,6 +314,16 @@ invocation_response describe_process(const std::vector<std::string>& argv) {
   return invocation_response::success(to_text(doc), "application/json");
 }
 
+// An API Gateway / function URL proxy response whose body is env's document plus the event.
+invocation_response proxy_env(const invocation_request& request) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(describe_process({}).get_payload());
+  doc["event"] = nlohmann::ordered_json::parse(request.payload, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::ordered_json out = {{"statusCode", 200},
+                                      {"headers", {{"Content-Type", "application/json"}}},
+                                      {"body", to_text(doc)}};
+  return invocation_response::success(to_text(out), "application/json");
+}
+
 invocation_response describe_request(const invocation_request& request) {
   const auto deadline_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline.time_since_epoch()).count();
@@ -371,6 +384,7 @@ private:
     case action::partial: return partial_lines(request);
     case action::fork_grandchild: return fork_grandchild(request);
     case action::env: return describe_process(m_argv);
+    case action::proxy_env: return proxy_env(request);
     case action::headers: return describe_request(request);
     case action::tagged: return tagged(request);
     case action::by_event: return run_by_event(request);

@@ -141,6 +141,12 @@ template_functions load_template(const template_request& r) {
     chosen.push_back(f);
   }
   if (r.only.empty()) {
+    if (!r.serve && stack.functions.size() > 1) {
+      std::string ids;
+      for (const auto& fn : stack.functions) ids += (ids.empty() ? "" : ", ") + fn.logical_id;
+      throw core::usage_error(stack.file.string() + " has " + std::to_string(stack.functions.size()) + " functions (" + ids +
+                              "): name one: " + r.name_one);
+    }
     for (const auto& fn : stack.functions) chosen.push_back(&fn);
   }
   if (chosen.empty()) throw core::usage_error(stack.file.string() + ": no AWS::Serverless::Function or AWS::Lambda::Function in it");
@@ -182,7 +188,7 @@ template_functions load_template(const template_request& r) {
       fn.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(t->timeout_seconds));
     }
     if (!given("--memory")) fn.memory_mb = t->memory_mb;
-    fn.env = templates::resolve_environment(*t, r.env_vars.empty() ? nullptr : &env_file, &std::getenv);
+    fn.env = templates::resolve_environment(*t, r.env_vars.empty() ? nullptr : &env_file, [](const char* name) -> const char* { return std::getenv(name); });
     for (const auto& v : r.extra_env) fn.env.push_back(v);
     for (const auto& [var, value] : fn.env) process::check_user_variable(var);
     if (!given("--log-format") && !t->log_format.empty()) {

@@ -33,6 +33,7 @@ struct template_request {
   std::vector<std::string> extensions; // --extension
   std::vector<std::string> only;     // logical ids (or FunctionNames) to take; empty: every function
   bool serve = false;                // lemu serve: a function lemu cannot run is skipped with a warning
+  std::string name_one = "lemu run --template FILE ID ..."; // how to name one function, for the error of several
 };
 
 struct template_functions {
