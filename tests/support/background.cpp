@@ -13,8 +13,9 @@
 
 namespace lemu::test {
 
-background_process::background_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env)
-    : m_child(spawn_child(argv, env)) {
+background_process::background_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                       const std::string& cwd)
+    : m_child(spawn_child(argv, env, cwd)) {
   ::close(m_child.in_fd);
   m_out_reader = std::thread([this] { read_loop(m_child.out_fd, false); });
   m_err_reader = std::thread([this] { read_loop(m_child.err_fd, true); });

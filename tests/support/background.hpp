@@ -19,7 +19,8 @@ namespace lemu::test {
 
 class background_process {
 public:
-  explicit background_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+  explicit background_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                              const std::string& cwd = {});
   ~background_process();
   background_process(const background_process&) = delete;
   background_process& operator=(const background_process&) = delete;

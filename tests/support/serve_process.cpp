@@ -20,7 +20,8 @@ std::uint16_t port_after(const std::string& text, const std::string& marker) {
 }
 } // namespace
 
-serve_process::serve_process(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+serve_process::serve_process(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+                             const std::string& cwd) {
   std::vector<std::string> argv{lemu_bin, "serve"};
   argv.insert(argv.end(), args.begin(), args.end());
   if (std::find(args.begin(), args.end(), "--port") == args.end()) {
@@ -29,7 +30,7 @@ serve_process::serve_process(std::vector<std::string> args, const std::map<std::
   if (std::find(args.begin(), args.end(), "--api-port") == args.end()) {
     argv.insert(argv.end(), {"--api-port", "0"});
   }
-  m_process = std::make_unique<background_process>(argv, env);
+  m_process = std::make_unique<background_process>(argv, env, cwd);
   if (!m_process->wait_for_stderr("lemu: ready", std::chrono::seconds(30))) {
     ADD_FAILURE() << "lemu serve did not get ready; stderr:\n" << m_process->err();
     throw std::runtime_error("lemu serve did not start");

@@ -15,7 +15,8 @@ namespace lemu::test {
 class serve_process {
 public:
   // Runs `lemu serve ARGS...`; fails the test (and throws) when it is not ready within 30 s.
-  explicit serve_process(std::vector<std::string> args, const std::map<std::string, std::string>& env = {});
+  explicit serve_process(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
+                         const std::string& cwd = {});
 
   std::uint16_t port() const { return m_port; }         // Invoke API
   std::uint16_t api_port() const { return m_api_port; } // front door (0 with --api none)

@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <csignal>
 #include <deque>
+#include <set>
 #include <functional>
 #include <memory>
 
@@ -517,6 +518,8 @@ private:
     }
     std::size_t finishing = 0;
     std::string names;
+    std::set<std::string> kept_names;
+    for (const auto& fn : next.functions) kept_names.insert(fn.function_name);
     for (auto& fn : next.functions) {
       names += (names.empty() ? "" : ", ") + fn.function_name;
       function_service* svc = find_function(fn.function_name);
@@ -529,8 +532,7 @@ private:
       }
     }
     for (const auto& f : m_functions) {
-      const bool kept = std::any_of(next.functions.begin(), next.functions.end(),
-                                    [&](const auto& fn) { return fn.function_name == f->fn().function_name; });
+      const bool kept = kept_names.contains(f->fn().function_name);
       if (!kept && !f->removed && c.template_changed) {
         f->removed = true; // what it runs finishes; nothing new reaches it
         f->scheduler.stop_idle();
