@@ -5,7 +5,7 @@
 #   scripts/runtime-deps.sh --check BINARY  verify that every shared library BINARY loads comes from one of
 #                                           them or from libc/libstdc++ (which every Debian image has)
 set -euo pipefail
-packages=(libspdlog1.10 libfmt9 libsimdjson14 libssl3 libboost-url1.81.0)
+packages=(libspdlog1.10 libfmt9 libsimdjson14 libssl3 libboost-url1.81.0 libyaml-cpp0.7)
 case "${1:-}" in
   --list) printf '%s\n' "${packages[@]}" ;;
   --install)

@@ -354,7 +354,7 @@ TEST(CliServe, SeveralFunctionsAndRoutes) {
 TEST(CliServe, BadOptionsAndBusyPorts) {
   const auto no_function = run_command({lemu_bin, "serve"});
   EXPECT_EQ(no_function.exit_code, 2);
-  EXPECT_THAT(no_function.err, HasSubstr("lemu: error: no function given: pass a bootstrap, or --function NAME=PATH"));
+  EXPECT_THAT(no_function.err, HasSubstr("lemu: error: no function given: pass a bootstrap, --function NAME=PATH, --cargo-lambda NAME, or --template [FILE]"));
   const auto missing = run_command({lemu_bin, "serve", "/no/such/bootstrap"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("Runtime.InvalidEntrypoint"));

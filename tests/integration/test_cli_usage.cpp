@@ -92,7 +92,7 @@ TEST(CliUsage, UnknownOptionAndMissingArgumentNameTheHelp) {
   EXPECT_EQ(r.exit_code, 2);
   ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
   EXPECT_THAT(r.err, StartsWith("lemu: error: "));
-  EXPECT_THAT(r.err, HasSubstr("bootstrap is required; lemu run --help lists the options"));
+  EXPECT_THAT(r.err, HasSubstr("which function? pass its path, --cargo-lambda NAME, or --template [FILE] for a SAM project"));
 }
 
 TEST(CliUsage, ServeFunctionWithoutNameSaysNamePath) {

@@ -56,11 +56,15 @@ env_vars_file read_env_vars(const std::filesystem::path& file) {
   const std::string name = file.string();
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) throw template_error("--env-vars " + name + ": no such file");
+  if (std::filesystem::is_directory(file, ec)) throw template_error("--env-vars " + name + ": cannot be read");
   std::ifstream in(file, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in || std::filesystem::is_directory(file, ec)) throw template_error("--env-vars " + name + ": cannot be read");
-  const std::string text = buffer.str();
+  std::string text(max_env_vars_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw template_error("--env-vars " + name + ": cannot be read");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > max_env_vars_bytes) {
+    throw template_error("--env-vars " + name + ": over lemu's limit of " + std::to_string(max_env_vars_bytes) + " bytes");
+  }
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);

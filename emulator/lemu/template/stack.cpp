@@ -13,11 +13,18 @@ std::string read_template(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, ec)) throw template_error("template " + file.string() + ": no such file");
   if (std::filesystem::is_directory(file, ec))
     throw template_error("template " + file.string() + ": is a folder, not a template file");
+  if (const auto size = std::filesystem::file_size(file, ec); !ec && size > max_template_bytes) {
+    throw template_error("template " + file.string() + ": " + std::to_string(size) + " bytes, over lemu's limit of " +
+                         std::to_string(max_template_bytes));
+  }
   std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) throw template_error("template " + file.string() + ": cannot be read");
-  return text.str();
+  std::string text(max_template_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw template_error("template " + file.string() + ": cannot be read");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > max_template_bytes) throw template_error("template " + file.string() + ": over lemu's limit of " +
+                                                             std::to_string(max_template_bytes) + " bytes");
+  return text;
 }
 
 bool is_function_type(const std::string& type) {

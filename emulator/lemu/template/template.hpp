@@ -10,6 +10,7 @@
 // YAML through yaml-cpp, which keeps CloudFormation's short tags (!Ref, !Sub, ...) visible; the long forms
 // (Ref, Fn::Sub, ...) are the same. JSON templates are YAML too.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,10 @@
 #include <vector>
 
 namespace lemu::templates {
+
+// Bounds of what is read: a template (CloudFormation itself takes at most 1 MB) and an --env-vars file.
+inline constexpr std::size_t max_template_bytes = 8u << 20;
+inline constexpr std::size_t max_env_vars_bytes = 1u << 20;
 
 // A template (or --env-vars file) lemu cannot use. what(): one line a user can act on, with the place when
 // there is one: "template.yaml:12:5: Resources.Orders.Properties.Timeout: expected a number, got 'abc'".
