@@ -36,6 +36,14 @@ std::string ms_text(clock::duration d) {
 
 } // namespace
 
+std::string describe(const code_change& c) {
+  if (c.paths.empty()) return "the code";
+  std::error_code ec;
+  const auto shown = std::find_if(c.paths.begin(), c.paths.end(), [&](const fs::path& p) { return fs::exists(p, ec); });
+  const fs::path& first = shown == c.paths.end() ? c.paths.front() : *shown;
+  return first.string() + (c.paths.size() > 1 ? " and " + std::to_string(c.paths.size() - 1) + " more" : std::string());
+}
+
 code_watch::code_watch(boost::asio::any_io_executor ex, output& out, watch_settings settings)
     : m_ex(ex), m_out(out), m_settings(std::move(settings)), m_code(ex, code_options(m_settings.debounce)) {
   if (!m_settings.build_command.empty()) {
@@ -95,8 +103,9 @@ void code_watch::on_sources(const watch::change& c) {
     m_build_again = true;
     return;
   }
-  m_out.log_line("lemu: watch: " + c.paths.front().string() + (c.paths.size() > 1 ? " (and " + std::to_string(c.paths.size() - 1) + " more)" : "") +
-                 " changed: building: " + m_settings.build_command);
+  code_change sources;
+  sources.paths = c.paths;
+  m_out.log_line("lemu: watch: " + describe(sources) + " changed: building: " + m_settings.build_command);
   run_build();
 }
 

@@ -44,6 +44,10 @@ struct code_change {
   std::optional<std::chrono::milliseconds> build_time; // the build that made it, if any
 };
 
+// "PATH" or "PATH and N more": the change in a log line, naming a path that still exists when one does (not
+// the temporary file a build renamed over the bootstrap).
+std::string describe(const code_change& c);
+
 class code_watch {
 public:
   code_watch(boost::asio::any_io_executor ex, output& out, watch_settings settings);

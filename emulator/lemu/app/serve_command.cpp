@@ -494,8 +494,7 @@ private:
   // reloaded at once; anything wrong keeps everything running as it was.
   void on_code_change(const code_change& c) {
     if (m_stopping) return;
-    const std::string what = c.paths.empty() ? std::string("?")
-                                             : c.paths.front().string() + (c.paths.size() > 1 ? " and " + std::to_string(c.paths.size() - 1) + " more" : "");
+    const std::string what = describe(c);
     serve_definition next;
     std::shared_ptr<const gateway::front_door_set> doors = m_doors;
     if (c.template_changed && m_opt.reread) {

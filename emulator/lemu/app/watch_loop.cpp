@@ -34,9 +34,7 @@ bool wait_for_change(const std::vector<fs::path>& trees, const watch_settings& s
     if (!ec) ioc.stop();
   });
   watch.start([&](const code_change& c) {
-    out.log_line("lemu: watch: " + (c.paths.empty() ? std::string("the code") : c.paths.front().string()) +
-                 (c.paths.size() > 1 ? " and " + std::to_string(c.paths.size() - 1) + " more" : std::string()) +
-                 " changed: running again");
+    out.log_line("lemu: watch: " + describe(c) + " changed: running again");
     changed = true;
     ioc.stop();
   });
