@@ -297,3 +297,20 @@ TEST(CliTemplates, CargoLambdaTreesAreBootstraps) {
   EXPECT_THAT(missing.err, HasSubstr("--cargo-lambda billing: no " + ws.path() + "/target/lambda/billing/bootstrap (build it: "
                                      "cargo lambda build --bin billing); built: orders, users"));
 }
+
+TEST(CliTemplates, ReplayAgainstATemplatesFunction) {
+  project p("sam-two-functions", {"orders", "reports"});
+  const std::string capture = p.file("orders.jsonl");
+  const auto recorded = lemu_cmd({"run", "--template", p.file(), "ReportsFunction", "--handler", "tagged", "--event", sqs_event(),
+                                  "--record", capture});
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const auto same = lemu_cmd({"replay", capture, "--template", p.file(), "--function", "ReportsFunction", "--handler", "tagged"});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  // The template's other function answers otherwise: the replay says so.
+  const auto other = lemu_cmd({"replay", capture, "--template", p.file(), "--function", "OrdersFunction", "--handler", "echo"});
+  EXPECT_EQ(other.exit_code, 1) << other.err;
+  EXPECT_THAT(other.err, HasSubstr("1 of 1 outcomes differ from the capture"));
+  const auto unnamed = lemu_cmd({"replay", capture, "--template", p.file()});
+  EXPECT_EQ(unnamed.exit_code, 2);
+  EXPECT_THAT(unnamed.err, HasSubstr("name one: lemu replay --template FILE --function ID ..."));
+}
