@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -271,6 +272,11 @@ TEST_F(file_watcher_test, a_missing_folder_throws_naming_it) {
 }
 
 TEST_F(file_watcher_test, no_inotify_instance_says_which_limit_to_raise) {
+#if defined(LEMU_SANITIZED)
+  // With every descriptor taken, UBSan's vptr check cannot read the type information it needs and reports a
+  // false "invalid vptr" on std::error_category as the error is built: this case runs in the normal build.
+  GTEST_SKIP() << "needs the process's descriptors exhausted, which the sanitizer runtime cannot bear";
+#endif
   make(); // the io_context's reactor (epoll, eventfd) exists before descriptors run out
   // Out of descriptors (this process's limit lowered for the test), inotify_init1 fails with EMFILE.
   rlimit saved{};
@@ -287,13 +293,18 @@ TEST_F(file_watcher_test, no_inotify_instance_says_which_limit_to_raise) {
   low.rlim_cur = 64;
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
   for (int fd; (fd = ::dup(0)) >= 0;) undo.held.push_back(fd);
+  std::optional<std::system_error> caught;
   try {
     file_watcher w(ioc.get_executor());
-    FAIL() << "no exception";
   } catch (const std::system_error& e) {
-    EXPECT_EQ(e.code().value(), EMFILE);
-    EXPECT_THAT(e.what(), HasSubstr("raise fs.inotify.max_user_instances"));
+    caught.emplace(e);
   }
+  for (const int fd : undo.held) ::close(fd);
+  undo.held.clear();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(caught.has_value()) << "no exception";
+  EXPECT_EQ(caught->code().value(), EMFILE);
+  EXPECT_THAT(caught->what(), HasSubstr("raise fs.inotify.max_user_instances"));
 }
 
 TEST_F(file_watcher_test, writes_every_half_debounce_hold_the_callback_until_they_stop) {
