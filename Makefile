@@ -32,9 +32,8 @@ demo: ## install what building needs, build lemu and the C++ echo function, run 
 	$(LEMU) run $(BUILD)/sample-functions/echo/bootstrap --event events/sqs/single-message.json --repeat 3
 
 # Every test, then the unit and integration tests again under ASan + UBSan, then each fuzz target briefly.
-test: build ## what CI runs: every test, then the unit and integration tests with ASan+UBSan, then each fuzz target 5 s
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	scripts/sanitize.sh --tests --fuzz 5 --normal-build $(BUILD)
+test: build ## what CI runs: every test, the unit and integration tests with ASan+UBSan, each fuzz target 5 s (the docker tests beside them)
+	scripts/test.sh $(BUILD) $(JOBS)
 
 # The unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang 14).
 test-sanitize: setup ## the unit tests built with ASan+UBSan, the integration tests against an ASan+UBSan lemu (clang 14, build-sanitize/)

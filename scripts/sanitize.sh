@@ -48,20 +48,35 @@ fi
 
 if ((fuzz_seconds > 0)); then
   corpus_root="$here/tests/fuzz/corpus"
-  for target in "$build_dir"/tests/fuzz/fuzz_*; do
+  # One target per core at a time (each is single-threaded); each prints its lines when it ends.
+  fuzz_one() {
+    local target=$1 name work status out
     name=$(basename "$target")
-    [ -x "$target" ] || continue
     work="$build_dir/fuzz-corpus/$name"
     mkdir -p "$work"
-    echo "fuzz: $name for ${fuzz_seconds}s"
     # New inputs go to the build's corpus; the seeds in the repository are only read. A crash leaves
     # crash-* in $work and fails the run.
-    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="$work/" -max_len=65536 \
-      "$work" "$corpus_root/$name" 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==|SUMMARY|.*(cov|ft):)' | tail -6
-    status=${PIPESTATUS[0]}
+    out=$("$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="$work/" -max_len=65536 \
+      "$work" "$corpus_root/$name" 2>&1) && status=0 || status=$?
+    echo "fuzz: $name for ${fuzz_seconds}s"
+    grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==|SUMMARY|.*(cov|ft):)' \
+      <<<"$out" | tail -6 || true
     if [ "$status" -ne 0 ]; then
       echo "fuzz: $name failed (exit $status): see the crash input in $work" >&2
-      exit 1
+      return 1
     fi
+  }
+  pids=()
+  failed=0
+  for target in "$build_dir"/tests/fuzz/fuzz_*; do
+    [ -x "$target" ] || continue
+    if ((${#pids[@]} >= $(nproc))); then
+      wait "${pids[0]}" || failed=1
+      pids=("${pids[@]:1}")
+    fi
+    fuzz_one "$target" &
+    pids+=($!)
   done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || exit 1
 fi
