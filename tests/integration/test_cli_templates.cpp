@@ -69,8 +69,10 @@ TEST(CliTemplates, ServeRoutesEveryEventToItsFunctionWithItsSettings) {
   EXPECT_THAT(err, HasSubstr("lemu:   GET /orders/{id} -> lemu-orders-dev (rest)"));
   EXPECT_THAT(err, HasSubstr("lemu:   GET /reports/{proxy+} -> ReportsFunction (http)"));
   EXPECT_THAT(err, HasSubstr("lemu: warning: template.yaml: QueueConsumerFunction: Events.Orders (SQS): not emulated yet"));
-  EXPECT_THAT(err, HasSubstr("OrdersFunction: Layers: arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:20 "
-                             "is a remote layer: not emulated"));
+  // What Globals give every function is said once, naming them all.
+  EXPECT_THAT(err, HasSubstr("lemu: warning: template.yaml: OrdersFunction, ReportsFunction, QueueConsumerFunction: Layers: "
+                             "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:20 is a remote layer: "
+                             "not emulated\n"));
   EXPECT_THAT(err, ::testing::Not(HasSubstr("ProdOnlyFunction"))); // its Condition is false for Stage=dev
 
   // Api event: a REST (payload 1.0) event, to OrdersFunction, with its Mappings memory and its variables.

@@ -105,6 +105,30 @@ struct api_routes {
   std::map<std::string, std::string> owner; // route key -> "Orders (Api event GetOrder)"
 };
 
+// Warnings that say the same of several functions ("A: Tracing is not emulated", "B: Tracing is not emulated",
+// as Globals give every function the property) as one line naming them all: "A, B: Tracing is not emulated".
+std::vector<std::string> merged_warnings(const std::vector<std::string>& warnings, const std::set<std::string>& ids) {
+  std::vector<std::pair<std::string, std::string>> merged; // what is said, whom it is said of
+  for (const auto& w : warnings) {
+    const auto colon = w.find(": ");
+    const std::string id = colon == std::string::npos ? std::string() : w.substr(0, colon);
+    if (!ids.contains(id)) {
+      merged.emplace_back(w, std::string());
+      continue;
+    }
+    const std::string what = w.substr(colon + 2);
+    const auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return !m.second.empty() && m.first == what; });
+    if (same != merged.end()) {
+      same->second += ", " + id;
+    } else {
+      merged.emplace_back(what, id);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [what, who] : merged) out.push_back(who.empty() ? what : who + ": " + what);
+  return out;
+}
+
 } // namespace
 
 template_functions load_template(const template_request& r) {
@@ -260,6 +284,9 @@ template_functions load_template(const template_request& r) {
   for (api_routes* a : {&rest, &http, &url}) {
     if (!a->options.routes.empty()) out.apis.push_back(a->options);
   }
+  std::set<std::string> ids;
+  for (const auto& fn : stack.functions) ids.insert(fn.logical_id);
+  out.warnings = merged_warnings(out.warnings, ids);
   return out;
 }
 
