@@ -31,7 +31,7 @@
 //   fork-grandchild  per event fork a child that ignores SIGTERM and never exits, then echo
 //   env              respond {"env":{...},"cwd":"...","argv":[...]}
 //   proxy-env        respond as an API Gateway proxy integration: {"statusCode":200,"headers":{...},"body":
-//                    "<env's document with \"event\": the payload>"}
+//                    "<env's document with \"event\": the payload and \"deadline_ms\">"}
 //   tagged           respond {"tag":"<FAKE_TAG, or none>","event":<the payload as JSON>} (replay tests)
 //   headers          respond with what /next delivered, as a JSON object (tenant_id: "" without the
 //                    tenant header), and "pid": this process's pid (which environment ran it)
@@ -318,6 +318,7 @@ invocation_response describe_process(const std::vector<std::string>& argv) {
 invocation_response proxy_env(const invocation_request& request) {
   nlohmann::ordered_json doc = nlohmann::ordered_json::parse(describe_process({}).get_payload());
   doc["event"] = nlohmann::ordered_json::parse(request.payload, nullptr, /*allow_exceptions=*/false);
+  doc["deadline_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline.time_since_epoch()).count();
   const nlohmann::ordered_json out = {{"statusCode", 200},
                                       {"headers", {{"Content-Type", "application/json"}}},
                                       {"body", to_text(doc)}};

@@ -47,6 +47,18 @@ http_raw::read_result get(std::uint16_t port, const std::string& target, const h
   return c.roundtrip(http_raw::request("GET", target, headers));
 }
 
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The function's Timeout as its deadline shows it: the invocation started between the request's sending and
+// its answer, so the deadline lies between those times plus the Timeout.
+void expect_timeout(const json& doc, long long sent_ms, long long answered_ms, long long timeout_ms) {
+  const auto deadline = doc["deadline_ms"].get<long long>();
+  EXPECT_GE(deadline, sent_ms + timeout_ms - 1);
+  EXPECT_LE(deadline, answered_ms + timeout_ms);
+}
+
 // The document fake-bootstrap's proxy-env mode puts in the response body.
 json body_of(const http_raw::read_result& r) {
   EXPECT_TRUE(r.ok()) << r.error;
@@ -76,7 +88,9 @@ TEST(CliTemplates, ServeRoutesEveryEventToItsFunctionWithItsSettings) {
   EXPECT_THAT(err, ::testing::Not(HasSubstr("ProdOnlyFunction"))); // its Condition is false for Stage=dev
 
   // Api event: a REST (payload 1.0) event, to OrdersFunction, with its Mappings memory and its variables.
+  const auto order_sent = now_ms();
   const json order = body_of(get(s.api_port(), "/orders/42?x=1"));
+  expect_timeout(order, order_sent, now_ms(), 10000); // Timeout: !FindInMap [StageConfig, dev, Timeout]
   EXPECT_EQ(order["event"]["resource"], "/orders/{id}");
   EXPECT_EQ(order["event"]["pathParameters"]["id"], "42");
   EXPECT_EQ(order["event"]["requestContext"]["stage"], "Prod");
@@ -95,7 +109,9 @@ TEST(CliTemplates, ServeRoutesEveryEventToItsFunctionWithItsSettings) {
   EXPECT_EQ(env["_HANDLER"], "proxy-env"); // --handler given on the command line wins
 
   // HttpApi events: HTTP API (payload 2.0) events to ReportsFunction; the catch-all takes the rest.
+  const auto report_sent = now_ms();
   const json report = body_of(get(s.api_port(), "/reports/2026/12"));
+  expect_timeout(report, report_sent, now_ms(), 20000); // Timeout: "20"
   EXPECT_EQ(report["event"]["version"], "2.0");
   EXPECT_EQ(report["event"]["routeKey"], "GET /reports/{proxy+}");
   EXPECT_EQ(report["env"]["AWS_LAMBDA_FUNCTION_NAME"], "ReportsFunction");
@@ -127,18 +143,12 @@ TEST(CliTemplates, ParameterOverridesChangeNamesMappingsAndConditions) {
 
 TEST(CliTemplates, RunAppliesTheFunctionsTimeoutMemoryAndEnvironment) {
   project p("sam-two-functions", {"orders", "reports"});
-  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto before = now_ms();
   const auto r = lemu_cmd({"run", "--template", p.file(), "OrdersFunction", "--handler", "headers", "--event", sqs_event()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto after = now_ms();
   const json out = json::parse(r.out);
-  // The deadline is the invocation's start + Timeout (!FindInMap [StageConfig, dev, Timeout] = 10 s), and the
-  // invocation started during the run.
-  const auto deadline = out["deadline_ms"].get<long long>();
-  EXPECT_GE(deadline, before + 10000 - 1);
-  EXPECT_LE(deadline, after + 10000);
+  expect_timeout(out, before, after, 10000); // Timeout: !FindInMap [StageConfig, dev, Timeout]
   EXPECT_EQ(out["function_arn"], "arn:aws:lambda:us-east-1:123456789012:function:lemu-orders-dev");
   EXPECT_THAT(r.err, HasSubstr("Memory Size: 256 MB"));
 
