@@ -36,6 +36,18 @@ std::string ms_text(clock::duration d) {
 
 } // namespace
 
+std::vector<fs::path> code_trees(const std::vector<const core::function_config*>& functions) {
+  std::vector<fs::path> trees;
+  for (const auto* fn : functions) {
+    trees.push_back(fn->task_root());
+    if (fn->bootstrap.parent_path() != fn->task_root()) trees.push_back(fn->bootstrap.parent_path());
+    for (const auto& l : fn->layers) trees.push_back(l);
+  }
+  std::sort(trees.begin(), trees.end());
+  trees.erase(std::unique(trees.begin(), trees.end()), trees.end());
+  return trees;
+}
+
 std::string describe(const code_change& c) {
   if (c.paths.empty()) return "the code";
   std::error_code ec;

@@ -12,6 +12,7 @@
 // Nothing here throws into Asio; a watch that cannot be set up throws from watch_code() / start().
 
 #include <lemu/app/output.hpp>
+#include <lemu/core/function_config.hpp>
 #include <lemu/watch/file_watcher.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -43,6 +44,10 @@ struct code_change {
   std::chrono::steady_clock::time_point settled; // when the writes settled (the reload's start)
   std::optional<std::chrono::milliseconds> build_time; // the build that made it, if any
 };
+
+// The folders the functions are made of, sorted, once each: every task root, a bootstrap's folder when it
+// is not the task root, and the layers.
+std::vector<std::filesystem::path> code_trees(const std::vector<const core::function_config*>& functions);
 
 // "PATH" or "PATH and N more": the change in a log line, naming a path that still exists when one does (not
 // the temporary file a build renamed over the bootstrap).

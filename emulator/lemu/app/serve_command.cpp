@@ -459,19 +459,6 @@ private:
 
   // ---- --watch: reload on rebuild ---------------------------------------------------------------------
 
-  // The folders a function is made of: its task root (the bootstrap's folder) and its layers.
-  static std::vector<std::filesystem::path> trees_of(const std::vector<const core::function_config*>& fns) {
-    std::vector<std::filesystem::path> trees;
-    for (const auto* fn : fns) {
-      trees.push_back(fn->task_root());
-      if (fn->bootstrap.parent_path() != fn->task_root()) trees.push_back(fn->bootstrap.parent_path());
-      for (const auto& l : fn->layers) trees.push_back(l);
-    }
-    std::sort(trees.begin(), trees.end());
-    trees.erase(std::unique(trees.begin(), trees.end()), trees.end());
-    return trees;
-  }
-
   std::vector<const core::function_config*> current_functions() const {
     std::vector<const core::function_config*> fns;
     for (const auto& f : m_functions) {
@@ -482,9 +469,9 @@ private:
 
   void start_watching() {
     m_watch = std::make_unique<code_watch>(m_ioc.get_executor(), m_out, m_opt.watch);
-    m_watch->watch_code(trees_of(current_functions()), m_opt.template_file);
+    m_watch->watch_code(code_trees(current_functions()), m_opt.template_file);
     m_watch->start([this](const code_change& c) { on_code_change(c); });
-    m_out.log_line("lemu: watching " + std::to_string(trees_of(current_functions()).size()) + " code folder(s)" +
+    m_out.log_line("lemu: watching " + std::to_string(code_trees(current_functions()).size()) + " code folder(s)" +
                    (m_opt.template_file.empty() ? std::string() : " and " + m_opt.template_file.filename().string()) +
                    (m_opt.watch.build_command.empty() ? std::string() : "; sources build with: " + m_opt.watch.build_command));
     m_out.flush();
@@ -543,7 +530,7 @@ private:
       if (m_api_server) announce_routes();
     }
     try {
-      m_watch->watch_code(trees_of(current_functions()), m_opt.template_file);
+      m_watch->watch_code(code_trees(current_functions()), m_opt.template_file);
     } catch (const std::exception& e) {
       m_out.log_line(std::string("lemu: watch: ") + e.what());
     }

@@ -15,13 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> trees_of(const core::function_config& fn) {
-  std::vector<fs::path> trees{fn.task_root()};
-  if (fn.bootstrap.parent_path() != fn.task_root()) trees.push_back(fn.bootstrap.parent_path());
-  for (const auto& l : fn.layers) trees.push_back(l);
-  return trees;
-}
-
 // Waits for one settled change; false when Ctrl-C came first.
 bool wait_for_change(const std::vector<fs::path>& trees, const watch_settings& settings, const fs::path& template_file) {
   boost::asio::io_context ioc(1);
@@ -50,7 +43,7 @@ bool wait_for_change(const std::vector<fs::path>& trees, const watch_settings& s
 
 int run_watching(run_options first, const std::function<run_options()>& next, const watch_settings& settings,
                  const fs::path& template_file) {
-  std::vector<fs::path> trees = trees_of(first.function);
+  std::vector<fs::path> trees = code_trees({&first.function});
   std::optional<run_options> round = std::move(first);
   int rc = core::exit_ok;
   for (;;) {
@@ -63,7 +56,7 @@ int run_watching(run_options first, const std::function<run_options()>& next, co
         rc = core::exit_usage;
       }
       if (rc == core::exit_interrupted) return rc;
-      trees = trees_of(round->function);
+      trees = code_trees({&round->function});
     }
     if (!wait_for_change(trees, settings, template_file)) return rc;
     try {
