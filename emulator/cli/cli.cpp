@@ -6,6 +6,7 @@
 
 #include <lemu/app/build_trees.hpp>
 #include <lemu/app/run_command.hpp>
+#include <lemu/app/sqs_simulate.hpp>
 #include <lemu/app/template_functions.hpp>
 #include <lemu/app/watch_loop.hpp>
 #include <lemu/app/serve_command.hpp>
@@ -308,6 +309,11 @@ struct run_command_line : function_command_line {
   std::string shard;       // --shard K/N
   std::string function_id; // replay --function ID: the template's function (run takes it as its argument)
   std::filesystem::path loaded_template; // the template the last finish_run_options() read
+  // lemu run --sqs-simulate FILE (app/sqs_simulate.hpp)
+  std::string sqs_simulate;
+  std::vector<std::string> sqs_queues;
+  std::string sqs_trigger;
+  std::int64_t sqs_horizon = 900;
 };
 
 void add_run_options(CLI::App* cmd, run_command_line& c) {
@@ -383,8 +389,30 @@ app::run_options finish_run_options(run_command_line& c) {
   return run;
 }
 
+// lemu run --sqs-simulate: the messages through a local queue and the event source mapping, on a virtual clock.
+int simulate_command(run_command_line& c) {
+  if (!c.run.events.empty()) throw core::usage_error("--sqs-simulate sends its messages to the queue: leave out --event");
+  for (const char* o : {"--repeat", "--record", "--junit", "--html", "--cold", "--stream", "--shard", "--tenant-id", "--watch"}) {
+    if (c.command->count(o) != 0) throw core::usage_error(std::string(o) + " does not go with --sqs-simulate");
+  }
+  app::sqs_simulate_options o;
+  o.function = run_function(c);
+  o.env_file = c.env_file;
+  o.messages_file = c.sqs_simulate;
+  o.queues = c.sqs_queues;
+  o.trigger = c.sqs_trigger;
+  o.concurrency = c.run.concurrency;
+  o.json_report = c.run.json_report;
+  o.horizon_s = c.sqs_horizon;
+  return app::simulate_sqs(o);
+}
+
 // lemu run / replay, once, or again after each rebuild (--watch).
 int run_command(run_command_line& c) {
+  if (!c.sqs_simulate.empty()) return simulate_command(c);
+  if (!c.sqs_queues.empty() || !c.sqs_trigger.empty()) {
+    throw core::usage_error("--sqs-queue and --sqs-trigger go with --sqs-simulate FILE (lemu run) or lemu serve");
+  }
   app::run_options first = finish_run_options(c);
   const app::watch_settings watch = watch_settings_of(c, c.loaded_template);
   if (!watch.enabled) return app::run(first);
@@ -586,6 +614,18 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--stream", run.run.stream,
                     "Write a streamed response to stdout as it arrives, raw (needs --concurrency 1), instead of the "
                     "whole body as the outcome line");
+  run_cmd->add_option("--sqs-simulate", run.sqs_simulate,
+                      "Send the messages of FILE (JSON array, JSON Lines or an SQS event) to a local queue and deliver them "
+                      "through Lambda's event source mapping on a virtual clock; stdout: each message's history");
+  run_cmd->add_option("--sqs-queue", run.sqs_queues,
+                      "With --sqs-simulate: a queue NAME[:Attribute=Value,...] (VisibilityTimeout=30, "
+                      "maxReceiveCount=N,deadLetterQueue=DLQ, FifoQueue=true, ...); repeatable");
+  run_cmd->add_option("--sqs-trigger", run.sqs_trigger,
+                      "With --sqs-simulate: the mapping QUEUE[:batch=10,window=0,report-failures,max-concurrency=N] "
+                      "(default: the first queue)");
+  run_cmd->add_option("--sqs-horizon", run.sqs_horizon,
+                      "With --sqs-simulate: virtual seconds after which the simulation ends")
+      ->check(at_least(1));
 
   serve_command_line serve;
   auto* serve_cmd = cli.add_subcommand(

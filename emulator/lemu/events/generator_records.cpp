@@ -170,24 +170,47 @@ std::string sqs_message_attributes_md5(const std::vector<message_attribute>& att
   return md5_hex(buffer);
 }
 
+json sqs_record(const sqs_record_fields& f) {
+  json message_attributes = json::object();
+  for (const message_attribute& a : f.message_attributes) {
+    json entry = json::object();
+    entry[a.type.rfind("Binary", 0) == 0 ? "binaryValue" : "stringValue"] = a.value;
+    entry["stringListValues"] = json::array();
+    entry["binaryListValues"] = json::array();
+    entry["dataType"] = a.type;
+    message_attributes[a.name] = std::move(entry);
+  }
+  json attributes = json::object();
+  for (const auto& [name, value] : f.attributes) attributes[name] = value;
+  json r = json::object();
+  r["messageId"] = f.message_id;
+  r["receiptHandle"] = f.receipt_handle;
+  r["body"] = f.body;
+  r["attributes"] = std::move(attributes);
+  r["messageAttributes"] = std::move(message_attributes);
+  if (!f.md5_of_attributes.empty()) r["md5OfMessageAttributes"] = f.md5_of_attributes;
+  r["md5OfBody"] = f.md5_of_body;
+  r["eventSource"] = "aws:sqs";
+  r["eventSourceARN"] = f.queue_arn;
+  r["awsRegion"] = f.region;
+  return r;
+}
+
+const std::vector<std::string>& sqs_attribute_order() {
+  static const std::vector<std::string> order{"ApproximateReceiveCount", "SentTimestamp", "SequenceNumber",
+                                              "MessageGroupId", "SenderId", "MessageDeduplicationId",
+                                              "ApproximateFirstReceiveTimestamp", "AWSTraceHeader"};
+  return order;
+}
+
 namespace detail {
 
 json make_sqs(context& c) {
   const generator_options& o = c.opt;
   const queue q = parse_queue(o);
   const std::vector<std::string> bodies = record_bodies(o, "sqs", o.fifo ? 10 : 10000, "Hello from SQS!");
-  const std::vector<std::string> bases = check_sqs_attributes(o.attributes);
+  check_sqs_attributes(o.attributes);
   const std::string attributes_md5 = sqs_message_attributes_md5(o.attributes);
-  json message_attributes = json::object();
-  for (std::size_t i = 0; i < o.attributes.size(); ++i) {
-    const message_attribute& a = o.attributes[i];
-    json entry = json::object();
-    entry[bases[i] == "Binary" ? "binaryValue" : "stringValue"] = a.value;
-    entry["stringListValues"] = json::array();
-    entry["binaryListValues"] = json::array();
-    entry["dataType"] = a.type;
-    message_attributes[a.name] = std::move(entry);
-  }
   if (o.fifo && o.group_id.size() > 128) fail("sqs: MessageGroupId is at most 128 characters");
   const std::string group = o.group_id.empty() ? "default" : o.group_id;
   const std::string sender = "AIDA" + c.upper_alnum(17);
@@ -198,30 +221,26 @@ json make_sqs(context& c) {
   json records = json::array();
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t sent = received - 40 - 5 * static_cast<std::int64_t>(n - 1 - i);
-    json attributes = json::object();
-    attributes["ApproximateReceiveCount"] = "1";
-    attributes["SentTimestamp"] = std::to_string(sent);
+    sqs_record_fields f;
+    f.attributes.emplace_back("ApproximateReceiveCount", "1");
+    f.attributes.emplace_back("SentTimestamp", std::to_string(sent));
     if (o.fifo) {
-      attributes["SequenceNumber"] = std::to_string(sequence);
+      f.attributes.emplace_back("SequenceNumber", std::to_string(sequence));
       sequence += 1 + c.below(1U << 16U);
-      attributes["MessageGroupId"] = group;
+      f.attributes.emplace_back("MessageGroupId", group);
     }
-    attributes["SenderId"] = sender;
-    if (o.fifo) attributes["MessageDeduplicationId"] = sha256_hex(bodies[i]); // content-based deduplication
-    attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(received);
-
-    json r = json::object();
-    r["messageId"] = c.uuid_v4();
-    r["receiptHandle"] = "AQEB" + base64_encode(c.random_bytes(228));
-    r["body"] = bodies[i];
-    r["attributes"] = std::move(attributes);
-    r["messageAttributes"] = message_attributes;
-    if (!attributes_md5.empty()) r["md5OfMessageAttributes"] = attributes_md5;
-    r["md5OfBody"] = md5_hex(bodies[i]);
-    r["eventSource"] = "aws:sqs";
-    r["eventSourceARN"] = q.arn;
-    r["awsRegion"] = q.region;
-    records.push_back(std::move(r));
+    f.attributes.emplace_back("SenderId", sender);
+    if (o.fifo) f.attributes.emplace_back("MessageDeduplicationId", sha256_hex(bodies[i])); // content-based deduplication
+    f.attributes.emplace_back("ApproximateFirstReceiveTimestamp", std::to_string(received));
+    f.message_id = c.uuid_v4();
+    f.receipt_handle = "AQEB" + base64_encode(c.random_bytes(228));
+    f.body = bodies[i];
+    f.message_attributes = o.attributes;
+    f.md5_of_attributes = attributes_md5;
+    f.md5_of_body = md5_hex(bodies[i]);
+    f.queue_arn = q.arn;
+    f.region = q.region;
+    records.push_back(sqs_record(f));
   }
   return json{{"Records", std::move(records)}};
 }

@@ -80,4 +80,21 @@ nlohmann::ordered_json make_event(std::string_view kind, const generator_options
 // Throws std::invalid_argument for a bad type or a Binary value that is not base64.
 std::string sqs_message_attributes_md5(const std::vector<message_attribute>& attributes);
 
+// One record of an SQS event as Lambda's event source mapping builds it (PROTOCOL.md §5.1), the one shape
+// `lemu event sqs` and the mapping (lemu serve --sqs-trigger, lemu run --sqs-simulate) both give.
+// `attributes` are the system attributes, in the order given (sqs_attribute_order() is Lambda's);
+// `message_attributes` are {name, type, value} with Binary values base64-encoded; md5OfMessageAttributes is
+// written when `md5_of_attributes` is not empty.
+struct sqs_record_fields {
+  std::string message_id, receipt_handle, body;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<message_attribute> message_attributes;
+  std::string md5_of_attributes, md5_of_body;
+  std::string queue_arn, region;
+};
+nlohmann::ordered_json sqs_record(const sqs_record_fields& f);
+// The order of the system attributes in a record: ApproximateReceiveCount, SentTimestamp, SequenceNumber,
+// MessageGroupId, SenderId, MessageDeduplicationId, ApproximateFirstReceiveTimestamp, AWSTraceHeader.
+const std::vector<std::string>& sqs_attribute_order();
+
 } // namespace lemu::events
