@@ -218,6 +218,23 @@ TEST_F(journal_fixture, AnOversizedRecordIsCorruption) {
   EXPECT_EQ(corrupt_files().size(), 1U);
 }
 
+TEST_F(journal_fixture, AFileThatIsNotAJournalIsKeptAside) {
+  fs::create_directories(dir);
+  write_all(dir / "sqs-journal.log", "these are the user's notes, not a journal\n");
+  {
+    auto j = open();
+    store s(clk, store_options{}, j.get());
+    EXPECT_TRUE(s.list_queues("").empty());
+    ASSERT_TRUE(s.create_queue("q", {}).ok());
+  }
+  const auto kept = corrupt_files();
+  ASSERT_EQ(kept.size(), 1U);
+  EXPECT_EQ(read_all(kept[0]), "these are the user's notes, not a journal\n");
+  auto j = open();
+  store s(clk, store_options{}, j.get());
+  EXPECT_TRUE(s.exists("q"));
+}
+
 TEST_F(journal_fixture, ASecondOpenOfTheDirectoryIsRefused) {
   auto first = open();
   std::string error;
