@@ -104,7 +104,7 @@ poller::poller(boost::asio::any_io_executor ex, store& s, clock& c)
     const auto self = weak.lock();
     if (!self || self->waiters.empty()) return; // nobody waits: nothing to post
     boost::asio::post(executor, [weak, queue] {
-      if (const auto self = weak.lock()) self->receivable(queue);
+      if (const auto st = weak.lock()) st->receivable(queue);
     });
   });
 }
