@@ -20,7 +20,8 @@
 //   - receive: at most 10 (MaxNumberOfMessages 1-10), each becomes invisible for the visibility timeout
 //     (the queue's or the request's), ApproximateReceiveCount goes up by one, a fresh receipt handle each
 //     time (only the newest one of a message works for delete/change visibility... SQS accepts the older
-//     ones for delete too: lemu accepts any receipt handle the message was given while it exists);
+//     ones for delete too: lemu accepts any of the 64 newest receipt handles the message was given while it exists; a
+//     well-formed handle of a message that is gone deletes nothing and succeeds, as in SQS);
 //   - redrive: a message whose receive count already reached maxReceiveCount is moved to the DLQ instead
 //     of being received again (keeping its id, body, attributes, SentTimestamp; its count starts over);
 //   - FIFO: a group with a message in flight gives nothing more until it is deleted or visible again;

@@ -235,6 +235,27 @@ TEST_F(journal_fixture, AFileThatIsNotAJournalIsKeptAside) {
   EXPECT_TRUE(s.exists("q"));
 }
 
+// A crash after the snapshot was renamed into place but before the new log was: the old log (an older
+// generation) is already in the snapshot and must not be replayed on top of it.
+TEST_F(journal_fixture, ALogOlderThanTheSnapshotIsIgnored) {
+  const fs::path log = dir / "sqs-journal.log";
+  std::string old_log;
+  {
+    auto j = open();
+    store s(clk, store_options{}, j.get());
+    ASSERT_TRUE(s.create_queue("q", {}).ok());
+    send(s, "q", "once");
+    old_log = read_all(log);
+    // An (empty) snapshot of the next generation.
+    ASSERT_TRUE(j->compact({}));
+  }
+  write_all(log, old_log); // as if the crash came before the new log replaced it
+  auto j = open();
+  store s(clk, store_options{}, j.get());
+  EXPECT_FALSE(s.exists("q")); // the (empty) snapshot wins; the old log is not applied twice
+  EXPECT_TRUE(corrupt_files().empty());
+}
+
 TEST_F(journal_fixture, ASecondOpenOfTheDirectoryIsRefused) {
   auto first = open();
   std::string error;
