@@ -37,12 +37,12 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto client_use_tuple = asio::as_tuple(asio::use_awaitable);
 
 error request_error(std::string message) { return error{"RequestError", std::move(message), 0, false}; }
 error cancelled_error() { return error{"RequestCancelled", "the request was cancelled", 0, false}; }
 
-struct connection {
+struct client_connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
@@ -103,7 +103,7 @@ std::string http_reply::header(std::string_view name) const {
 
 struct http_client::state : std::enable_shared_from_this<http_client::state> {
   struct request_state {
-    std::shared_ptr<connection> conn;
+    std::shared_ptr<client_connection> conn;
     bool cancelled = false;
   };
 
@@ -112,7 +112,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
   http_client_options o;
   std::unique_ptr<ssl::context> tls_context;
   std::string tls_setup_error; // why https cannot work ("" when it can)
-  std::vector<std::shared_ptr<connection>> idle;
+  std::vector<std::shared_ptr<client_connection>> idle;
   std::map<request_id, std::shared_ptr<request_state>> in_flight;
   request_id next_id = 1;
   bool dropped = false; // the client is gone: no more completions
@@ -145,7 +145,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     }
   }
 
-  std::shared_ptr<connection> take_idle() {
+  std::shared_ptr<client_connection> take_idle() {
     while (!idle.empty()) {
       auto c = std::move(idle.back());
       idle.pop_back();
@@ -154,7 +154,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     return nullptr;
   }
 
-  void give_back(std::shared_ptr<connection> c) {
+  void give_back(std::shared_ptr<client_connection> c) {
     if (dropped || idle.size() >= o.max_idle) {
       c->close();
       return;
@@ -164,15 +164,15 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
   }
 
   // A new connection (and TLS session), within the deadline.
-  asio::awaitable<result<std::shared_ptr<connection>>> open(request_state& r, steady::time_point deadline,
+  asio::awaitable<result<std::shared_ptr<client_connection>>> open(request_state& r, steady::time_point deadline,
                                                             std::chrono::milliseconds timeout) {
     const std::string where = ep.host_header;
     if (ep.tls && !tls_context) co_return request_error(tls_setup_error);
     tcp::resolver resolver(ex);
-    auto [rec, endpoints] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+    auto [rec, endpoints] = co_await resolver.async_resolve(ep.host, ep.port, client_use_tuple);
     if (r.cancelled) co_return cancelled_error();
     if (rec) co_return request_error("cannot resolve " + ep.host + ": " + rec.message());
-    auto c = std::make_shared<connection>();
+    auto c = std::make_shared<client_connection>();
     if (ep.tls) {
       c->tls = std::make_unique<ssl::stream<beast::tcp_stream>>(beast::tcp_stream(ex), *tls_context);
     } else {
@@ -180,7 +180,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     }
     r.conn = c;
     c->lowest().expires_at(deadline);
-    auto [cec, connected] = co_await c->lowest().async_connect(endpoints, use_tuple);
+    auto [cec, connected] = co_await c->lowest().async_connect(endpoints, client_use_tuple);
     if (r.cancelled) co_return cancelled_error();
     if (cec == beast::error::timeout) co_return request_error("cannot connect to " + where + " within " + seconds_text(timeout));
     if (cec) co_return request_error("cannot connect to " + where + ": " + cec.message());
@@ -193,7 +193,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
         co_return request_error("cannot set the TLS server name " + ep.host);
       }
       c->tls->set_verify_callback(ssl::host_name_verification(ep.host));
-      auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, use_tuple);
+      auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, client_use_tuple);
       if (r.cancelled) co_return cancelled_error();
       if (hec == beast::error::timeout) co_return request_error("no TLS handshake with " + where + " within " + seconds_text(timeout));
       if (hec) co_return request_error("TLS handshake with " + where + " failed: " + hec.message());
@@ -207,9 +207,9 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
                                                                               const std::string& body,
                                                                               http::response_parser<http::string_body>& parser) {
     const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
-    auto [wec, written] = co_await asio::async_write(s, request, use_tuple);
+    auto [wec, written] = co_await asio::async_write(s, request, client_use_tuple);
     if (wec) co_return std::pair{wec, false};
-    auto [rec, read] = co_await http::async_read(s, buffer, parser, use_tuple);
+    auto [rec, read] = co_await http::async_read(s, buffer, parser, client_use_tuple);
     co_return std::pair{rec, parser.got_some() || read > 0};
   }
 
@@ -223,7 +223,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     const std::string what = "POST " + ep.url();
     for (int attempt = 0;; ++attempt) {
       if (r->cancelled) co_return cancelled_error();
-      std::shared_ptr<connection> c = take_idle();
+      std::shared_ptr<client_connection> c = take_idle();
       const bool reused = c != nullptr;
       if (!c) {
         auto opened = co_await open(*r, deadline, timeout);

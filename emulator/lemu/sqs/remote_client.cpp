@@ -37,7 +37,7 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
-std::string string_of(const json& j, const char* key) {
+std::string json_string(const json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return "";
   return it->get<std::string>();
@@ -52,9 +52,9 @@ error endpoint_error(const http_reply& reply, const std::string& action) {
   const json j = json::parse(reply.body, nullptr, false);
   std::string type, message;
   if (j.is_object()) {
-    type = string_of(j, "__type");
-    message = string_of(j, "message");
-    if (message.empty()) message = string_of(j, "Message");
+    type = json_string(j, "__type");
+    message = json_string(j, "message");
+    if (message.empty()) message = json_string(j, "Message");
   }
   if (const std::size_t hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
   const std::string query_error = reply.header("x-amzn-query-error");
@@ -84,11 +84,11 @@ error bad_answer(const std::string& action, const std::string& why) {
 result<received_message> message_of(const json& m) {
   if (!m.is_object()) return bad_answer("ReceiveMessage", "holds a message that is not an object");
   received_message out;
-  out.message_id = string_of(m, "MessageId");
-  out.receipt_handle = string_of(m, "ReceiptHandle");
-  out.body = string_of(m, "Body");
-  out.md5_of_body = string_of(m, "MD5OfBody");
-  out.md5_of_attributes = string_of(m, "MD5OfMessageAttributes");
+  out.message_id = json_string(m, "MessageId");
+  out.receipt_handle = json_string(m, "ReceiptHandle");
+  out.body = json_string(m, "Body");
+  out.md5_of_body = json_string(m, "MD5OfBody");
+  out.md5_of_attributes = json_string(m, "MD5OfMessageAttributes");
   if (out.message_id.empty() || out.receipt_handle.empty()) {
     return bad_answer("ReceiveMessage", "holds a message without MessageId or ReceiptHandle");
   }
@@ -108,9 +108,9 @@ result<received_message> message_of(const json& m) {
     for (const auto& [name, value] : a->items()) {
       if (!value.is_object()) continue;
       attribute_value v;
-      v.data_type = string_of(value, "DataType");
-      v.string_value = string_of(value, "StringValue");
-      const std::string binary = string_of(value, "BinaryValue");
+      v.data_type = json_string(value, "DataType");
+      v.string_value = json_string(value, "StringValue");
+      const std::string binary = json_string(value, "BinaryValue");
       if (!binary.empty()) {
         auto decoded = util::base64_decode(binary);
         if (!decoded) {
@@ -208,11 +208,11 @@ public:
         } else if (const auto failed = r.value().find("Failed"); failed != r.value().end() && failed->is_array()) {
           for (const json& f : *failed) {
             if (!f.is_object()) continue;
-            spdlog::warn("sqs: DeleteMessageBatch on {}: entry {} failed: {}: {}", m_info.url, string_of(f, "Id"),
-                         string_of(f, "Code"), string_of(f, "Message"));
+            spdlog::warn("sqs: DeleteMessageBatch on {}: entry {} failed: {}: {}", m_info.url, json_string(f, "Id"),
+                         json_string(f, "Code"), json_string(f, "Message"));
             if (!st) {
               const auto sender = f.find("SenderFault");
-              st = error{string_of(f, "Code"), string_of(f, "Message"), 400,
+              st = error{json_string(f, "Code"), json_string(f, "Message"), 400,
                          sender == f.end() || !sender->is_boolean() || sender->get<bool>()};
             }
           }
@@ -246,9 +246,9 @@ public:
       if (!r.ok()) return done(r.err());
       const auto a = r.value().find("Attributes");
       if (a != r.value().end() && a->is_object()) {
-        const std::string arn = string_of(*a, "QueueArn");
+        const std::string arn = json_string(*a, "QueueArn");
         if (!arn.empty()) m_info.arn = arn;
-        const std::string visibility = string_of(*a, "VisibilityTimeout");
+        const std::string visibility = json_string(*a, "VisibilityTimeout");
         if (!visibility.empty()) {
           try {
             m_info.visibility_timeout_s = std::stoi(visibility);
@@ -256,7 +256,7 @@ public:
             return done(bad_answer("GetQueueAttributes", "has a VisibilityTimeout that is not a number: " + visibility));
           }
         }
-        const std::string fifo = string_of(*a, "FifoQueue");
+        const std::string fifo = json_string(*a, "FifoQueue");
         if (!fifo.empty()) m_info.fifo = fifo == "true";
       }
       done(std::nullopt);
