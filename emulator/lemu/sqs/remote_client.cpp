@@ -130,7 +130,7 @@ public:
   remote_client(asio::any_io_executor ex, remote_options o)
       : m_ex(ex), m_options(std::move(o)),
         m_http(ex, parse_endpoint(m_options.endpoint).value(),
-               http_client_options{m_options.body_limit, 64 * 1024, 4, m_options.ca_file}) {
+               http_client_options{m_options.body_limit, 64 * 1024, 8, m_options.ca_file}) {
     m_info.url = m_options.queue_url;
     m_info.region = m_options.region;
     const auto queue = parse_endpoint(m_options.queue_url).value();
