@@ -250,7 +250,12 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
       if (ec) {
         c->close();
         // A kept-alive connection the server closed meanwhile: nothing was answered, try once on a new one.
-        if (reused && !got_some && attempt == 0 && stale_connection_error(ec) && steady::now() < deadline) continue;
+        // The other idle ones are likely closed too (a restarted server): they go, the retry connects anew.
+        if (reused && !got_some && attempt == 0 && stale_connection_error(ec) && steady::now() < deadline) {
+          for (auto& other : idle) other->close();
+          idle.clear();
+          continue;
+        }
         if (ec == beast::error::timeout) co_return request_error(what + ": no answer within " + seconds_text(timeout));
         if (ec == http::error::body_limit) {
           co_return request_error(what + ": the answer is larger than " + std::to_string(o.body_limit) + " bytes");

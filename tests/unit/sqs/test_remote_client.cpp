@@ -6,7 +6,7 @@
 // Covered: GetQueueAttributes when opened (info()), the requests' target, content type, body fields and
 // SigV4 signature (recomputed), the session token, ReceiveMessage's answer mapped into received_message
 // (system attributes, String and Binary message attributes), keep-alive reuse and a kept-alive
-// connection the server closed, DeleteMessageBatch in chunks of 10 and its failed entries,
+// connection (or several) the server closed, DeleteMessageBatch in chunks of 10 and its failed entries,
 // ChangeMessageVisibility, the endpoint's errors (x-amzn-query-error, __type only, not SQS at all), a
 // refused connection, a timeout, an oversized answer, stop() ending a waiting receive, a destroyed client
 // calling nothing, only the endpoint contacted, options refused.
@@ -531,6 +531,31 @@ TEST_F(RemoteQueue, AKeptAliveConnectionTheServerClosedIsReplaced) {
   ASSERT_TRUE(receive(*q, 1, 0).ok());
   EXPECT_EQ(sqs.requests.size(), 2u);
   EXPECT_EQ(sqs.connections, 2u);
+}
+
+TEST_F(RemoteQueue, SeveralIdleConnectionsTheServerClosedAreAllReplaced) {
+  // Two receives at once: two connections, both idle afterwards, then both closed by the server.
+  sqs.answer = [](const recorded&) {
+    canned c;
+    c.close_after = true;
+    return c;
+  };
+  auto q = remote_queue(ioc.get_executor(), options());
+  int answered = 0;
+  for (int i = 0; i < 2; ++i) {
+    q->receive(1, 0, [&](result<std::vector<received_message>> r) {
+      EXPECT_TRUE(r.ok());
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(run_until(ioc, [&] { return answered == 2; }));
+  EXPECT_EQ(sqs.connections, 2u);
+  ioc.restart();
+  ioc.run_for(50ms);
+  sqs.answer = [](const recorded&) { return canned{}; };
+  auto got = receive(*q, 1, 0);
+  ASSERT_TRUE(got.ok()) << got.err().message;
+  EXPECT_EQ(sqs.connections, 3u);
 }
 
 TEST_F(RemoteQueue, StopEndsAWaitingReceiveWithNothingAndDeletesStillGoOut) {
