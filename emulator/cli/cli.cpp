@@ -392,7 +392,7 @@ app::run_options finish_run_options(run_command_line& c) {
 // lemu run --sqs-simulate: the messages through a local queue and the event source mapping, on a virtual clock.
 int simulate_command(run_command_line& c) {
   if (!c.run.events.empty()) throw core::usage_error("--sqs-simulate sends its messages to the queue: leave out --event");
-  for (const char* o : {"--repeat", "--record", "--junit", "--html", "--cold", "--stream", "--shard", "--tenant-id", "--watch"}) {
+  for (const char* o : {"--repeat", "--junit", "--html", "--cold", "--stream", "--shard", "--tenant-id", "--watch"}) {
     if (c.command->count(o) != 0) throw core::usage_error(std::string(o) + " does not go with --sqs-simulate");
   }
   app::sqs_simulate_options o;
@@ -403,6 +403,7 @@ int simulate_command(run_command_line& c) {
   o.trigger = c.sqs_trigger;
   o.concurrency = c.run.concurrency;
   o.json_report = c.run.json_report;
+  o.record_file = c.run.record_file;
   o.horizon_s = c.sqs_horizon;
   return app::simulate_sqs(o);
 }

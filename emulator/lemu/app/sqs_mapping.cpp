@@ -75,17 +75,15 @@ sqs_trigger parse_sqs_trigger(std::string_view spec) {
   sqs_trigger t;
   t.spec = std::string(spec);
   std::string_view head = spec, rest;
-  // A queue URL holds ':' (http://host:port/…): the options start at the first ':' after the '=', or after
-  // the URL's path when there is no '='.
-  const auto eq = spec.find('=');
-  const std::size_t from = eq == std::string_view::npos ? (spec.find("://") == std::string_view::npos ? 0 : spec.find('/', spec.find("://") + 3))
-                                                        : eq;
+  // A queue URL holds ':' (http://host:port/…): its settings start at the first ':' after its path begins.
+  const auto scheme = spec.find("://");
+  const std::size_t from = scheme == std::string_view::npos ? 0 : spec.find('/', scheme + 3);
   const auto colon = from == std::string_view::npos ? std::string_view::npos : spec.find(':', from);
   if (colon != std::string_view::npos) {
     head = spec.substr(0, colon);
     rest = spec.substr(colon + 1);
   }
-  if (const auto e = head.find('='); e != std::string_view::npos) {
+  if (const auto e = scheme == std::string_view::npos ? head.find('=') : head.rfind('='); e != std::string_view::npos) {
     t.queue = std::string(head.substr(0, e));
     t.function = std::string(head.substr(e + 1));
     if (t.function.empty()) bad(option, spec, "no function after '='");

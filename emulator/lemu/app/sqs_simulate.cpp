@@ -165,7 +165,7 @@ public:
         m_store(m_clock, store_options_of(o)), m_poller(ioc.get_executor(), m_store, m_clock),
         m_scheduler(ioc.get_executor(), o.function, m_out,
                     scheduler_options{o.concurrency, trigger.max_concurrency + o.concurrency + 10, false, environment_options{}}),
-        m_stats(o.function.memory_mb), m_records("", o.json_report, false, m_out), m_messages(std::move(messages)),
+        m_stats(o.function.memory_mb), m_records(o.record_file, o.json_report, false, m_out), m_messages(std::move(messages)),
         m_trigger(std::move(trigger)) {
     create_sqs_queues(m_store, queues);
     if (!m_store.exists(m_trigger.queue)) {
@@ -177,9 +177,10 @@ public:
 
   int run() {
     auto submit = [this](core::invocation inv, std::function<void(invoke_result)> done) {
-      return m_scheduler.submit(std::move(inv), [this, done = std::move(done)](invoke_result r) {
+      std::string event = m_records.records_events() ? inv.payload : std::string();
+      return m_scheduler.submit(std::move(inv), [this, event = std::move(event), done = std::move(done)](invoke_result r) {
         if (r.outcome.kind != core::outcome_kind::cancelled) {
-          m_records.add(m_stats, m_opt.function.memory_mb, invocation_meta{"sqs " + m_trigger.queue, ""}, r);
+          m_records.add(m_stats, m_opt.function.memory_mb, invocation_meta{"sqs " + m_trigger.queue, m_records.records_events() ? event : std::string()}, r);
         }
         done(std::move(r));
       });
@@ -395,6 +396,7 @@ int simulate_sqs(const sqs_simulate_options& options) {
   if (!options.env_file.empty()) inputs.push_back({"--env-file", options.env_file});
   std::vector<named_path> outputs;
   if (!options.json_report.empty()) outputs.push_back({"--json", options.json_report});
+  if (!options.record_file.empty()) outputs.push_back({"--record", options.record_file});
   refuse_overlaps(inputs, outputs);
   if (options.horizon_s < 1) throw core::usage_error("--sqs-horizon must be at least 1 second");
 

@@ -31,7 +31,8 @@ struct sqs_simulate_options {
   std::vector<std::string> queues; // --sqs-queue specs; none: one standard queue named "queue"
   std::string trigger;             // --sqs-trigger spec; "": the first queue, Lambda's defaults
   std::size_t concurrency = 1;     // the function's --concurrency
-  std::string json_report;         // --json FILE: the history there too
+  std::string json_report;         // --json FILE: one JSON record per invocation (as lemu serve writes them)
+  std::string record_file;         // --record FILE: a capture line (event, outcome) per invocation
   std::int64_t horizon_s = 900;    // --sqs-horizon
   std::string env_file;            // an input no output may overwrite
 };
