@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace lemu::events {
@@ -18,7 +19,30 @@ std::string digest(const EVP_MD* md, std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(out), length);
 }
 
+void append_length_prefixed(std::string& out, std::string_view bytes) {
+  const auto n = static_cast<std::uint32_t>(bytes.size());
+  out.push_back(static_cast<char>((n >> 24U) & 0xFFU));
+  out.push_back(static_cast<char>((n >> 16U) & 0xFFU));
+  out.push_back(static_cast<char>((n >> 8U) & 0xFFU));
+  out.push_back(static_cast<char>(n & 0xFFU));
+  out.append(bytes);
+}
+
 } // namespace
+
+std::string sqs_attributes_md5(std::vector<digest_attribute> attributes) {
+  if (attributes.empty()) return "";
+  std::sort(attributes.begin(), attributes.end(),
+            [](const digest_attribute& a, const digest_attribute& b) { return a.name < b.name; });
+  std::string buffer;
+  for (const digest_attribute& a : attributes) {
+    append_length_prefixed(buffer, a.name);
+    append_length_prefixed(buffer, a.data_type);
+    buffer.push_back(a.binary ? '\2' : '\1');
+    append_length_prefixed(buffer, a.value);
+  }
+  return md5_hex(buffer);
+}
 
 std::array<std::uint8_t, 16> md5(std::string_view bytes) {
   const std::string d = digest(EVP_md5(), bytes);

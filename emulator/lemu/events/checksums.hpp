@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lemu::events {
 
@@ -22,6 +23,17 @@ std::string sha256_hex(std::string_view bytes);
 
 // Lowercase hex of arbitrary bytes.
 std::string to_hex(std::string_view bytes);
+
+// One message attribute as md5OfMessageAttributes digests it: a Binary one's value as its raw bytes.
+struct digest_attribute {
+  std::string_view name, data_type;
+  bool binary = false;
+  std::string_view value;
+};
+// md5OfMessageAttributes as SQS computes it: attributes sorted by name; for each, the 4-byte big-endian length
+// and bytes of the name, of the data type, one transport byte (1 String/Number, 2 Binary), then the length and
+// bytes of the value; the MD5 of it all, lowercase hex. "" for no attributes. No validation.
+std::string sqs_attributes_md5(std::vector<digest_attribute> attributes);
 
 // Base64 (util/base64.hpp).
 using util::base64_decode;

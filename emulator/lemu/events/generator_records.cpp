@@ -94,15 +94,6 @@ std::vector<std::string> check_sqs_attributes(const std::vector<message_attribut
   return bases;
 }
 
-void append_length_prefixed(std::string& out, std::string_view bytes) {
-  const auto n = static_cast<std::uint32_t>(bytes.size());
-  out.push_back(static_cast<char>((n >> 24U) & 0xFFU));
-  out.push_back(static_cast<char>((n >> 16U) & 0xFFU));
-  out.push_back(static_cast<char>((n >> 8U) & 0xFFU));
-  out.push_back(static_cast<char>(n & 0xFFU));
-  out.append(bytes);
-}
-
 struct queue {
   std::string arn, region, name;
 };
@@ -150,24 +141,15 @@ std::string s3_key_encode(std::string_view key) {
 std::string sqs_message_attributes_md5(const std::vector<message_attribute>& attributes) {
   if (attributes.empty()) return "";
   const std::vector<std::string> bases = check_sqs_attributes(attributes);
-  std::vector<std::size_t> order(attributes.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return attributes[a].name < attributes[b].name; });
-  std::string buffer;
-  for (const std::size_t i : order) {
+  std::vector<std::string> decoded(attributes.size());
+  std::vector<digest_attribute> digested;
+  for (std::size_t i = 0; i < attributes.size(); ++i) {
     const message_attribute& a = attributes[i];
-    append_length_prefixed(buffer, a.name);
-    append_length_prefixed(buffer, a.type);
-    if (bases[i] == "Binary") {
-      buffer.push_back('\2');
-      append_length_prefixed(buffer, *base64_decode(a.value));
-    } else {
-      buffer.push_back('\1');
-      append_length_prefixed(buffer, a.value);
-    }
+    const bool binary = bases[i] == "Binary";
+    if (binary) decoded[i] = *base64_decode(a.value);
+    digested.push_back({a.name, a.type, binary, binary ? std::string_view(decoded[i]) : std::string_view(a.value)});
   }
-  return md5_hex(buffer);
+  return sqs_attributes_md5(std::move(digested));
 }
 
 namespace detail {
