@@ -49,8 +49,10 @@ public:
   ~poller();
   using received = std::function<void(result<std::vector<received_message>>)>;
   void receive(const std::string& queue, receive_request r, std::int64_t wait_ms, received done);
-  // Ends every waiting receive now (with nothing): lemu is stopping.
+  // Ends every waiting receive now (with nothing): lemu is stopping. Later receives do not wait.
   void stop();
+  // Ends the waiting receives of one queue now (with nothing); later ones wait again (a mapping stopping).
+  void stop(const std::string& queue);
   std::size_t waiting() const;
 
 private:
