@@ -1,6 +1,6 @@
 #include <lemu/app/sqs_endpoint.hpp>
 
-#include <lemu/core/errors.hpp>
+#include <lemu/core/exit_codes.hpp>
 #include <lemu/gateway/http_server.hpp>
 #include <lemu/sqs/clock.hpp>
 #include <lemu/sqs/service.hpp>
