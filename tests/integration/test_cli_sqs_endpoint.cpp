@@ -113,7 +113,9 @@ TEST(SqsEndpoint, MalformedRequestsGetTheProtocolsErrors) {
   {
     http_raw::connection c(port);
     auto r = c.roundtrip("NOT HTTP AT ALL\r\n\r\n");
-    if (r.ok()) EXPECT_EQ(r.res.status, 400);
+    if (r.ok()) {
+      EXPECT_EQ(r.res.status, 400);
+    }
   }
   expect_still_serving(port);
   EXPECT_EQ(s.stop(), 0);
@@ -169,7 +171,9 @@ TEST(SqsEndpoint, UsageErrors) {
   auto serve = [&](std::vector<std::string> args) {
     std::vector<std::string> argv{lemu_bin, "serve", echo_bootstrap, "--port", "0", "--api", "none"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, command_options{.deadline = std::chrono::seconds(20)});
+    command_options o;
+    o.deadline = std::chrono::seconds(20);
+    return run_command(argv, o);
   };
   auto no_port = serve({"--sqs-queue", "q"});
   EXPECT_EQ(no_port.exit_code, 2);
@@ -265,8 +269,11 @@ TEST(SqsEndpoint, AcknowledgedSendsSurviveKillNine) {
     for (const json& m : got["Messages"]) found.insert(m["Body"].get<std::string>());
   }
   for (const std::string& body : acknowledged) {
-    if (deleted.count(body)) EXPECT_EQ(found.count(body), 0U) << body << " was deleted, and came back";
-    else EXPECT_EQ(found.count(body), 1U) << body << " was acknowledged, and is lost";
+    if (deleted.count(body)) {
+      EXPECT_EQ(found.count(body), 0U) << body << " was deleted, and came back";
+    } else {
+      EXPECT_EQ(found.count(body), 1U) << body << " was acknowledged, and is lost";
+    }
   }
   EXPECT_EQ(again.stop(), 0);
 }
