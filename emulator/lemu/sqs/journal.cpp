@@ -114,7 +114,7 @@ void sync_dir(const fs::path& dir) {
 // Writes a new file atomically: a temporary file, fdatasync, rename over `target`, directory fsync.
 bool write_atomically(const fs::path& target, std::string_view data, std::string& error) {
   const fs::path tmp = target.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = tmp.string() + ": " + errno_text(errno);
     return false;
@@ -222,7 +222,7 @@ std::unique_ptr<journal> journal::open(const fs::path& dir, fsync_policy p, std:
     error = "cannot use the SQS state directory " + dir.string() + ": " + ec.message();
     return nullptr;
   }
-  s.lock_fd = ::open(s.lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  s.lock_fd = ::open(s.lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (s.lock_fd < 0) {
     error = "cannot use the SQS state directory " + dir.string() + ": " + s.lock_path.string() + ": " + errno_text(errno);
     return nullptr;

@@ -7,7 +7,7 @@
 //   sqs.lock           flock()ed while a lemu uses DIR (it holds that lemu's pid): a second lemu is refused
 //   sqs-snapshot.bin   the state at the last compaction (written to a temporary file, fsynced, renamed)
 //   sqs-journal.log    every change since then
-// Both data files start with an 8-byte magic and a 64-bit generation; a log whose generation is older than
+// The files are the user's only (mode 0600: messages may hold secrets). Both data files start with an 8-byte magic and a 64-bit generation; a log whose generation is older than
 // the snapshot's was already compacted into it (a crash between the two renames) and is ignored.
 // Every record is framed as [u32 length][u32 CRC-32 of the payload][payload], little-endian; the payload is
 // the store's (the journal does not read it). A record longer than 2 MiB is corruption.

@@ -101,9 +101,10 @@ poller::poller(boost::asio::any_io_executor ex, store& s, clock& c)
   boost::asio::any_io_executor executor = m_state->ex;
   // The store calls this inside the send: the retries run later, on the executor.
   s.on_send([weak, executor](const std::string& queue) {
-    if (weak.expired()) return;
+    const auto self = weak.lock();
+    if (!self || self->waiters.empty()) return; // nobody waits: nothing to post
     boost::asio::post(executor, [weak, queue] {
-      if (const auto self = weak.lock()) self->receivable(queue);
+      if (const auto st = weak.lock()) st->receivable(queue);
     });
   });
 }

@@ -557,7 +557,8 @@ struct store::impl {
     forget_receipts(q, m);
     q.by_sent.erase({m.sent_ms, m.key});
     live_bytes -= std::min(live_bytes, m.bytes);
-    q.messages.erase(m.key);
+    const std::uint64_t key = m.key; // not a reference into the node being erased
+    q.messages.erase(key);
   }
 
   message& insert(queue& q, message m, bool visible_now) {

@@ -20,7 +20,8 @@
 //   - receive: at most 10 (MaxNumberOfMessages 1-10), each becomes invisible for the visibility timeout
 //     (the queue's or the request's), ApproximateReceiveCount goes up by one, a fresh receipt handle each
 //     time (only the newest one of a message works for delete/change visibility... SQS accepts the older
-//     ones for delete too: lemu accepts any receipt handle the message was given while it exists);
+//     ones for delete too: lemu accepts any of the 64 newest receipt handles the message was given while it exists; a
+//     well-formed handle of a message that is gone deletes nothing and succeeds, as in SQS);
 //   - redrive: a message whose receive count already reached maxReceiveCount is moved to the DLQ instead
 //     of being received again (keeping its id, body, attributes, SentTimestamp; its count starts over);
 //   - FIFO: a group with a message in flight gives nothing more until it is deleted or visible again;
@@ -139,7 +140,9 @@ struct message_event {
 
 class store {
 public:
-  // `j` may be nullptr (memory only); else every change is journalled before the call returns.
+  // `j` may be nullptr (memory only); else the constructor replays the journal's records into the store
+  // (and writes a snapshot when the journal asks for one: journal.hpp), and every change is journalled
+  // before the call returns. The journal must outlive the store.
   store(clock& c, store_options o, journal* j = nullptr);
   ~store();
   store(const store&) = delete;
@@ -175,12 +178,15 @@ public:
   bool is_fifo(const std::string& name) const;
   int visibility_timeout(const std::string& name) const; // seconds; 0 for an unknown queue
 
-  // Called after each message becomes receivable because of a send (for long pollers): the queue's name.
+  // Called when a message becomes receivable other than by the clock (for long pollers): a send without a
+  // delay, a move to this dead-letter queue, a visibility changed to 0, a delete that frees a FIFO group.
+  // The queue's name; called inside the store's call, so a caller that receives in it should post first.
+  // (What the clock makes receivable — delays and visibility timeouts ending — is next_change()'s.)
   void on_send(std::function<void(const std::string& queue)> f);
   // Called for every message_event (summary and simulation history).
   void observer(std::function<void(const message_event&)> f);
 
-  // Restores the state a journal replay hands over (journal.hpp); used once, before anything else.
+  // The store's state (store.cpp); the journal's replay goes through the constructor.
   struct impl;
   impl& internals() { return *m_impl; }
 

@@ -218,6 +218,44 @@ TEST_F(journal_fixture, AnOversizedRecordIsCorruption) {
   EXPECT_EQ(corrupt_files().size(), 1U);
 }
 
+TEST_F(journal_fixture, AFileThatIsNotAJournalIsKeptAside) {
+  fs::create_directories(dir);
+  write_all(dir / "sqs-journal.log", "these are the user's notes, not a journal\n");
+  {
+    auto j = open();
+    store s(clk, store_options{}, j.get());
+    EXPECT_TRUE(s.list_queues("").empty());
+    ASSERT_TRUE(s.create_queue("q", {}).ok());
+  }
+  const auto kept = corrupt_files();
+  ASSERT_EQ(kept.size(), 1U);
+  EXPECT_EQ(read_all(kept[0]), "these are the user's notes, not a journal\n");
+  auto j = open();
+  store s(clk, store_options{}, j.get());
+  EXPECT_TRUE(s.exists("q"));
+}
+
+// A crash after the snapshot was renamed into place but before the new log was: the old log (an older
+// generation) is already in the snapshot and must not be replayed on top of it.
+TEST_F(journal_fixture, ALogOlderThanTheSnapshotIsIgnored) {
+  const fs::path log = dir / "sqs-journal.log";
+  std::string old_log;
+  {
+    auto j = open();
+    store s(clk, store_options{}, j.get());
+    ASSERT_TRUE(s.create_queue("q", {}).ok());
+    send(s, "q", "once");
+    old_log = read_all(log);
+    // An (empty) snapshot of the next generation.
+    ASSERT_TRUE(j->compact({}));
+  }
+  write_all(log, old_log); // as if the crash came before the new log replaced it
+  auto j = open();
+  store s(clk, store_options{}, j.get());
+  EXPECT_FALSE(s.exists("q")); // the (empty) snapshot wins; the old log is not applied twice
+  EXPECT_TRUE(corrupt_files().empty());
+}
+
 TEST_F(journal_fixture, ASecondOpenOfTheDirectoryIsRefused) {
   auto first = open();
   std::string error;
