@@ -483,6 +483,20 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   cmd->add_flag("--record-secrets", s.record_secrets,
                 "Keep Authorization, Cookie and X-Amz-Security-Token values in --record (default: <redacted>)");
   cmd->add_option("--json", s.json_report, "Write one JSON record per invocation (JSON Lines) to FILE");
+  cmd->add_option("--sqs-port", s.sqs_port, "Serve a local SQS endpoint (Query and JSON protocols) on this port (0: any "
+                                            "free port); its queue URLs are http://HOST:PORT/000000000000/NAME")
+      ->check(between(0, 65535));
+  cmd->add_option("--sqs-queue", s.sqs_queues,
+                  "A queue of the SQS endpoint, created at start: NAME[:Attribute=value,...] (VisibilityTimeout=5, "
+                  "RedrivePolicy={...}, or deadLetterQueue=NAME,maxReceiveCount=N); repeatable");
+  cmd->add_option("--sqs-state", s.sqs_state,
+                  "Folder where the SQS endpoint keeps its queues across restarts, or none (memory only); default "
+                  "$XDG_STATE_HOME/lemu/sqs or ~/.local/state/lemu/sqs");
+  cmd->add_option("--sqs-fsync", s.sqs_fsync,
+                  "always: every change is on disk before SQS answers; interval: written at once (survives a crash of "
+                  "lemu), synced to disk once a second")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "interval"}));
   cmd->add_option("--max-connections", s.max_connections, "Connections open at once per listener; beyond, new ones wait")
       ->capture_default_str()
       ->check(between(1, 65536));

@@ -38,6 +38,7 @@ serve_process::serve_process(std::vector<std::string> args, const std::map<std::
   const std::string err = m_process->err();
   m_port = port_after(err, "Invoke API on ");
   m_api_port = port_after(err, "front door (");
+  m_sqs_port = port_after(err, "SQS on ");
 }
 
 int serve_process::stop() {

@@ -24,6 +24,9 @@ public:
   std::string api_url(const std::string& path = "/") const {
     return "http://127.0.0.1:" + std::to_string(m_api_port) + path;
   }
+  // The SQS endpoint (--sqs-port), 0 without one.
+  std::uint16_t sqs_port() const { return m_sqs_port; }
+  std::string sqs_url() const { return "http://127.0.0.1:" + std::to_string(m_sqs_port); }
   background_process& process() { return *m_process; }
 
   // Ctrl-C, then waits for the exit; returns the exit code.
@@ -31,7 +34,7 @@ public:
 
 private:
   std::unique_ptr<background_process> m_process;
-  std::uint16_t m_port = 0, m_api_port = 0;
+  std::uint16_t m_port = 0, m_api_port = 0, m_sqs_port = 0;
 };
 
 } // namespace lemu::test

@@ -6,6 +6,7 @@
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/app/serve_records.hpp>
+#include <lemu/app/sqs_endpoint.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
@@ -73,6 +74,19 @@ http_response& with_header(http_response& r, std::string name, std::string value
   return r;
 }
 
+sqs_endpoint_options sqs_options_of(const serve_options& opt) {
+  sqs_endpoint_options o;
+  o.host = opt.host;
+  o.port = opt.sqs_port.value_or(0);
+  for (const auto& q : opt.sqs_queues) o.queues.push_back(parse_sqs_queue(q));
+  o.state_dir = opt.sqs_state == "none" ? std::string() : opt.sqs_state.empty() ? default_sqs_state_dir() : opt.sqs_state;
+  o.fsync = opt.sqs_fsync == "always" ? sqs::fsync_policy::always : sqs::fsync_policy::interval;
+  o.region = sqs_region_from_environment();
+  o.max_connections = opt.max_connections;
+  o.timeouts = opt.timeouts;
+  return o;
+}
+
 class server_app {
 public:
   server_app(net::io_context& ioc, const serve_options& opt)
@@ -82,6 +96,7 @@ public:
       m_functions.push_back(std::make_unique<function_service>(ioc.get_executor(), fn, m_out, opt.concurrency, opt.max_queue,
                                                                opt.runtime_api_port));
     }
+    if (opt.sqs_port) m_sqs = std::make_unique<sqs_endpoint>(ioc.get_executor(), sqs_options_of(opt));
     if (!opt.apis.empty()) m_doors = std::make_shared<const gateway::front_door_set>(opt.apis);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
     invoke_options.port_option = "--port";
@@ -105,6 +120,7 @@ public:
   int run() {
     m_invoke_server->start();
     if (m_api_server) m_api_server->start();
+    if (m_sqs) m_sqs->start();
     announce();
     if (m_opt.watch.enabled) start_watching();
     wait_for_signal();
@@ -142,6 +158,9 @@ private:
       for (const auto& door : m_doors->apis()) kinds += (kinds.empty() ? "" : ", ") + std::string(gateway::to_string(door.options().kind));
       m_out.log_line("lemu: HTTP front door (" + kinds + ") on " + base + std::to_string(m_api_server->port()) + "/");
       announce_routes();
+    }
+    if (m_sqs) {
+      for (const std::string& line : m_sqs->describe()) m_out.log_line(line);
     }
     if (!is_loopback(m_opt.host)) {
       m_out.log_line("lemu: warning: listening on " + m_opt.host +
@@ -559,6 +578,7 @@ private:
         if (m_watch) m_watch->stop();
         m_invoke_server->stop();
         if (m_api_server) m_api_server->stop();
+        if (m_sqs) m_sqs->stop(); // long polls answer now, the journal is synced
         wait_for_signal();
         finish_if_idle();
       } else if (!m_killing) {
@@ -630,6 +650,7 @@ private:
   std::unique_ptr<code_watch> m_watch;
   std::shared_ptr<const gateway::front_door_set> m_doors; // nullptr: no front door
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
+  std::unique_ptr<sqs_endpoint> m_sqs; // --sqs-port
   serve_records m_records;
   bool m_stopping = false, m_killing = false, m_finished = false;
 };
@@ -661,6 +682,16 @@ int serve(const serve_options& options) {
                                      [&](const auto& fn) { return fn.function_name == r.function; });
       if (!known) throw core::usage_error("--route " + r.key() + "=" + r.function + ": no function is named " + r.function);
     }
+  }
+  if (!options.sqs_port) {
+    if (!options.sqs_queues.empty()) throw core::usage_error("--sqs-queue needs --sqs-port PORT (the local SQS endpoint)");
+    if (!options.sqs_state.empty()) throw core::usage_error("--sqs-state needs --sqs-port PORT (the local SQS endpoint)");
+  } else {
+    if (options.sqs_port == options.port && options.port != 0)
+      throw core::usage_error("--sqs-port " + std::to_string(*options.sqs_port) + " is also the Invoke API's --port");
+    if (!options.apis.empty() && options.sqs_port == options.api_port && options.api_port != 0)
+      throw core::usage_error("--sqs-port " + std::to_string(*options.sqs_port) + " is also the front door's --api-port");
+    for (const auto& q : options.sqs_queues) parse_sqs_queue(q); // usage errors before anything starts
   }
   std::signal(SIGPIPE, SIG_IGN);
   net::io_context ioc(1);

@@ -54,6 +54,11 @@ struct serve_options {
   watch_settings watch;
   std::filesystem::path template_file;          // --template: watched; its change calls `reread`
   std::function<serve_definition()> reread;     // throws what reading the template throws
+  // --sqs-port: a local SQS endpoint (app/sqs_endpoint.hpp) on this port (0: ephemeral); none: no endpoint.
+  std::optional<std::uint16_t> sqs_port;
+  std::vector<std::string> sqs_queues;          // --sqs-queue NAME[:Attribute=value,...], created at start
+  std::string sqs_state;                        // --sqs-state DIR, "none" (memory only), "" (the default folder)
+  std::string sqs_fsync = "interval";           // --sqs-fsync always|interval
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and
