@@ -205,5 +205,43 @@ TEST(SqsQueryService, ErrorsAreXml) {
       << no_url->body;
 }
 
+TEST(SqsQueryService, BatchesAnswerPerEntry) {
+  service_fixture f;
+  f.create("q");
+  auto sent = f.call(service_fixture::query(
+      "Action=SendMessageBatch&QueueUrl=q&SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.MessageBody=x"
+      "&SendMessageBatchRequestEntry.2.Id=b&SendMessageBatchRequestEntry.2.MessageBody=y"
+      "&SendMessageBatchRequestEntry.2.DelaySeconds=1000"));
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->status, 200U) << sent->body;
+  EXPECT_NE(sent->body.find("<SendMessageBatchResult><SendMessageBatchResultEntry><Id>a</Id>"), std::string::npos) << sent->body;
+  EXPECT_NE(sent->body.find("<BatchResultErrorEntry><Id>b</Id><SenderFault>true</SenderFault><Code>InvalidParameterValue</Code>"),
+            std::string::npos)
+      << sent->body;
+  auto empty = f.call(service_fixture::query("Action=DeleteMessageBatch&QueueUrl=q&DeleteMessageBatchRequestEntry="));
+  ASSERT_TRUE(empty);
+  EXPECT_NE(empty->body.find("<Code>AWS.SimpleQueueService.EmptyBatchRequest</Code>"), std::string::npos);
+  auto vis = f.call(service_fixture::query(
+      "Action=ChangeMessageVisibilityBatch&QueueUrl=q&ChangeMessageVisibilityBatchRequestEntry.1.Id=c"
+      "&ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle=nope"
+      "&ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout=5"));
+  ASSERT_TRUE(vis);
+  EXPECT_NE(vis->body.find("<ChangeMessageVisibilityBatchResult><BatchResultErrorEntry><Id>c</Id>"), std::string::npos)
+      << vis->body;
+}
+
+TEST(SqsQueryService, ReceiveWaitsTheQueuesDefaultWaitTime) {
+  service_fixture f;
+  f.create("q", {{"ReceiveMessageWaitTimeSeconds", "4"}});
+  auto got = f.call(service_fixture::query("Action=ReceiveMessage&QueueUrl=q"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200U);
+  EXPECT_NE(got->body.find("<ReceiveMessageResult/>"), std::string::npos);
+  EXPECT_EQ(f.clk.now_ms(), testing::start_ms + 4000);
+  auto now = f.call(service_fixture::query("Action=ReceiveMessage&QueueUrl=q&WaitTimeSeconds=0"));
+  ASSERT_TRUE(now);
+  EXPECT_EQ(f.clk.now_ms(), testing::start_ms + 4000);
+}
+
 } // namespace
 } // namespace lemu::sqs
