@@ -492,6 +492,12 @@ void add_serve_options(CLI::App* cmd, serve_command_line& c) {
   cmd->add_option("--sqs-state", s.sqs_state,
                   "Folder where the SQS endpoint keeps its queues across restarts, or none (memory only); default "
                   "$XDG_STATE_HOME/lemu/sqs or ~/.local/state/lemu/sqs");
+  cmd->add_option("--sqs-trigger", s.sqs_triggers,
+                  "Lambda's event source mapping: QUEUE[=FUNCTION][:batch=10,window=0,report-failures,max-concurrency=N] "
+                  "from a local queue (--sqs-port), or from a queue URL; repeatable");
+  cmd->add_option("--sqs-endpoint", s.sqs_endpoint,
+                  "The SQS-compatible endpoint (ElasticMQ, LocalStack, AWS) that --sqs-trigger's queue URLs are polled at "
+                  "(default: the queue URL's own); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws");
   cmd->add_option("--sqs-fsync", s.sqs_fsync,
                   "always: every change is on disk before SQS answers; interval: written at once (survives a crash of "
                   "lemu), synced to disk once a second")

@@ -184,9 +184,10 @@ TEST(SqsEndpoint, UsageErrors) {
   auto bad_value = serve({"--sqs-port", "0", "--sqs-state", "none", "--sqs-queue", "q:VisibilityTimeout=99999"});
   EXPECT_EQ(bad_value.exit_code, 2);
   EXPECT_THAT(bad_value.err, HasSubstr("--sqs-queue q: "));
-  auto no_dlq = serve({"--sqs-port", "0", "--sqs-state", "none", "--sqs-queue", "q:deadLetterQueue=missing"});
-  EXPECT_EQ(no_dlq.exit_code, 2);
-  EXPECT_THAT(no_dlq.err, HasSubstr("deadLetterQueue missing: no such queue"));
+  // A dead-letter queue no --sqs-queue declares is made with the defaults, its name must be a queue name.
+  auto bad_dlq = serve({"--sqs-port", "0", "--sqs-state", "none", "--sqs-queue", "q:deadLetterQueue=no/such"});
+  EXPECT_EQ(bad_dlq.exit_code, 2);
+  EXPECT_THAT(bad_dlq.err, HasSubstr("--sqs-queue q: deadLetterQueue no/such: "));
   auto bad_fsync = serve({"--sqs-port", "0", "--sqs-fsync", "sometimes"});
   EXPECT_EQ(bad_fsync.exit_code, 2);
 

@@ -7,6 +7,11 @@
 #include <lemu/app/output.hpp>
 #include <lemu/app/serve_records.hpp>
 #include <lemu/app/sqs_endpoint.hpp>
+#include <lemu/app/sqs_mapping.hpp>
+#include <lemu/sqs/clock.hpp>
+#include <lemu/sqs/remote_client.hpp>
+#include <lemu/sqs/service.hpp>
+#include <lemu/sqs/store.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/core/ids.hpp>
@@ -97,6 +102,7 @@ public:
                                                                opt.runtime_api_port));
     }
     if (opt.sqs_port) m_sqs = std::make_unique<sqs_endpoint>(ioc.get_executor(), sqs_options_of(opt));
+    for (const std::string& spec : opt.sqs_triggers) m_triggers.push_back(trigger_of(spec));
     if (!opt.apis.empty()) m_doors = std::make_shared<const gateway::front_door_set>(opt.apis);
     gateway::http_server_options invoke_options = listener_options(opt.port, api::max_sync_payload + 1, "serve: invoke api");
     invoke_options.port_option = "--port";
@@ -122,6 +128,7 @@ public:
     if (m_api_server) m_api_server->start();
     if (m_sqs) m_sqs->start();
     announce();
+    for (auto& t : m_triggers) start_trigger(*t);
     if (m_opt.watch.enabled) start_watching();
     wait_for_signal();
     schedule_tick();
@@ -561,6 +568,111 @@ private:
     m_out.flush();
   }
 
+  // One --sqs-trigger: its mapping once the queue is open (a remote queue's attributes are fetched first).
+  struct trigger {
+    sqs_trigger spec;
+    function_service* svc = nullptr;
+    bool local = true;
+    std::unique_ptr<sqs_mapping> mapping;
+    std::unique_ptr<net::steady_timer> retry; // a remote queue that could not be opened yet
+  };
+
+  // ---- --sqs-trigger: Lambda's event source mapping ---------------------------------------------------
+
+  static bool is_queue_url(const std::string& q) { return q.rfind("http://", 0) == 0 || q.rfind("https://", 0) == 0; }
+
+  // Checked before anything starts: the function exists, a local queue exists (after --sqs-queue).
+  std::unique_ptr<trigger> trigger_of(const std::string& spec) {
+    auto t = std::make_unique<trigger>();
+    t->spec = parse_sqs_trigger(spec);
+    for (const auto& f : m_functions) {
+      if (t->spec.function.empty() || f->fn().function_name == t->spec.function) {
+        t->svc = f.get();
+        break;
+      }
+    }
+    if (!t->svc) throw core::usage_error("--sqs-trigger " + spec + ": no function is named " + t->spec.function);
+    t->local = !is_queue_url(t->spec.queue);
+    if (t->local) {
+      if (!m_sqs) {
+        throw core::usage_error("--sqs-trigger " + spec + ": a local queue needs the local SQS endpoint (--sqs-port PORT), "
+                                "or give the queue's URL (with --sqs-endpoint URL for another endpoint)");
+      }
+      if (!m_sqs->store().exists(t->spec.queue)) {
+        throw core::usage_error("--sqs-trigger " + spec + ": no queue is named " + t->spec.queue + " (declare it: --sqs-queue " +
+                                t->spec.queue + ")");
+      }
+      attach(*t, sqs::local_queue(m_ioc.get_executor(), m_sqs->store(), m_sqs->poller(), t->spec.queue), m_sqs->clock());
+      sqs_mapping* m = t->mapping.get();
+      const std::string queue = t->spec.queue;
+      m_sqs->store().observer([m, queue](const sqs::message_event& e) {
+        if (e.kind == sqs::message_event::moved_to_dead_letter && e.queue == queue) m->count_dead_letter();
+      });
+    }
+    return t;
+  }
+
+  void attach(trigger& t, std::unique_ptr<sqs::queue_client> q, sqs::clock& c) {
+    function_service* svc = t.svc;
+    const std::string source = "sqs " + q->info().name;
+    auto submit = [this, svc, source](core::invocation inv, std::function<void(invoke_result)> done) {
+      invocation_meta meta{source, m_records.records_events() ? inv.payload : std::string()};
+      return this->submit(*svc, std::move(inv), [this, svc, meta = std::move(meta), done = std::move(done)](invoke_result r) {
+        if (r.outcome.kind == core::outcome_kind::cancelled) {
+          svc->stats.summary.add_cancelled();
+        } else {
+          finished(*svc, meta, r);
+        }
+        done(std::move(r));
+      });
+    };
+    t.mapping = std::make_unique<sqs_mapping>(m_ioc.get_executor(), c, std::move(q), t.spec, svc->fn(), m_opt.concurrency,
+                                              std::move(submit), m_out);
+  }
+
+  void start_trigger(trigger& t) {
+    if (t.mapping) {
+      m_out.log_line("lemu: sqs-trigger " + t.spec.queue + " -> " + t.svc->fn().function_name + " (batch " +
+                     std::to_string(t.spec.batch_size) + (t.spec.window_s ? ", window " + std::to_string(t.spec.window_s) + " s" : "") +
+                     (t.spec.report_failures ? ", ReportBatchItemFailures" : "") + ")");
+      t.mapping->start();
+      return;
+    }
+    if (m_stopping) return;
+    // A queue of another endpoint: the user typed its URL; say where lemu polls, and that it deletes there.
+    sqs::remote_options o;
+    o.endpoint = m_opt.sqs_endpoint;
+    o.queue_url = t.spec.queue;
+    m_out.log_line("lemu: sqs-trigger " + t.spec.queue + " -> " + t.svc->fn().function_name + ": polling " +
+                   (o.endpoint.empty() ? std::string("the queue's own endpoint") : o.endpoint) +
+                   " (messages the function handles are deleted from that queue)");
+    sqs::open_remote_queue(m_ioc.get_executor(), o, [this, &t](sqs::result<std::unique_ptr<sqs::queue_client>> r) {
+      if (m_stopping) return finish_if_idle();
+      if (!r.ok()) {
+        m_out.log_line("lemu: sqs-trigger " + t.spec.queue + ": cannot open the queue: " + r.err().code + ": " + r.err().message +
+                       " (trying again in 5 s)");
+        t.retry = std::make_unique<net::steady_timer>(m_ioc, std::chrono::seconds(5));
+        t.retry->async_wait([this, &t](boost::system::error_code ec) {
+          if (!ec) start_trigger(t);
+        });
+        return;
+      }
+      if (!m_remote_clock) m_remote_clock = std::make_unique<sqs::real_clock>(m_ioc.get_executor());
+      try {
+        attach(t, std::move(r.value()), *m_remote_clock);
+      } catch (const std::exception& e) {
+        m_out.log_line(std::string("lemu: error: ") + e.what());
+        return;
+      }
+      start_trigger(t);
+    });
+  }
+
+  void stop_trigger(trigger& t) {
+    if (t.retry) t.retry->cancel();
+    if (t.mapping) t.mapping->stop([this] { finish_if_idle(); });
+  }
+
   // ---- lifecycle ----------------------------------------------------------------------------------------
 
   void wait_for_signal() {
@@ -578,6 +690,7 @@ private:
         if (m_watch) m_watch->stop();
         m_invoke_server->stop();
         if (m_api_server) m_api_server->stop();
+        for (auto& t : m_triggers) stop_trigger(*t); // no new batches; those in flight finish, then their deletes
         if (m_sqs) m_sqs->stop(); // long polls answer now, the journal is synced
         wait_for_signal();
         finish_if_idle();
@@ -596,6 +709,9 @@ private:
 
   void finish_if_idle() {
     if (m_finished) return;
+    for (const auto& t : m_triggers) {
+      if (t->mapping && !t->mapping->idle()) return;
+    }
     for (const auto& f : m_functions) {
       if (f->scheduler.in_flight() > 0 || f->scheduler.queued() > 0) return;
     }
@@ -631,6 +747,19 @@ private:
   }
 
   void print_summary() {
+    for (const auto& t : m_triggers) {
+      if (!t->mapping) continue;
+      std::string line = "lemu: sqs-trigger " + t->mapping->summary_line();
+      if (t->local && m_sqs) {
+        auto a = m_sqs->store().get_attributes(t->mapping->queue().name, {"ApproximateNumberOfMessages",
+                                                                           "ApproximateNumberOfMessagesNotVisible"});
+        if (a.ok()) {
+          line += "; left in the queue " + a.value()["ApproximateNumberOfMessages"] + " visible, " +
+                  a.value()["ApproximateNumberOfMessagesNotVisible"] + " not visible";
+        }
+      }
+      m_out.log_line(line);
+    }
     for (const auto& f : m_functions) {
       if (m_functions.size() > 1) m_out.text("function " + f->fn().function_name + ":\n");
       m_out.text(f->stats.summary.render_table());
@@ -651,6 +780,8 @@ private:
   std::shared_ptr<const gateway::front_door_set> m_doors; // nullptr: no front door
   std::shared_ptr<gateway::http_server> m_invoke_server, m_api_server;
   std::unique_ptr<sqs_endpoint> m_sqs; // --sqs-port
+  std::vector<std::unique_ptr<trigger>> m_triggers;
+  std::unique_ptr<sqs::real_clock> m_remote_clock; // the clock of mappings from other endpoints
   serve_records m_records;
   bool m_stopping = false, m_killing = false, m_finished = false;
 };
@@ -692,6 +823,17 @@ int serve(const serve_options& options) {
     if (!options.apis.empty() && options.sqs_port == options.api_port && options.api_port != 0)
       throw core::usage_error("--sqs-port " + std::to_string(*options.sqs_port) + " is also the front door's --api-port");
     for (const auto& q : options.sqs_queues) parse_sqs_queue(q); // usage errors before anything starts
+  }
+  for (const auto& t : options.sqs_triggers) parse_sqs_trigger(t);
+  if (!options.sqs_endpoint.empty()) {
+    if (options.sqs_endpoint.rfind("http://", 0) != 0 && options.sqs_endpoint.rfind("https://", 0) != 0) {
+      throw core::usage_error("--sqs-endpoint " + options.sqs_endpoint + ": not an http:// or https:// URL");
+    }
+    const bool any_url = std::any_of(options.sqs_triggers.begin(), options.sqs_triggers.end(), [](const std::string& t) {
+      const std::string q = parse_sqs_trigger(t).queue;
+      return q.rfind("http://", 0) == 0 || q.rfind("https://", 0) == 0;
+    });
+    if (!any_url) throw core::usage_error("--sqs-endpoint is where queue URLs of --sqs-trigger are polled: add --sqs-trigger QUEUE_URL=FUNCTION");
   }
   std::signal(SIGPIPE, SIG_IGN);
   net::io_context ioc(1);

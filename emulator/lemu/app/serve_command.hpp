@@ -59,6 +59,10 @@ struct serve_options {
   std::vector<std::string> sqs_queues;          // --sqs-queue NAME[:Attribute=value,...], created at start
   std::string sqs_state;                        // --sqs-state DIR, "none" (memory only), "" (the default folder)
   std::string sqs_fsync = "interval";           // --sqs-fsync always|interval
+  // --sqs-trigger QUEUE[=FUNCTION][:batch=…]: Lambda's event source mapping (app/sqs_mapping.hpp) from a
+  // local queue (needs --sqs-port) or from a queue URL of another endpoint (--sqs-endpoint, else the URL's).
+  std::vector<std::string> sqs_triggers;
+  std::string sqs_endpoint;                     // --sqs-endpoint URL: where queue URLs of triggers are polled
 };
 
 // Serves until SIGINT/SIGTERM; returns the exit code (0). Throws usage_error for bad options and

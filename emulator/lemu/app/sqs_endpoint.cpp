@@ -102,6 +102,41 @@ sqs_queue_spec parse_sqs_queue(const std::string& text) {
   return spec;
 }
 
+void create_sqs_queues(sqs::store& store, const std::vector<sqs_queue_spec>& queues) {
+  // The queues: all of them first, then the redrive policies (a dead-letter queue may come later). A
+  // deadLetterQueue that no --sqs-queue declares is made with the defaults (FIFO when its name says so).
+  for (const sqs_queue_spec& q : queues) {
+    std::map<std::string, std::string> attributes = q.attributes;
+    attributes.erase("RedrivePolicy");
+    if (store.exists(q.name)) {
+      if (!attributes.empty()) {
+        if (auto e = store.set_attributes(q.name, attributes))
+          throw core::usage_error("--sqs-queue " + q.name + ": " + e->message);
+      }
+    } else {
+      auto r = store.create_queue(q.name, attributes);
+      if (!r.ok()) throw core::usage_error("--sqs-queue " + q.name + ": " + r.err().message);
+    }
+  }
+  for (const sqs_queue_spec& q : queues) {
+    std::string policy;
+    if (auto it = q.attributes.find("RedrivePolicy"); it != q.attributes.end()) policy = it->second;
+    if (!q.dead_letter_queue.empty()) {
+      if (!store.exists(q.dead_letter_queue)) {
+        std::map<std::string, std::string> dlq;
+        if (q.dead_letter_queue.size() > 5 && q.dead_letter_queue.ends_with(".fifo")) dlq["FifoQueue"] = "true";
+        auto r = store.create_queue(q.dead_letter_queue, dlq);
+        if (!r.ok()) throw core::usage_error("--sqs-queue " + q.name + ": deadLetterQueue " + q.dead_letter_queue + ": " + r.err().message);
+      }
+      policy = "{\"deadLetterTargetArn\":\"" + store.queue_arn(q.dead_letter_queue) + "\",\"maxReceiveCount\":" +
+               (q.max_receive_count.empty() ? std::string("5") : q.max_receive_count) + "}";
+    }
+    if (policy.empty()) continue;
+    if (auto e = store.set_attributes(q.name, {{"RedrivePolicy", policy}}))
+      throw core::usage_error("--sqs-queue " + q.name + ": " + e->message);
+  }
+}
+
 std::string default_sqs_state_dir() {
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/lemu/sqs";
   if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/state/lemu/sqs";
@@ -153,34 +188,7 @@ sqs_endpoint::sqs_endpoint(boost::asio::any_io_executor ex, const sqs_endpoint_o
   m_store = std::make_unique<sqs::store>(*m_clock, st, m_journal.get());
   m_service = std::make_unique<sqs::service>(ex, *m_store, *m_clock);
 
-  // The queues: all of them first, then the redrive policies (a dead-letter queue may come later).
-  for (const sqs_queue_spec& q : o.queues) {
-    std::map<std::string, std::string> attributes = q.attributes;
-    attributes.erase("RedrivePolicy");
-    if (m_store->exists(q.name)) {
-      if (!attributes.empty()) {
-        if (auto e = m_store->set_attributes(q.name, attributes))
-          throw core::usage_error("--sqs-queue " + q.name + ": " + e->message);
-      }
-    } else {
-      auto r = m_store->create_queue(q.name, attributes);
-      if (!r.ok()) throw core::usage_error("--sqs-queue " + q.name + ": " + r.err().message);
-    }
-  }
-  for (const sqs_queue_spec& q : o.queues) {
-    std::string policy;
-    if (auto it = q.attributes.find("RedrivePolicy"); it != q.attributes.end()) policy = it->second;
-    if (!q.dead_letter_queue.empty()) {
-      if (!m_store->exists(q.dead_letter_queue))
-        throw core::usage_error("--sqs-queue " + q.name + ": deadLetterQueue " + q.dead_letter_queue +
-                                ": no such queue (give it its own --sqs-queue)");
-      policy = "{\"deadLetterTargetArn\":\"" + m_store->queue_arn(q.dead_letter_queue) + "\",\"maxReceiveCount\":" +
-               (q.max_receive_count.empty() ? std::string("5") : q.max_receive_count) + "}";
-    }
-    if (policy.empty()) continue;
-    if (auto e = m_store->set_attributes(q.name, {{"RedrivePolicy", policy}}))
-      throw core::usage_error("--sqs-queue " + q.name + ": " + e->message);
-  }
+  create_sqs_queues(*m_store, o.queues);
 }
 
 sqs_endpoint::~sqs_endpoint() {

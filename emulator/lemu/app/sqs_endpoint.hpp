@@ -44,6 +44,10 @@ struct sqs_queue_spec {
 };
 // Throws core::usage_error naming --sqs-queue.
 sqs_queue_spec parse_sqs_queue(const std::string& text);
+// Creates the queues (or, kept by the journal from an earlier run, sets the attributes given), then their
+// redrive policies; a deadLetterQueue no spec declares is created with the defaults. Throws
+// core::usage_error with SQS's message.
+void create_sqs_queues(sqs::store& store, const std::vector<sqs_queue_spec>& queues);
 
 // $XDG_STATE_HOME/lemu/sqs, else ~/.local/state/lemu/sqs (relative to the working folder without HOME).
 std::string default_sqs_state_dir();

@@ -53,19 +53,6 @@ struct sqs_trigger {
 // Throws core::usage_error naming the option and what is wrong.
 sqs_trigger parse_sqs_trigger(std::string_view spec);
 
-// --sqs-queue NAME[:Attribute=Value,...] (SQS's attribute names; also maxReceiveCount=N and
-// deadLetterQueue=NAME, which make the RedrivePolicy). Throws core::usage_error.
-struct sqs_queue_spec {
-  std::string name;
-  std::map<std::string, std::string> attributes;
-  std::string dead_letter_queue; // "" or a queue name (made into RedrivePolicy once the DLQ exists)
-  std::string max_receive_count;
-};
-sqs_queue_spec parse_sqs_queue(std::string_view spec);
-// Creates the queues in order (DLQs named by deadLetterQueue= first when they are declared too; a DLQ
-// that is not declared is created with the defaults). Throws core::usage_error with SQS's message.
-void create_sqs_queues(sqs::store& s, const std::vector<sqs_queue_spec>& queues);
-
 // One batch as it ended (for --sqs-simulate's history and the log).
 struct sqs_batch_report {
   std::uint64_t batch = 0;    // 1, 2, … in the order they were invoked

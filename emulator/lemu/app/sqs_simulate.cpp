@@ -4,6 +4,7 @@
 #include <lemu/app/function_scheduler.hpp>
 #include <lemu/app/output.hpp>
 #include <lemu/app/serve_records.hpp>
+#include <lemu/app/sqs_endpoint.hpp>
 #include <lemu/app/sqs_mapping.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/exit_codes.hpp>

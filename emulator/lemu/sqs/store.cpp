@@ -787,7 +787,10 @@ struct store::impl {
         return invalid_attribute_value("FifoQueue", "Modifying queue type is not supported.");
       if (creating) c.fifo = fifo;
     }
-    for (const auto& [name, value] : attributes) {
+    for (const auto& attribute : attributes) {
+      // Named references, not a structured binding: clang 14 cannot capture one in the lambda below.
+      const std::string& name = attribute.first;
+      const std::string& value = attribute.second;
       const auto integer = [&](int lo, int hi, int& out) -> std::optional<error> {
         const auto v = parse_integer(value);
         if (!v || *v < lo || *v > hi) return invalid_attribute_value(name);
