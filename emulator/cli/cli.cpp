@@ -314,6 +314,7 @@ struct run_command_line : function_command_line {
   std::vector<std::string> sqs_queues;
   std::string sqs_trigger;
   std::int64_t sqs_horizon = 900;
+  std::vector<std::string> template_sqs_queues, template_sqs_triggers; // the template's, for --sqs-simulate
 };
 
 void add_run_options(CLI::App* cmd, run_command_line& c) {
@@ -358,6 +359,8 @@ core::function_config run_function(run_command_line& c) {
   if (c.run.replay) request.name_one = "lemu replay --template FILE --function ID ...";
   app::template_functions t = load_template_functions(request);
   c.loaded_template = t.file;
+  c.template_sqs_queues = t.sqs_queues;
+  c.template_sqs_triggers = t.sqs_triggers;
   if (t.functions.size() != 1) {
     std::string names;
     for (const auto& f : t.functions) names += (names.empty() ? "" : ", ") + f.function_name;
@@ -399,8 +402,10 @@ int simulate_command(run_command_line& c) {
   o.function = run_function(c);
   o.env_file = c.env_file;
   o.messages_file = c.sqs_simulate;
-  o.queues = c.sqs_queues;
-  o.trigger = c.sqs_trigger;
+  // The template's queues and its SQS event (the function's first), then what the command line adds.
+  o.queues = c.template_sqs_queues;
+  o.queues.insert(o.queues.end(), c.sqs_queues.begin(), c.sqs_queues.end());
+  o.trigger = !c.sqs_trigger.empty() || c.template_sqs_triggers.empty() ? c.sqs_trigger : c.template_sqs_triggers.front();
   o.concurrency = c.run.concurrency;
   o.json_report = c.run.json_report;
   o.record_file = c.run.record_file;
@@ -532,6 +537,16 @@ app::serve_options finish_serve_options(serve_command_line& c) {
     app::template_functions t = load_template_functions(*from_template);
     s.functions = std::move(t.functions);
     s.template_file = t.file;
+    if (!t.sqs_triggers.empty() && !s.sqs_port) {
+      std::string events;
+      for (const auto& e : t.sqs_trigger_events) events += (events.empty() ? "" : ", ") + e;
+      std::fprintf(stderr, "lemu: warning: %s: the SQS events (%s) need the local SQS endpoint: add --sqs-port PORT\n",
+                   t.file.filename().c_str(), events.c_str());
+    } else if (s.sqs_port) {
+      // The template's queues and SQS events first: --sqs-queue and --sqs-trigger given on the command line add to them.
+      s.sqs_queues.insert(s.sqs_queues.begin(), t.sqs_queues.begin(), t.sqs_queues.end());
+      s.sqs_triggers.insert(s.sqs_triggers.begin(), t.sqs_triggers.begin(), t.sqs_triggers.end());
+    }
     if (c.command->count("--api") == 0 && c.routes.empty()) {
       s.apis = std::move(t.apis); // the template's events; none: no front door
       c.api = "template";

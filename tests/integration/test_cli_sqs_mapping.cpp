@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <map>
 #include <regex>
@@ -118,8 +120,26 @@ TEST(SqsMapping, FifoGroupsInRealTime) {
     processed[body[0]].push_back(body);
   }
   EXPECT_EQ(processed['B'], (std::vector<std::string>{"B1", "B2", "B3"}));
-  EXPECT_EQ(processed['A'], (std::vector<std::string>{"A1", "A3"})); // A2 went to the DLQ, A3 waited for it
-  EXPECT_THAT(err, HasSubstr("moved to DLQ 1"));
+  // Group A: A1 first; A2 never succeeds (moved to the DLQ after 2 receives); A3, behind it, is never
+  // processed before A2 has left: either after it (A3 came alone) or never (A3 came in A2's batches,
+  // reported unprocessed, and reached maxReceiveCount with it).
+  ASSERT_FALSE(processed['A'].empty());
+  EXPECT_EQ(processed['A'].front(), "A1");
+  EXPECT_THAT(processed['A'], ::testing::Not(::testing::Contains("A2 fail")));
+  std::string a2_id, a3_id;
+  for (const auto& [id, body] : body_of) {
+    if (body == "A2 fail") a2_id = id;
+    if (body == "A3") a3_id = id;
+  }
+  const auto last_a2_failure = err.rfind("sqs-batch: message " + a2_id + " failed");
+  ASSERT_NE(last_a2_failure, std::string::npos);
+  const auto a3_ok = err.find("sqs-batch: message " + a3_id + " ok");
+  if (a3_ok != std::string::npos) {
+    EXPECT_GT(a3_ok, last_a2_failure) << "A3 was processed before A2 left the queue";
+    EXPECT_THAT(err, HasSubstr("moved to DLQ 1;"));
+  } else {
+    EXPECT_THAT(err, HasSubstr("moved to DLQ 2;"));
+  }
 }
 
 TEST(SqsMapping, TriggerUsageErrors) {
@@ -167,4 +187,37 @@ TEST(SqsMapping, AQueueOfAnotherEndpointIsPolledAtTheUrlTheUserGave) {
   EXPECT_THAT(err, HasSubstr("queue remote -> sqs-batch: 25 deliveries"));
   EXPECT_THAT(err, HasSubstr("deleted 25 (25 after 1 delivery)"));
   // The events name the queue by its ARN, in the region the environment gives.
+}
+
+TEST(SqsMapping, ATemplatesQueuesAndSqsEventsWithSqsPort) {
+  // tests/data/templates/sqs: orders-dev (VisibilityTimeout 2, maxReceiveCount 2, DLQ orders-dlq-dev) feeds
+  // OrdersFunction (BatchSize 5, ReportBatchItemFailures, MaximumConcurrency 2); the sqs-batch sample is its code.
+  scratch_dir dir;
+  const std::filesystem::path root = std::filesystem::path(dir.path()) / "sqs";
+  std::filesystem::copy(std::filesystem::path(test_data_dir) / "templates" / "sqs", root, std::filesystem::copy_options::recursive);
+  std::filesystem::create_directories(root / "orders");
+  std::filesystem::copy_file(sqs_batch_bootstrap, root / "orders" / "bootstrap");
+  serve_process s({"--template", (root / "template.yaml").string(), "--api", "none", "--sqs-port", "0", "--sqs-state", "none"});
+  const std::string start = s.process().err();
+  EXPECT_THAT(start, HasSubstr("lemu: sqs-trigger orders-dev -> OrdersFunction (batch 5, ReportBatchItemFailures)"));
+  EXPECT_THAT(start, HasSubstr("/000000000000/orders-dlq-dev"));
+  EXPECT_THAT(start, HasSubstr("OrdersQueue: KmsMasterKeyId: not emulated"));
+  EXPECT_THAT(start, HasSubstr("Events.Elsewhere (SQS): the queue 'arn:aws:sqs:us-east-1:123456789012:someone-elses-queue' "
+                               "is not an AWS::SQS::Queue of this template"));
+  http_raw::connection c(s.sqs_port());
+  for (const char* body : {"one", "two fail", "three"}) sqs_call(c, "SendMessage", {{"QueueUrl", "orders-dev"}, {"MessageBody", body}});
+  ASSERT_TRUE(drained(c, "orders-dev", std::chrono::seconds(30)));
+  const json dlq = sqs_call(c, "GetQueueAttributes", {{"QueueUrl", "orders-dlq-dev"}, {"AttributeNames", {"All"}}})["Attributes"];
+  EXPECT_EQ(dlq["ApproximateNumberOfMessages"], "1");
+  EXPECT_EQ(dlq["MessageRetentionPeriod"], "1209600");
+  ASSERT_EQ(s.stop(), 0);
+  EXPECT_THAT(s.process().err(), HasSubstr("deleted 2 (2 after 1 delivery); moved to DLQ 1; in flight 0"));
+
+  // lemu run --template --sqs-simulate: the same queues and event, on the virtual clock.
+  const std::string messages = dir.path() + "/m.json";
+  std::ofstream(messages) << R"(["one", "two fail", "three"])";
+  const auto sim = run_command({lemu_bin, "run", "--template", (root / "template.yaml").string(), "--sqs-simulate", messages});
+  EXPECT_EQ(sim.exit_code, 1) << sim.err;
+  EXPECT_THAT(sim.err, HasSubstr("queue orders-dev -> OrdersFunction: 4 deliveries in 2 batches"));
+  EXPECT_THAT(sim.err, HasSubstr("moved to DLQ 1; in flight 0; virtual time 4.000 s"));
 }

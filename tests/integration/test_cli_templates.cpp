@@ -80,7 +80,8 @@ TEST(CliTemplates, ServeRoutesEveryEventToItsFunctionWithItsSettings) {
   const std::string err = s.process().err();
   EXPECT_THAT(err, HasSubstr("lemu:   GET /orders/{id} -> lemu-orders-dev (rest)"));
   EXPECT_THAT(err, HasSubstr("lemu:   GET /reports/{proxy+} -> ReportsFunction (http)"));
-  EXPECT_THAT(err, HasSubstr("lemu: warning: template.yaml: QueueConsumerFunction: Events.Orders (SQS): not emulated yet"));
+  EXPECT_THAT(err, HasSubstr("lemu: warning: template.yaml: the SQS events (QueueConsumerFunction: Events.Orders) need the "
+                             "local SQS endpoint: add --sqs-port PORT"));
   // What Globals give every function is said once, naming them all.
   EXPECT_THAT(err, HasSubstr("lemu: warning: template.yaml: OrdersFunction, ReportsFunction, QueueConsumerFunction: Layers: "
                              "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:20 is a remote layer: "

@@ -128,7 +128,6 @@ public:
     if (m_api_server) m_api_server->start();
     if (m_sqs) m_sqs->start();
     announce();
-    for (auto& t : m_triggers) start_trigger(*t);
     if (m_opt.watch.enabled) start_watching();
     wait_for_signal();
     schedule_tick();
@@ -173,6 +172,7 @@ private:
       m_out.log_line("lemu: warning: listening on " + m_opt.host +
                      ": other machines can invoke the functions (no authentication); --host 127.0.0.1 keeps them local");
     }
+    for (auto& t : m_triggers) start_trigger(*t); // their lines come before "ready"
     m_out.log_line("lemu: ready; Ctrl-C stops");
     m_out.flush();
   }

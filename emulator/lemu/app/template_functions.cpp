@@ -153,6 +153,19 @@ template_functions load_template(const template_request& r) {
   template_functions out;
   out.file = stack.file;
   out.warnings = stack.warnings;
+  for (const templates::queue& q : stack.queues) {
+    std::string spec = q.name;
+    std::string sep = ":";
+    for (const auto& [k, v] : q.attributes) {
+      spec += sep + k + "=" + v;
+      sep = ",";
+    }
+    if (!q.dead_letter_queue.empty()) {
+      spec += sep + "deadLetterQueue=" + q.dead_letter_queue + ",maxReceiveCount=" +
+              std::to_string(q.max_receive_count ? q.max_receive_count : 5);
+    }
+    out.sqs_queues.push_back(std::move(spec));
+  }
 
   std::vector<const templates::function*> chosen;
   for (const auto& id : r.only) {
@@ -264,7 +277,22 @@ template_functions load_template(const template_request& r) {
           add_route(api, others, route_of(e.method, e.path, fn.function_name, where), owner);
         }
       } else if (e.type == "SQS") {
-        out.warnings.push_back(where + " (SQS): not emulated yet: feed the function SQS events with lemu run --event sqs");
+        // The queue as the event names it (an ARN, a URL or a name): one of the template's queues.
+        const std::string queue = e.queue.substr(e.queue.find_last_of(":/") == std::string::npos ? 0 : e.queue.find_last_of(":/") + 1);
+        const bool ours = std::any_of(stack.queues.begin(), stack.queues.end(), [&](const templates::queue& q) { return q.name == queue; });
+        if (!ours) {
+          out.warnings.push_back(where + " (SQS): the queue '" + e.queue + "' is not an AWS::SQS::Queue of this template: not "
+                                 "emulated (poll a queue elsewhere with --sqs-endpoint URL --sqs-trigger QUEUE_URL=FUNCTION)");
+        } else if (!e.enabled) {
+          out.warnings.push_back(where + " (SQS): Enabled is false: not started");
+        } else {
+          std::string spec = queue + "=" + fn.function_name + ":batch=" + std::to_string(e.batch_size);
+          if (e.maximum_batching_window_seconds) spec += ",window=" + std::to_string(e.maximum_batching_window_seconds);
+          if (e.report_batch_item_failures) spec += ",report-failures";
+          if (e.maximum_concurrency) spec += ",max-concurrency=" + std::to_string(e.maximum_concurrency);
+          out.sqs_triggers.push_back(std::move(spec));
+          out.sqs_trigger_events.push_back(where);
+        }
       } else {
         out.warnings.push_back(where + " (" + e.type + "): not emulated");
       }

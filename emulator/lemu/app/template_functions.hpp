@@ -41,6 +41,11 @@ struct template_functions {
   std::vector<core::function_config> functions;   // in template order
   std::vector<gateway::front_door_options> apis;  // REST, HTTP, function URL APIs (only those with routes)
   std::vector<std::string> warnings;              // what is read but not emulated, one line each
+  // The template's AWS::SQS::Queue resources as --sqs-queue specs, and its functions' SQS events (on those
+  // queues) as --sqs-trigger specs (QUEUE=FUNCTION:batch=…), with the event each comes from.
+  std::vector<std::string> sqs_queues;
+  std::vector<std::string> sqs_triggers;
+  std::vector<std::string> sqs_trigger_events;    // "Orders: Events.Queue", one per trigger
 };
 
 // Throws core::usage_error for a template lemu cannot use (its file:line:column when YAML is wrong), a

@@ -104,6 +104,41 @@ void read_capacity(property_reader& p, function& fn, const at& a) {
 
 } // namespace
 
+std::optional<queue> read_queue(resolver& r, const std::string& id, const YAML::Node& resource) {
+  if (const YAML::Node condition = child(resource, "Condition"); condition.IsDefined()) {
+    if (!condition.IsScalar())
+      fail(r.file(), condition.Mark(), "Resources." + id + ".Condition", "expected a condition name, got " + describe(condition));
+    if (!r.condition(condition.Scalar(), condition.Mark())) return std::nullopt;
+  }
+  queue q;
+  q.logical_id = id;
+  property_reader p(r, id, "Resources." + id + ".Properties");
+  const YAML::Node raw = child(resource, "Properties");
+  if (raw.IsDefined() && !raw.IsNull() && !raw.IsMap())
+    fail(r.file(), raw.Mark(), "Resources." + id + ".Properties", "expected a map, got " + describe(raw));
+  const at properties{raw, raw.IsDefined() ? raw.Mark() : resource.Mark(), ""};
+  for (const auto& [key, value] : p.entries(properties)) {
+    if (key == "QueueName") {
+      q.name = p.string(value).value_or("");
+    } else if (key == "VisibilityTimeout" || key == "DelaySeconds" || key == "MessageRetentionPeriod" ||
+               key == "MaximumMessageSize" || key == "ReceiveMessageWaitTimeSeconds") {
+      if (const auto n = p.count(value)) q.attributes[key] = std::to_string(*n);
+    } else if (key == "FifoQueue" || key == "ContentBasedDeduplication") {
+      if (const auto b = p.boolean(value)) q.attributes[key] = *b ? "true" : "false";
+    } else if (key == "RedrivePolicy") {
+      const entries_t policy = p.entries(value);
+      const auto arn = p.string(find(policy, "deadLetterTargetArn", value)).value_or("");
+      q.dead_letter_queue = arn.substr(arn.rfind(':') + 1);
+      q.max_receive_count = p.count(find(policy, "maxReceiveCount", value)).value_or(0);
+      if (q.dead_letter_queue.empty()) p.warn(value.path, "deadLetterTargetArn cannot be resolved locally: no dead-letter queue");
+    } else if (key != "Tags") {
+      p.warn(value.path, "not emulated");
+    }
+  }
+  if (q.name.empty()) q.name = id;
+  return q;
+}
+
 std::optional<function> read_function(resolver& r, const std::string& id, const YAML::Node& resource,
                                       const YAML::Node& globals, const std::filesystem::path& template_dir) {
   function fn;

@@ -66,6 +66,9 @@ YAML::Node merge_globals(const YAML::Node& globals, const YAML::Node& local);
 std::optional<function> read_function(resolver& r, const std::string& id, const YAML::Node& resource,
                                       const YAML::Node& globals, const std::filesystem::path& template_dir);
 
+// An AWS::SQS::Queue resource; nullopt when its Condition is false.
+std::optional<queue> read_queue(resolver& r, const std::string& id, const YAML::Node& resource);
+
 // The events of a function's Events property.
 std::vector<function_event> read_events(property_reader& p, const at& events);
 

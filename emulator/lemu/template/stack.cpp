@@ -56,6 +56,10 @@ stack resolve_stack(const std::filesystem::path& file, const std::string& name, 
     const YAML::Node type = detail::child(resource, "Type");
     if (!type.IsDefined() || !type.IsScalar())
       detail::fail(name, resource.Mark(), "Resources." + id + ".Type", "expected a resource type");
+    if (type.Scalar() == "AWS::SQS::Queue") {
+      if (auto q = detail::read_queue(r, id, resource)) s.queues.push_back(std::move(*q));
+      continue;
+    }
     if (!is_function_type(type.Scalar())) continue;
     if (auto fn = detail::read_function(r, id, resource, globals, s.file.parent_path())) s.functions.push_back(std::move(*fn));
   }

@@ -90,9 +90,22 @@ struct function {
   std::vector<function_event> events; // in template order
 };
 
+// An AWS::SQS::Queue of the template (lemu serve --sqs-port makes it a local queue). `attributes` are SQS's
+// attribute names with their values as text (VisibilityTimeout, DelaySeconds, MessageRetentionPeriod,
+// MaximumMessageSize, ReceiveMessageWaitTimeSeconds, FifoQueue, ContentBasedDeduplication);
+// RedrivePolicy's deadLetterTargetArn resolved to a queue name (the ARN's last part) and maxReceiveCount.
+struct queue {
+  std::string logical_id;
+  std::string name; // QueueName, else the logical id
+  std::map<std::string, std::string> attributes;
+  std::string dead_letter_queue;
+  std::uint32_t max_receive_count = 0;
+};
+
 struct stack {
   std::filesystem::path file;          // the template, absolute
   std::vector<function> functions;     // in template order (only those whose Condition holds)
+  std::vector<queue> queues;           // in template order (only those whose Condition holds)
   // Everything lemu read but does not emulate, or could not resolve, one line each, naming the function (or
   // resource) and the property: "Orders: Layers: arn:aws:lambda:...:layer:x:1 is a remote layer: not emulated",
   // "Orders: Environment.Variables.TABLE: !GetAtt Table.Arn cannot be resolved locally: \"\"".
