@@ -350,5 +350,46 @@ TEST(TemplateFunctions, FindByLogicalIdBeforeFunctionName) {
   EXPECT_EQ(st.find("nope"), nullptr);
 }
 
+TEST(TemplateFunctions, SqsQueuesAndTheirEvents) {
+  const stack st = load(fixture("sqs/template.yaml"), load_options{.parameter_overrides = {{"Stage", "prod"}}});
+  ASSERT_EQ(st.queues.size(), 2u);
+  const queue& dlq = st.queues[0];
+  EXPECT_EQ(dlq.logical_id, "OrdersDeadLetterQueue");
+  EXPECT_EQ(dlq.name, "orders-dlq-prod");
+  EXPECT_EQ(dlq.attributes, (std::map<std::string, std::string>{{"MessageRetentionPeriod", "1209600"}}));
+  const queue& main = st.queues[1];
+  EXPECT_EQ(main.name, "orders-prod");
+  EXPECT_EQ(main.attributes, (std::map<std::string, std::string>{{"VisibilityTimeout", "2"}}));
+  EXPECT_EQ(main.dead_letter_queue, "orders-dlq-prod"); // !GetAtt OrdersDeadLetterQueue.Arn, resolved
+  EXPECT_EQ(main.max_receive_count, 2u);
+  EXPECT_THAT(st.warnings, ::testing::Contains("OrdersQueue: KmsMasterKeyId: not emulated"));
+
+  const function& fn = *st.find("OrdersFunction");
+  ASSERT_EQ(fn.events.size(), 2u);
+  EXPECT_EQ(fn.events[0].type, "SQS");
+  EXPECT_EQ(fn.events[0].queue, "arn:aws:sqs:us-east-1:123456789012:orders-prod");
+  EXPECT_EQ(fn.events[0].batch_size, 5u);
+  EXPECT_TRUE(fn.events[0].report_batch_item_failures);
+  EXPECT_EQ(fn.events[0].maximum_concurrency, 2u);
+
+  // A queue with a Condition that is false is not there; one without QueueName is named by its logical id.
+  scratch s;
+  const stack plain = load_text(s, R"(
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: true
+  Gone:
+    Type: AWS::SQS::Queue
+    Condition: Never
+)");
+  ASSERT_EQ(plain.queues.size(), 1u);
+  EXPECT_EQ(plain.queues[0].name, "Jobs");
+  EXPECT_EQ(plain.queues[0].attributes.at("FifoQueue"), "true");
+}
+
 } // namespace
 } // namespace lemu::templates::test
