@@ -3,7 +3,8 @@
 //   warm.hpp    warm invokes at concurrency 1 and N (`lemu run --repeat`) vs raw keep-alive round trips
 //   cold.hpp    cold start Init Duration (`lemu run --cold`) vs posix_spawn -> first GET /next
 //   replay.hpp  replaying 100,000 and 1,000,000 JSONL events: events/s and peak RSS
-//   serve.hpp   `lemu serve`'s Invoke API with concurrent clients vs chains of raw round trips
+//   serve.hpp   `lemu serve`'s Invoke API with concurrent clients vs chains of raw round trips; streaming
+//               time to first byte; SQS: 10,000 messages through a local queue and the mapping
 // and a small shared core: core.hpp (sockets, processes, percentiles, the table), http_reader.hpp,
 // baseline.hpp (the --serve server, its client, the parallel runner), lemu_runs.hpp, options.hpp (CLI11).
 //
@@ -78,6 +79,7 @@ int run_bench(const options& o) {
   }
   const serve_result serve = measure_serve(o, self, event);
   const stream_result stream = measure_stream(o);
+  const sqs_result sqs = o.only_serve ? sqs_result{} : measure_sqs(o);
   const replay_results replays = measure_replay(o);
 
   // The table.
@@ -91,6 +93,7 @@ int run_bench(const options& o) {
   }
   print_serve_rows(std::cout, serve);
   print_stream_rows(std::cout, stream);
+  print_sqs_rows(std::cout, sqs);
   std::cout.flush();
 
   std::cerr << "lemu_bench: " << fmt("%.0f", std::chrono::duration<double>(clock_type::now() - bench_start).count())
@@ -103,6 +106,7 @@ int run_bench(const options& o) {
     j["parameters"] = parameters_json(o);
     j["serve"] = serve_json(o, serve);
     j["stream_ttfb"] = stream_json(stream);
+    j["sqs"] = sqs_json(sqs);
     if (o.only_serve) {
       j["targets"] = {
           {"serve_throughput_min", target_serve_ratio}, {"serve_throughput_ok", serve.ok}, {"all_ok", all_ok}};

@@ -3,6 +3,7 @@
 #include "bench/baseline.hpp"
 #include "bench/core.hpp"
 #include "bench/http_reader.hpp"
+#include "bench/lemu_runs.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -193,6 +195,12 @@ public:
       if (pc != std::string::npos) std::from_chars(text.data() + pc + 1, text.data() + text.size(), m_api_port);
     }
 
+    constexpr std::string_view sqs = "lemu: SQS on http://";
+    if (const std::size_t q = text.find(sqs); q != std::string::npos) {
+      const std::size_t pc = text.find(':', q + sqs.size());
+      if (pc != std::string::npos) std::from_chars(text.data() + pc + 1, text.data() + text.size(), m_sqs_port);
+    }
+
     m_drain = std::jthread([this] {
       char buf[64 * 1024];
       for (;;) {
@@ -215,6 +223,7 @@ public:
 
   unsigned port() const { return m_port; }
   unsigned api_port() const { return m_api_port; } // 0 without a front door
+  unsigned sqs_port() const { return m_sqs_port; } // 0 without --sqs-port
 
   // Ctrl-C, then waits (at most 30 s) for lemu's exit; throws unless it exits 0.
   void stop() {
@@ -239,7 +248,7 @@ private:
   std::string m_command;
   child_guard m_child; // SIGKILLs and reaps a lemu that was not stopped, also when the constructor throws
   fd_guard m_err;
-  unsigned m_port = 0, m_api_port = 0;
+  unsigned m_port = 0, m_api_port = 0, m_sqs_port = 0;
   std::string m_tail; // written by m_drain only, read after it is joined
   std::jthread m_drain;
 };
@@ -488,6 +497,110 @@ void print_serve_rows(std::ostream& out, const serve_result& s) {
                "info: as a client sees it; ratio p50" + fmt(" (p99 %.2f)", l.ratio_p99))
         << '\n';
   }
+}
+
+} // namespace lemu::bench
+
+namespace lemu::bench {
+
+namespace {
+
+// One SQS JSON-protocol call on a keep-alive connection; the answer's body.
+std::string sqs_call(int fd, http_reader& reader, const std::string& action, const std::string& body) {
+  send_all(fd, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS." +
+                   action + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  message_head head;
+  if (!reader.read_head(head)) throw std::runtime_error("sqs: the connection closed during " + action);
+  std::string answer;
+  reader.read_body(head.content_length, answer);
+  if (head.start_line.find(" 200 ") == std::string::npos) throw std::runtime_error("sqs: " + action + ": " + head.start_line + " " + answer);
+  return answer;
+}
+
+// 1,000 SendMessageBatch of 10 on one connection; the seconds they took.
+double send_messages(int fd, http_reader& reader, int batches) {
+  const auto start = clock_type::now();
+  for (int b = 0; b < batches; ++b) {
+    nlohmann::json entries = nlohmann::json::array();
+    for (int i = 0; i < 10; ++i) entries.push_back({{"Id", "e" + std::to_string(i)}, {"MessageBody", "message " + std::to_string(b * 10 + i)}});
+    sqs_call(fd, reader, "SendMessageBatch", nlohmann::json{{"QueueUrl", "bench"}, {"Entries", entries}}.dump());
+  }
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+} // namespace
+
+sqs_result measure_sqs(const options& o) {
+  sqs_result r;
+  constexpr int batches = sqs_messages / 10;
+  // Baseline: the same 10,000 messages as 1,000 ten-record SQS events through lemu run -c 4 (no queue).
+  {
+    temp_dir dir("lemu-bench-sqs");
+    const nlohmann::json one = nlohmann::json::parse(read_file(o.event));
+    nlohmann::json event{{"Records", nlohmann::json::array()}};
+    for (int i = 0; i < 10; ++i) event["Records"].push_back(one["Records"][0]);
+    const std::string line = event.dump() + "\n";
+    const std::string file = dir.file("batches.jsonl");
+    {
+      std::ofstream out(file);
+      for (int b = 0; b < batches; ++b) out << line;
+    }
+    const lemu_run run = run_lemu(o.lemu, o.echo, {"--event", file, "--concurrency", std::to_string(sqs_concurrency), "--quiet"});
+    r.run_messages_per_s = sqs_messages / run.seconds;
+  }
+  // lemu: sent to a local queue over the JSON protocol, delivered by the mapping, deleted: sent -> drained.
+  for (const bool journal : {false, true}) {
+    temp_dir state("lemu-bench-sqs-state");
+    lemu_serve_process lemu(o.lemu, {o.echo, "--port", "0", "--api", "none", "--concurrency", std::to_string(sqs_concurrency),
+                                     "--sqs-port", "0", "--sqs-state", journal ? state.file("sqs") : std::string("none"),
+                                     "--sqs-queue", "bench:VisibilityTimeout=300", "--sqs-trigger",
+                                     "bench:batch=10,max-concurrency=" + std::to_string(sqs_concurrency)});
+    fd_guard fd = connect_loopback(lemu.sqs_port());
+    http_reader reader(fd.get());
+    const auto start = clock_type::now();
+    const double sent = send_messages(fd.get(), reader, batches);
+    for (;;) {
+      const auto a = nlohmann::json::parse(sqs_call(fd.get(), reader, "GetQueueAttributes",
+                                                    R"({"QueueUrl":"bench","AttributeNames":["All"]})"))["Attributes"];
+      if (a["ApproximateNumberOfMessages"] == "0" && a["ApproximateNumberOfMessagesNotVisible"] == "0") break;
+      if (clock_type::now() - start > std::chrono::seconds(120)) throw std::runtime_error("sqs: the mapping did not drain the queue in 120 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const double total = std::chrono::duration<double>(clock_type::now() - start).count();
+    lemu.stop();
+    (journal ? r.journal_send_per_s : r.send_per_s) = sqs_messages / sent;
+    (journal ? r.journal_mapping_per_s : r.mapping_per_s) = sqs_messages / total;
+  }
+  r.measured = true;
+  std::cerr << "  sqs: send " << fmt("%.0f", r.send_per_s) << " msg/s (journal " << fmt("%.0f", r.journal_send_per_s)
+            << "), send+deliver+delete " << fmt("%.0f", r.mapping_per_s) << " msg/s (journal " << fmt("%.0f", r.journal_mapping_per_s)
+            << "), lemu run of the same batches " << fmt("%.0f", r.run_messages_per_s) << " msg/s\n";
+  return r;
+}
+
+nlohmann::json sqs_json(const sqs_result& r) {
+  if (!r.measured) return nullptr;
+  return {{"messages", sqs_messages},
+          {"batch", 10},
+          {"concurrency", sqs_concurrency},
+          {"send_messages_per_s", r.send_per_s},
+          {"send_messages_per_s_journal", r.journal_send_per_s},
+          {"mapping_messages_per_s", r.mapping_per_s},
+          {"mapping_messages_per_s_journal", r.journal_mapping_per_s},
+          {"baseline_run_messages_per_s", r.run_messages_per_s},
+          {"mapping_vs_run", r.mapping_per_s / r.run_messages_per_s}};
+}
+
+void print_sqs_rows(std::ostream& out, const sqs_result& r) {
+  if (!r.measured) return;
+  out << row("sqs send+deliver+delete msg/s", fmt("%.0f", r.mapping_per_s), fmt("%.0f", r.run_messages_per_s),
+             fmt("%.2f", r.mapping_per_s / r.run_messages_per_s), "")
+      << '\n';
+  out << row("  with the journal", fmt("%.0f", r.journal_mapping_per_s), fmt("%.0f", r.run_messages_per_s),
+             fmt("%.2f", r.journal_mapping_per_s / r.run_messages_per_s), "")
+      << '\n';
+  out << row("sqs SendMessageBatch msg/s", fmt("%.0f", r.send_per_s), "-", "-", "") << '\n';
+  out << row("  with the journal", fmt("%.0f", r.journal_send_per_s), "-", "-", "") << '\n';
 }
 
 } // namespace lemu::bench

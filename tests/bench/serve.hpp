@@ -88,4 +88,22 @@ stream_result measure_stream(const options& o);
 nlohmann::json stream_json(const stream_result& s);
 void print_stream_rows(std::ostream& out, const stream_result& s);
 
+// SQS (issue 18): 10,000 messages sent to a local queue (`--sqs-port`, 1,000 SendMessageBatch of 10 on one
+// keep-alive connection) and delivered by the event source mapping (`--sqs-trigger batch=10,
+// max-concurrency=4`, the echo function, --concurrency 4) until the queue is empty, with the state in memory
+// and with the journal (`--sqs-state DIR`, fsync interval); baseline: the same 10,000 messages as 1,000
+// ten-record SQS events through `lemu run --concurrency 4` (the invocations without the queue). The ratio
+// says what the queue and the mapping cost on top of invoking. No target: reported.
+constexpr int sqs_messages = 10000;
+constexpr int sqs_concurrency = 4;
+struct sqs_result {
+  bool measured = false;
+  double send_per_s = 0, journal_send_per_s = 0;       // SendMessageBatch alone
+  double mapping_per_s = 0, journal_mapping_per_s = 0; // first send -> queue empty
+  double run_messages_per_s = 0;                       // baseline
+};
+sqs_result measure_sqs(const options& o);
+nlohmann::json sqs_json(const sqs_result& r);
+void print_sqs_rows(std::ostream& out, const sqs_result& r);
+
 } // namespace lemu::bench
