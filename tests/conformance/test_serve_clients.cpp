@@ -4,6 +4,7 @@
 // Node function run by AWS's runtime interface client (tests/conformance/node/function.mjs).
 
 #include "integration/cli_fixture.hpp"
+#include "conformance/aws_cli.hpp"
 #include "support/serve_process.hpp"
 
 #include <lemu/events/checksums.hpp>
@@ -21,7 +22,6 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr const char* aws = "/usr/bin/aws";
 
 std::string node_bootstrap() { return std::string(node_function_dir) + "/bootstrap"; }
 
@@ -38,17 +38,6 @@ std::vector<std::string> node_serve_args(const std::string& kind = "http", std::
   return args;
 }
 
-// /usr/bin/aws with dummy credentials (PROTOCOL.md §8.1); nothing leaves the machine.
-command_result aws_cli(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{aws};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, with_env({{"AWS_ACCESS_KEY_ID", "lemu"},
-                                     {"AWS_SECRET_ACCESS_KEY", "lemu"},
-                                     {"AWS_REGION", "us-east-1"},
-                                     {"AWS_PAGER", ""},
-                                     {"AWS_CONFIG_FILE", "/dev/null"},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}));
-}
 
 command_result invoke(const serve_process& s, const std::string& function, const std::string& payload,
                        const std::string& out_file, std::vector<std::string> extra = {}) {

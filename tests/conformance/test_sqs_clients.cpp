@@ -4,6 +4,7 @@
 // bodies and message attributes themselves.
 
 #include "integration/cli_fixture.hpp"
+#include "conformance/aws_cli.hpp"
 #include "support/serve_process.hpp"
 
 #include <lemu/events/checksums.hpp>
@@ -20,23 +21,11 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr const char* aws = "/usr/bin/aws";
 
 std::vector<std::string> sqs_serve_args() {
   return {echo_bootstrap, "--api", "none", "--sqs-port", "0", "--sqs-state", "none"};
 }
 
-command_result aws_sqs(const serve_process& s, std::vector<std::string> args) {
-  std::vector<std::string> argv{aws, "sqs"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--endpoint-url", s.sqs_url(), "--output", "json"});
-  return run_command(argv, with_env({{"AWS_ACCESS_KEY_ID", "lemu"},
-                                     {"AWS_SECRET_ACCESS_KEY", "lemu"},
-                                     {"AWS_REGION", "us-east-1"},
-                                     {"AWS_PAGER", ""},
-                                     {"AWS_CONFIG_FILE", "/dev/null"},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}));
-}
 
 json aws_json(const serve_process& s, std::vector<std::string> args) {
   const auto r = aws_sqs(s, args);

@@ -5,6 +5,7 @@
 // DLQ; the summary says so. The same scenario under lemu run --sqs-simulate gives the same history.
 
 #include "integration/cli_fixture.hpp"
+#include "conformance/aws_cli.hpp"
 #include "support/serve_process.hpp"
 
 #include <gmock/gmock.h>
@@ -24,29 +25,9 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr const char* aws = "/usr/bin/aws";
 
-command_result aws_sqs(const serve_process& s, std::vector<std::string> args) {
-  std::vector<std::string> argv{aws, "sqs"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--endpoint-url", s.sqs_url(), "--output", "json"});
-  return run_command(argv, with_env({{"AWS_ACCESS_KEY_ID", "lemu"},
-                                     {"AWS_SECRET_ACCESS_KEY", "lemu"},
-                                     {"AWS_REGION", "us-east-1"},
-                                     {"AWS_PAGER", ""},
-                                     {"AWS_CONFIG_FILE", "/dev/null"},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}));
-}
 
 // "sqs-batch: message <id> <what> (receive count <n>)" lines of the function, by message id.
-std::map<std::string, std::vector<std::string>> function_lines(const std::string& err, const std::string& what) {
-  std::map<std::string, std::vector<std::string>> out;
-  const std::regex line("sqs-batch: message ([0-9a-f-]{36}) " + what + " \\(receive count ([0-9]+)\\)");
-  for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it) {
-    out[(*it)[1].str()].push_back((*it)[2].str());
-  }
-  return out;
-}
 
 } // namespace
 
@@ -94,8 +75,8 @@ TEST(SqsMappingAwsCli, APoisonMessageGoesToTheDeadLetterQueueAfterThreeDeliverie
 
   ASSERT_EQ(s.stop(), 0);
   const std::string err = s.process().err();
-  const auto ok = function_lines(err, "ok");
-  const auto failed = function_lines(err, "failed");
+  const auto ok = sqs_batch_lines(err, "ok");
+  const auto failed = sqs_batch_lines(err, "failed");
   EXPECT_EQ(ok.size(), 99u);
   for (const auto& [id, counts] : ok) {
     EXPECT_TRUE(sent_ids.count(id)) << id;

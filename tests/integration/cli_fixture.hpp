@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <regex>
+
 #include <string>
 #include <vector>
 
@@ -67,6 +70,17 @@ inline std::vector<nlohmann::json> platform_events(const std::string& err, const
     if (line.empty() || line.front() != '{') continue;
     const auto e = nlohmann::json::parse(line, nullptr, false);
     if (e.is_object() && e.value("type", "") == type) out.push_back(e);
+  }
+  return out;
+}
+
+// The bundled sqs-batch sample's lines "sqs-batch: message <id> <what> (receive count <n>)" in `err`, by
+// message id: the receive counts, in order. `what`: ok, failed, unprocessed.
+inline std::map<std::string, std::vector<std::string>> sqs_batch_lines(const std::string& err, const std::string& what) {
+  std::map<std::string, std::vector<std::string>> out;
+  const std::regex line("sqs-batch: message ([0-9a-f-]{36}) " + what + " \\(receive count ([0-9]+)\\)");
+  for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it) {
+    out[(*it)[1].str()].push_back((*it)[2].str());
   }
   return out;
 }

@@ -46,14 +46,6 @@ bool drained(http_raw::connection& c, const std::string& queue, std::chrono::sec
   return false;
 }
 
-std::map<std::string, std::vector<std::string>> function_lines(const std::string& err, const std::string& what) {
-  std::map<std::string, std::vector<std::string>> out;
-  const std::regex line("sqs-batch: message ([0-9a-f-]{36}) " + what + " \\(receive count ([0-9]+)\\)");
-  for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it) {
-    out[(*it)[1].str()].push_back((*it)[2].str());
-  }
-  return out;
-}
 
 } // namespace
 
@@ -81,7 +73,7 @@ TEST(SqsMapping, TenThousandMessagesAreEachDeletedExactlyOnceWithFlatMemory) {
               seconds, 10000 / seconds, rss_after_first, rss_end);
   ASSERT_EQ(s.stop(), 0);
   const std::string err = s.process().err();
-  const auto ok = function_lines(err, "ok");
+  const auto ok = sqs_batch_lines(err, "ok");
   EXPECT_EQ(ok.size(), 10000u);
   std::size_t twice = 0;
   for (const auto& [id, counts] : ok) {
@@ -183,7 +175,7 @@ TEST(SqsMapping, AQueueOfAnotherEndpointIsPolledAtTheUrlTheUserGave) {
   ASSERT_TRUE(drained(c, url, std::chrono::seconds(30)));
   ASSERT_EQ(consumer.stop(), 0);
   const std::string err = consumer.process().err();
-  EXPECT_EQ(function_lines(err, "ok").size(), 25u);
+  EXPECT_EQ(sqs_batch_lines(err, "ok").size(), 25u);
   EXPECT_THAT(err, HasSubstr("queue remote -> sqs-batch: 25 deliveries"));
   EXPECT_THAT(err, HasSubstr("deleted 25 (25 after 1 delivery)"));
   // The events name the queue by its ARN, in the region the environment gives.
