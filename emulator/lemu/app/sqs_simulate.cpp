@@ -21,6 +21,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <nlohmann/json.hpp>
@@ -305,7 +306,8 @@ private:
 
   void check_all_final() {
     const bool all_sent = m_history.size() + m_refused + m_duplicates == m_messages.size();
-    if (all_sent && m_final == m_history.size()) end();
+    // Posted: this runs inside the store's calls (its observer), which must not be re-entered.
+    if (all_sent && m_final == m_history.size()) boost::asio::post(m_ioc, [this] { end(); });
   }
 
   void batch(const sqs_batch_report& b) {

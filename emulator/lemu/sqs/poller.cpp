@@ -69,12 +69,18 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     if (it == waiters.end()) return true;
     if (last) it->second.deadline_timer = 0; // it is the one running
     else it->second.change_timer = 0;
-    auto r = s.receive(it->second.queue, it->second.request);
+    // The receive may call the store's observers, and one may end this waiter (stop()): it is looked up
+    // again after, and nothing of it is held across the call.
+    const std::string queue = it->second.queue;
+    const receive_request request = it->second.request;
+    auto r = s.receive(queue, request);
+    const auto again = waiters.find(id);
+    if (again == waiters.end()) return true; // ended meanwhile (what it received comes back after its visibility timeout)
     if (!r.ok() || !r.value().empty() || last) {
-      finish(it, std::move(r));
+      finish(again, std::move(r));
       return true;
     }
-    watch_changes(id, it->second);
+    watch_changes(id, again->second);
     return false;
   }
 
