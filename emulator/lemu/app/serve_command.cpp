@@ -579,8 +579,6 @@ private:
 
   // ---- --sqs-trigger: Lambda's event source mapping ---------------------------------------------------
 
-  static bool is_queue_url(const std::string& q) { return q.rfind("http://", 0) == 0 || q.rfind("https://", 0) == 0; }
-
   // Checked before anything starts: the function exists, a local queue exists (after --sqs-queue).
   std::unique_ptr<trigger> trigger_of(const std::string& spec) {
     auto t = std::make_unique<trigger>();
@@ -826,13 +824,11 @@ int serve(const serve_options& options) {
   }
   for (const auto& t : options.sqs_triggers) parse_sqs_trigger(t);
   if (!options.sqs_endpoint.empty()) {
-    if (options.sqs_endpoint.rfind("http://", 0) != 0 && options.sqs_endpoint.rfind("https://", 0) != 0) {
+    if (!is_queue_url(options.sqs_endpoint)) {
       throw core::usage_error("--sqs-endpoint " + options.sqs_endpoint + ": not an http:// or https:// URL");
     }
-    const bool any_url = std::any_of(options.sqs_triggers.begin(), options.sqs_triggers.end(), [](const std::string& t) {
-      const std::string q = parse_sqs_trigger(t).queue;
-      return q.rfind("http://", 0) == 0 || q.rfind("https://", 0) == 0;
-    });
+    const bool any_url = std::any_of(options.sqs_triggers.begin(), options.sqs_triggers.end(),
+                                     [](const std::string& t) { return is_queue_url(parse_sqs_trigger(t).queue); });
     if (!any_url) throw core::usage_error("--sqs-endpoint is where queue URLs of --sqs-trigger are polled: add --sqs-trigger QUEUE_URL=FUNCTION");
   }
   std::signal(SIGPIPE, SIG_IGN);

@@ -70,6 +70,8 @@ std::string record_of(const sqs::received_message& m, const sqs::queue_info& q) 
 
 } // namespace
 
+bool is_queue_url(std::string_view queue) { return queue.starts_with("http://") || queue.starts_with("https://"); }
+
 sqs_trigger parse_sqs_trigger(std::string_view spec) {
   constexpr std::string_view option = "--sqs-trigger";
   sqs_trigger t;
@@ -91,7 +93,6 @@ sqs_trigger parse_sqs_trigger(std::string_view spec) {
     t.queue = std::string(head);
   }
   if (t.queue.empty()) bad(option, spec, "no queue (QUEUE[=FUNCTION][:batch=N,window=S,report-failures,max-concurrency=N])");
-  bool batch_given = false;
   if (!rest.empty()) {
     for (std::string_view item : split(rest, ',')) {
       const auto e = item.find('=');
@@ -102,7 +103,6 @@ sqs_trigger parse_sqs_trigger(std::string_view spec) {
         t.report_failures = true;
       } else if (key == "batch" || key == "BatchSize") {
         t.batch_size = number(option, spec, "batch", value, 1, 10000);
-        batch_given = true;
       } else if (key == "window" || key == "MaximumBatchingWindowInSeconds") {
         t.window_s = static_cast<int>(number(option, spec, "window", value, 0, 300));
       } else if (key == "max-concurrency" || key == "MaximumConcurrency") {
@@ -112,7 +112,6 @@ sqs_trigger parse_sqs_trigger(std::string_view spec) {
       }
     }
   }
-  (void)batch_given;
   if (t.batch_size > 10 && t.window_s < 1) {
     bad(option, spec, "a batch of more than 10 needs window=1 or more (Lambda's MaximumBatchingWindowInSeconds)");
   }
@@ -125,7 +124,6 @@ struct sqs_mapping::poller_slot {
   std::size_t payload = 0;          // bytes of the event with these records
   std::int64_t window_ends = 0;     // with a window: when the batch goes, at the latest
   std::vector<sqs::received_message> carry; // received, but over the 6 MB: the next batch's first
-  bool running = false;             // polling or invoking (false: stopped)
   std::optional<sqs::clock::timer_id> retry;
 };
 
@@ -160,7 +158,6 @@ void sqs_mapping::start() {
   }
   for (std::size_t i = 0; i < m_slots; ++i) {
     auto slot = std::make_shared<poller_slot>();
-    slot->running = true;
     m_pollers.push_back(slot);
     poll(slot);
   }
@@ -194,7 +191,6 @@ void sqs_mapping::poll(const std::shared_ptr<poller_slot>& slot) {
   slot->payload = 13; // {"Records":[]}
   slot->window_ends = 0;
   if (m_stopped) {
-    slot->running = false;
     return settle();
   }
   // Messages left over from the last batch (it would have gone past 6 MB) start this one.
@@ -207,17 +203,14 @@ void sqs_mapping::poll(const std::shared_ptr<poller_slot>& slot) {
 void sqs_mapping::gather(const std::shared_ptr<poller_slot>& slot) {
   if (m_stopped) {
     // Received but not delivered: they come back after their visibility timeout.
-    slot->running = false;
     return settle();
   }
   const std::size_t room = m_trigger.batch_size - slot->batch.size();
   const int want = static_cast<int>(std::min<std::size_t>(10, room));
   std::int64_t wait = long_poll_ms;
   if (!slot->batch.empty()) wait = std::clamp<std::int64_t>(slot->window_ends - m_clock.now_ms(), 0, long_poll_ms);
-  ++m_receiving;
   std::weak_ptr<poller_slot> weak = slot;
   m_queue->receive(want, wait, [this, weak](sqs::result<std::vector<sqs::received_message>> r) {
-    --m_receiving;
     if (auto s = weak.lock()) received(s, std::move(r));
   });
 }
@@ -225,13 +218,12 @@ void sqs_mapping::gather(const std::shared_ptr<poller_slot>& slot) {
 void sqs_mapping::received(const std::shared_ptr<poller_slot>& slot, sqs::result<std::vector<sqs::received_message>> r) {
   if (!r.ok()) {
     const std::int64_t now = m_clock.now_ms();
-    if (now - m_last_error_log >= 10000 || m_last_error_log == 0) {
+    if (now - m_last_error_log >= 10000) {
       m_out.log_line("lemu: sqs-trigger " + m_trigger.queue + ": ReceiveMessage failed: " + r.err().code + ": " +
                      r.err().message + " (retrying every second)");
       m_last_error_log = now;
     }
     if (m_stopped) {
-      slot->running = false;
       return settle();
     }
     std::weak_ptr<poller_slot> weak = slot;

@@ -52,6 +52,8 @@ struct sqs_trigger {
 };
 // Throws core::usage_error naming the option and what is wrong.
 sqs_trigger parse_sqs_trigger(std::string_view spec);
+// A queue given by its URL (http:// or https://): another endpoint's, not a local queue's name.
+bool is_queue_url(std::string_view queue);
 
 // One batch as it ended (for --sqs-simulate's history and the log).
 struct sqs_batch_report {
@@ -128,7 +130,6 @@ private:
   std::function<void(const sqs_batch_report&)> m_on_batch;
   std::vector<std::shared_ptr<poller_slot>> m_pollers;
   std::size_t m_outstanding = 0; // invocations + deletes + receive answers not handled yet
-  std::size_t m_receiving = 0;   // receives waiting (long polls)
   bool m_stopped = false;
   std::function<void()> m_stop_done;
   std::int64_t m_last_error_log = 0;

@@ -24,6 +24,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -332,11 +333,7 @@ private:
     m_poller.stop();
   }
 
-  static std::string seconds(std::int64_t ms) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f s", static_cast<double>(ms) / 1000.0);
-    return buf;
-  }
+  static std::string seconds(std::int64_t ms) { return fmt::format("{:.3f} s", static_cast<double>(ms) / 1000.0); }
 
   int report() {
     bool all_deleted = true;
@@ -355,13 +352,8 @@ private:
       m_out.write_outcome(line);
       if (h.final_state != "deleted") all_deleted = false;
       std::string state = h.final_state + (h.final_state == "dead-letter" ? " (" + h.final_queue + ")" : "");
-      std::string row = h.message_id;
-      row.resize(39, ' ');
-      std::string count = std::to_string(h.deliveries.size());
-      row += count + std::string(count.size() < 12 ? 12 - count.size() : 1, ' ');
-      row += state + std::string(state.size() < 14 ? 14 - state.size() : 1, ' ');
-      row += h.final_at >= 0 ? seconds(h.final_at) : "-";
-      table += row + "\n";
+      table += fmt::format("{:<38} {:<11} {:<13} {}\n", h.message_id, h.deliveries.size(), state,
+                           h.final_at >= 0 ? seconds(h.final_at) : "-");
     }
     m_out.text("\nsqs-simulate (virtual time from the start):\n" + table);
     m_out.log_line(m_mapping->summary_line() + "; virtual time " + seconds(m_clock.now_ms() - m_start));

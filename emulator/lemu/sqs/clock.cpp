@@ -60,9 +60,8 @@ clock::timer_id virtual_clock::at(std::int64_t ms, std::function<void()> f) {
   const timer_id id = m_next_id++;
   if (ms <= m_now) {
     // Due now: posted, as a real timer that has expired would run.
+    // Kept pending until it runs, so that cancel() still finds it.
     m_pending.emplace(m_now, std::make_pair(id, std::move(f)));
-    const auto it = m_pending.find(m_now);
-    (void)it;
     boost::asio::post(m_ex, [this, id] {
       for (auto i = m_pending.begin(); i != m_pending.end() && i->first <= m_now; ++i) {
         if (i->second.first != id) continue;
