@@ -1,5 +1,7 @@
 #include <lemu/runtime_api/broker.hpp>
 
+#include <algorithm>
+
 #include <lemu/core/errors.hpp>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +64,14 @@ std::int64_t epoch_ms_now() {
 
 void broker::submit(core::invocation inv) {
   m_pending.push_back(std::make_shared<core::invocation>(std::move(inv)));
+  dispatch();
+}
+
+void broker::dispatch() {
+  if (m_state != state::ready && m_state != state::invoking) return;
+  while (!m_provisional.empty() && m_current.size() + m_waiters.size() < m_max_concurrency) {
+    m_waiters.splice(m_waiters.end(), m_provisional, m_provisional.begin());
+  }
   while (!m_waiters.empty() && !m_pending.empty() && (m_state == state::ready || m_state == state::invoking)) {
     auto waiter = std::move(m_waiters.front().second);
     m_waiters.pop_front();
@@ -80,8 +90,19 @@ delivery broker::deliver() {
   return d;
 }
 
-std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket) {
+std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket,
+                                     bool* provisional) {
   refused.reset();
+  if (provisional) *provisional = false;
+  if (m_state != state::closed && provisional && m_waiters.size() < m_max_concurrency &&
+      m_current.size() + m_waiters.size() >= m_max_concurrency) {
+    // Every place is an invocation in flight: its answer may be on its way on another connection.
+    const std::uint64_t t = m_next_ticket++;
+    m_provisional.emplace_back(t, std::move(waiter));
+    if (ticket) *ticket = t;
+    *provisional = true;
+    return std::nullopt;
+  }
   if (m_state == state::closed || m_current.size() + m_waiters.size() >= m_max_concurrency) {
     refused = replies::invalid_state(state_name(m_state), "Ready");
     return std::nullopt;
@@ -103,6 +124,14 @@ std::optional<delivery> broker::next(next_waiter waiter, std::optional<reply>& r
 
 void broker::cancel_next(std::uint64_t ticket) {
   m_waiters.remove_if([ticket](const auto& w) { return w.first == ticket; });
+  m_provisional.remove_if([ticket](const auto& w) { return w.first == ticket; });
+}
+
+std::optional<reply> broker::refuse_if_provisional(std::uint64_t ticket) {
+  const auto it = std::find_if(m_provisional.begin(), m_provisional.end(), [ticket](const auto& w) { return w.first == ticket; });
+  if (it == m_provisional.end()) return std::nullopt;
+  m_provisional.erase(it);
+  return replies::invalid_state(state_name(m_state), "Ready");
 }
 
 broker::flight* broker::find(std::string_view request_id) {
@@ -116,6 +145,7 @@ void broker::delivery_failed(std::string_view request_id) {
   m_pending.push_front(std::move(it->second.inv));
   m_current.erase(it);
   if (m_current.empty()) m_state = state::ready;
+  dispatch();
 }
 
 void broker::forget(std::string_view request_id) {
@@ -125,6 +155,7 @@ void broker::forget(std::string_view request_id) {
     if (m_current.empty() && m_state == state::invoking) m_state = state::ready;
   }
   std::erase_if(m_pending, [request_id](const auto& inv) { return inv->request_id == request_id; });
+  dispatch();
 }
 
 bool broker::late(std::string_view request_id) {
@@ -149,6 +180,7 @@ void broker::complete(std::string_view request_id, core::outcome o) {
   m_current.erase(it);
   if (m_current.empty()) m_state = state::ready;
   if (m_callbacks.completed) m_callbacks.completed(id, std::move(o), clock::now());
+  dispatch(); // a held GET /next now has its place (what is pending goes to it)
 }
 
 reply broker::response(std::string_view request_id, std::string body, std::string content_type,
@@ -243,6 +275,7 @@ void broker::close() {
   // Nothing is reported after close(): every entry point refuses a closed broker. The callbacks are kept,
   // since close() may be called from inside one of them.
   m_state = state::closed;
+  m_waiters.splice(m_waiters.end(), m_provisional);
   while (!m_waiters.empty()) {
     auto waiter = std::move(m_waiters.front().second);
     m_waiters.pop_front();

@@ -8,7 +8,11 @@
 //
 // With max_concurrency N > 1 (Lambda Managed Instances, PROTOCOL.md §9.1) up to N invocations are in flight
 // at once, each handed to its own GET /next and answered by id; a GET /next beyond N (in flight plus
-// parked) is refused as a second one is in the classic mode. An invocation the environment gave up on
+// parked) is refused as a second one is in the classic mode. Such a GET /next is held a moment first
+// (provisional): a runtime may send its answer on one connection and its next GET /next on another at once
+// (aws-lambda-ric does, after a streamed response), and the GET /next can be read first; when the answer
+// frees the place, the GET /next is parked as usual, else (refuse_if_provisional) it is refused. An
+// invocation the environment gave up on
 // (forget(): its timeout passed) may still be answered by its runtime worker: that answer is accepted and
 // dropped.
 //
@@ -84,7 +88,13 @@ public:
   // GET /next. Returns the delivery to send now; or nothing, with the waiter parked until submit() (its
   // ticket in `ticket`, for cancel_next); or a refusal in `refused` (403 when max_concurrency invocations
   // are in flight or parked, or the broker is closed).
-  std::optional<delivery> next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket = nullptr);
+  // When every place is taken by invocations in flight (not by parked calls), the waiter is held
+  // provisionally instead (`provisional` set, when given): it becomes a parked waiter when an answer frees a
+  // place, until refuse_if_provisional(ticket) refuses it.
+  std::optional<delivery> next(next_waiter waiter, std::optional<reply>& refused, std::uint64_t* ticket = nullptr,
+                               bool* provisional = nullptr);
+  // The held GET /next's time is up: its refusal when it is still held (it is dropped), else nothing.
+  std::optional<reply> refuse_if_provisional(std::uint64_t ticket);
 
   // The session could not write a delivery (connection gone): put the invocation back for the next GET /next.
   void delivery_failed(std::string_view request_id);
@@ -125,6 +135,8 @@ private:
     std::uint64_t streamed_bytes = 0;
   };
   delivery deliver();
+  // Held GET /next calls that now have a place become parked ones; parked ones get what is pending.
+  void dispatch();
   // 400 or 403 for a response/error that does not belong to an invocation in flight; nullopt if it does.
   std::optional<reply> check_request_id(std::string_view request_id) const;
   // A forgotten invocation's answer: accepted and dropped (true), after telling the environment.
@@ -138,6 +150,7 @@ private:
   std::map<std::string, flight, std::less<>> m_current;   // delivered, not yet answered
   std::set<std::string, std::less<>> m_forgotten;         // given up on by the environment, not yet answered
   std::list<std::pair<std::uint64_t, next_waiter>> m_waiters; // parked GET /next calls, oldest first
+  std::list<std::pair<std::uint64_t, next_waiter>> m_provisional; // held GET /next calls, oldest first
   std::uint64_t m_next_ticket = 1;
   std::uint64_t m_max_stream_bytes;
   std::uint32_t m_max_concurrency;

@@ -415,26 +415,43 @@ asio::awaitable<void> server::session(tcp::socket socket) {
       bool woken = false;
       asio::steady_timer wake(socket.get_executor(), asio::steady_timer::time_point::max());
       std::uint64_t ticket = 0;
+      bool provisional = false;
       auto now = m_broker.next(
           [&parked, &woken, &wake](delivery d) {
             parked = d;
             woken = true;
             wake.cancel();
           },
-          refused, &ticket);
+          refused, &ticket, &provisional);
+      // Held (the invocation in flight is answered on another connection, maybe not read yet): refused
+      // once next_grace passes without that answer.
+      asio::steady_timer grace(socket.get_executor());
+      if (provisional) {
+        grace.expires_after(next_grace);
+        grace.async_wait([this, ticket, &refused, &woken, &wake](boost::system::error_code ec) {
+          if (ec) return; // cancelled: this frame may be gone
+          if (auto r = m_broker.refuse_if_provisional(ticket)) {
+            refused = std::move(r);
+            woken = true;
+            wake.cancel();
+          }
+        });
+      }
+      if (!now && !refused) {
+        if (!co_await park(socket, wake, woken)) {
+          grace.cancel();
+          m_broker.cancel_next(ticket); // end of stream: the waiter refers to this frame, which is ending
+          co_return;
+        }
+        grace.cancel();
+        if (!refused && !parked.inv) co_return; // the broker closed
+        if (!refused) now = std::move(parked);
+      }
       if (refused) {
         prepare_reply(head, *refused, keep_alive);
         auto [ec, n] = co_await asio::async_write(socket, message(head, refused->body), use_tuple);
         if (ec || !keep_alive) co_return;
         continue;
-      }
-      if (!now) {
-        if (!co_await park(socket, wake, woken)) {
-          m_broker.cancel_next(ticket); // end of stream: the waiter refers to this frame, which is ending
-          co_return;
-        }
-        if (!parked.inv) co_return; // the broker closed
-        now = std::move(parked);
       }
       const delivery out = std::move(*now); // holds the payload until the write is done
       prepare_delivery(head, out, keep_alive);

@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -58,6 +59,10 @@ struct server_options {
 
 class server : public std::enable_shared_from_this<server> {
 public:
+  // How long a GET /next that comes while every place is an invocation in flight is held for that
+  // invocation's answer (sent on another connection, maybe not read yet) before it is refused with 403.
+  static constexpr auto next_grace = std::chrono::milliseconds(200);
+
   // Binds and listens at once, so the port is ready before any runtime starts. Throws
   // std::system_error (e.g. address in use) with the address in the message.
   static std::shared_ptr<server> create(boost::asio::any_io_executor ex, broker::callbacks l,

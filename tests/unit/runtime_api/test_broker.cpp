@@ -609,5 +609,58 @@ TEST(broker_managed, cancel_next_forgets_only_that_waiter) {
   EXPECT_EQ(w2.request_id, "x");
 }
 
+// A GET /next read before the answer to the invocation in flight (aws-lambda-ric sends them on two
+// connections at once): held, and parked once the answer comes; refused only if it does not.
+TEST_F(broker_test, a_next_held_while_the_answer_is_on_its_way_parks_once_it_comes) {
+  waiter_probe first;
+  park(first);
+  b.submit(make_invocation("one"));
+  ASSERT_EQ(first.request_id, "one");
+
+  waiter_probe early;
+  std::optional<reply> refused;
+  std::uint64_t ticket = 0;
+  bool provisional = false;
+  EXPECT_FALSE(b.next(early.make(), refused, &ticket, &provisional).has_value());
+  EXPECT_FALSE(refused.has_value());
+  EXPECT_TRUE(provisional);
+  EXPECT_FALSE(b.has_parked_next());
+
+  EXPECT_EQ(b.response("one", "ok", "", 2).status, 202u);
+  EXPECT_TRUE(b.has_parked_next()); // the answer freed its place
+  EXPECT_EQ(b.refuse_if_provisional(ticket), std::nullopt);
+  b.submit(make_invocation("two"));
+  EXPECT_EQ(early.calls, 1);
+  EXPECT_EQ(early.request_id, "two");
+}
+
+TEST_F(broker_test, a_held_next_without_an_answer_is_refused_when_its_time_is_up) {
+  waiter_probe first;
+  park(first);
+  b.submit(make_invocation("one"));
+  waiter_probe early;
+  std::optional<reply> refused;
+  std::uint64_t ticket = 0;
+  bool provisional = false;
+  b.next(early.make(), refused, &ticket, &provisional);
+  ASSERT_TRUE(provisional);
+  const auto r = b.refuse_if_provisional(ticket);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 403u);
+  EXPECT_EQ(r->body, invalid_state_body("Running", "Ready"));
+  EXPECT_EQ(b.refuse_if_provisional(ticket), std::nullopt); // once
+  // A second GET /next while one is parked is refused at once, held or not.
+  EXPECT_EQ(b.response("one", "ok", "", 2).status, 202u);
+  waiter_probe parked;
+  park(parked);
+  waiter_probe third;
+  provisional = false;
+  b.next(third.make(), refused, &ticket, &provisional);
+  EXPECT_FALSE(provisional);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 403u);
+  EXPECT_EQ(early.calls + third.calls, 0);
+}
+
 } // namespace
 } // namespace lemu::runtime_api
