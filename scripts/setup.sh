@@ -29,6 +29,8 @@ test_packages=(
   clang-14 libclang-rt-14-dev
   # the CI examples' YAML is parsed with Debian's python3 (/usr/bin/python3 -c 'import yaml')
   python3-yaml
+  # arm64 functions: the echo sample built for aarch64 (static), run through qemu-aarch64-static
+  g++-aarch64-linux-gnu qemu-user-static
 )
 ((build_only)) || apt_packages+=("${test_packages[@]}")
 

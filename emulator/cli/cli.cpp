@@ -4,6 +4,7 @@
 #include "rie_command.hpp"
 #include "usage.hpp"
 
+#include <lemu/app/function_sandbox.hpp>
 #include <lemu/app/build_trees.hpp>
 #include <lemu/app/run_command.hpp>
 #include <lemu/app/sqs_simulate.hpp>
@@ -66,6 +67,8 @@ struct function_command_line {
   std::string bootstrap, env_file;
   std::vector<std::string> env_vars;
   std::vector<std::string> extensions; // --extension
+  std::vector<std::string> layers;     // --layer
+  bool sandbox = false, no_sandbox = false;
   double timeout_seconds = 3.0;
   double init_timeout_seconds = 10.0;
   bool strict = false; // --strict: Lambda's limits are errors, not warnings
@@ -83,6 +86,7 @@ struct function_command_line {
 
 // The function options a template's values give way to, when given on the command line.
 constexpr const char* overriding_options[] = {"--timeout", "--memory", "--handler", "--log-format", "--log-level",
+                                              "--layer", "--architecture",
                                               "--system-log-level", "--per-environment-concurrency"};
 
 void add_function_options(CLI::App* cmd, function_command_line& c) {
@@ -106,6 +110,24 @@ void add_function_options(CLI::App* cmd, function_command_line& c) {
   cmd->add_option("--extension", c.extensions,
                   "Start this external extension before the runtime (after those in the task root's extensions/ "
                   "folder); repeatable, at most 10 in all");
+  cmd->add_flag("--sandbox", c.sandbox,
+                "Run the function in Lambda's filesystem: /var/task read-only, the layers at /opt, a private /tmp, the "
+                "rest read-only (the default where the host allows user namespaces; with --sandbox, lemu fails where it cannot)");
+  cmd->add_flag("--no-sandbox", c.no_sandbox, "Run the function in the host's filesystem, in its own folder");
+  cmd->add_option("--ephemeral-storage", fn.ephemeral_storage_mb,
+                  "The size of the sandbox's /tmp in MB (Lambda: 512 to 10240)")
+      ->capture_default_str()
+      ->check(between(1, 10240, "MB"));
+  cmd->add_option("--layer", c.layers,
+                  "A layer's folder (its unzipped content), merged at /opt; repeatable, in order (later ones win), at most 5")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--architecture", fn.architecture,
+                  "The bootstrap's instruction set (default: read from its ELF header); arm64 runs through qemu-aarch64-static "
+                  "on other machines")
+      ->check(one_of({"x86_64", "arm64"}));
+  cmd->add_flag("--cpu-like-lambda", fn.cpu_like_lambda,
+                "Give the function the CPU share Lambda gives its --memory: memory / 1769 MB of one core (needs a cgroup "
+                "with the cpu controller)");
   cmd->add_option("--log-format", c.log_format,
                   "Lambda's log format: json prints the platform lines as JSON objects and sets AWS_LAMBDA_LOG_FORMAT=JSON")
       ->check(one_of({"text", "json"}));
@@ -194,7 +216,12 @@ void finish_log_options(const function_command_line& c, core::function_config& f
 // The command line's function settings, before a bootstrap: limits checked, timeouts, logging.
 core::function_config base_function(const function_command_line& c) {
   core::function_config fn = c.function;
-  check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict});
+  check_lambda_limits({c.timeout_seconds, fn.memory_mb, c.strict, fn.ephemeral_storage_mb});
+  if (c.sandbox && c.no_sandbox) throw core::usage_error("--sandbox and --no-sandbox: use one");
+  fn.sandbox = c.sandbox      ? core::function_config::sandbox_mode::on
+               : c.no_sandbox ? core::function_config::sandbox_mode::off
+                              : core::function_config::sandbox_mode::automatic;
+  for (const auto& l : c.layers) fn.layers.push_back(std::filesystem::absolute(l).lexically_normal());
   const auto seconds = [](double s) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
   };
@@ -234,6 +261,7 @@ core::function_config finish_function(const function_command_line& c, const std:
   fn.env = command_line_env(c);
   for (const auto& [var, value] : fn.env) process::check_user_variable(var);
   process::check_extensions(fn, c.extensions);
+  for (const auto& w : app::prepare_function(fn)) std::fprintf(stderr, "lemu: warning: %s\n", w.c_str());
   return fn;
 }
 

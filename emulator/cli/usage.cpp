@@ -128,6 +128,9 @@ void check_lambda_limits(const lambda_limits_input& in) {
   if (in.memory_mb < 128 || in.memory_mb > 10240) {
     problems.push_back("--memory " + std::to_string(in.memory_mb) + ": Lambda allows 128 to 10240 MB");
   }
+  if (in.ephemeral_storage_mb < 512) {
+    problems.push_back("--ephemeral-storage " + std::to_string(in.ephemeral_storage_mb) + ": Lambda allows 512 to 10240 MB");
+  }
   if (problems.empty()) return;
   if (in.strict) throw core::usage_error(problems.front() + " (--strict keeps to Lambda's limits)");
   for (const auto& p : problems) std::fprintf(stderr, "lemu: warning: %s; lemu will run it anyway\n", p.c_str());

@@ -27,6 +27,7 @@ struct lambda_limits_input {
   double timeout_seconds = 3;
   std::uint32_t memory_mb = 128;
   bool strict = false;
+  std::uint32_t ephemeral_storage_mb = 512;
 };
 void check_lambda_limits(const lambda_limits_input& in);
 

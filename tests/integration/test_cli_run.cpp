@@ -96,7 +96,9 @@ TEST(CliRun, EnvironmentIsLambdas) {
   EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
   EXPECT_EQ(env["AWS_REGION"], "eu-west-1");
   EXPECT_EQ(env["AWS_DEFAULT_REGION"], "eu-west-1");
-  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], task_root);
+  // The sandbox (on by default here) gives Lambda's paths; --no-sandbox the host's (CliSandbox tests).
+  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/var/task");
+  EXPECT_EQ(env["LAMBDA_RUNTIME_DIR"], "/var/runtime");
   EXPECT_EQ(env["TZ"], ":UTC");
   EXPECT_EQ(env["USER_VAR"], "1=2");
   EXPECT_EQ(env["FROM_FILE"], "file value");
@@ -106,7 +108,8 @@ TEST(CliRun, EnvironmentIsLambdas) {
   EXPECT_FALSE(env.contains("AWS_LAMBDA_MAX_CONCURRENCY"));
   EXPECT_FALSE(env.contains("_X_AMZN_TRACE_ID"));
   EXPECT_FALSE(env.contains("AWS_EXECUTION_ENV"));
-  EXPECT_EQ(got["cwd"], task_root);
+  EXPECT_EQ(got["cwd"], "/var/task");
+  (void)task_root;
 }
 
 TEST(CliRun, ReservedVariablesAreRefused) {

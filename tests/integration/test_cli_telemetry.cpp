@@ -42,7 +42,8 @@ struct telemetry_run {
   fs::path out = dir.path() + "/telemetry.jsonl";
 
   command_result run(const std::string& runtime, std::vector<std::string> args, std::vector<std::string> env = {}) {
-    args.insert(args.end(), {"--extension", telemetry_subscriber, "--env", "LEMU_TELEMETRY_OUT=" + out.string(), "--env",
+    // The subscriber writes what it hears to a file of the test's: the host's filesystem, not a sandbox.
+    args.insert(args.end(), {"--no-sandbox", "--extension", telemetry_subscriber, "--env", "LEMU_TELEMETRY_OUT=" + out.string(), "--env",
                              "LEMU_TELEMETRY_PORT=" + std::to_string(free_port())});
     for (auto& e : env) args.insert(args.end(), {"--env", e});
     return lemu_run(runtime, std::move(args));

@@ -1,5 +1,7 @@
 #include <lemu/app/execution_environment.hpp>
 
+#include <lemu/app/function_sandbox.hpp>
+
 #include <lemu/app/invocation_record.hpp>
 #include <lemu/core/errors.hpp>
 #include <lemu/core/ids.hpp>
@@ -125,6 +127,9 @@ void execution_environment::start() {
   } catch (const std::system_error& e) {
     m_log.function_line(std::string("lemu: cannot set up the execution environment: ") + e.what());
     m_start_failure = core::sandbox_failure_outcome("", e.what());
+  } catch (const sandbox::sandbox_error& e) {
+    m_log.function_line(std::string("lemu: cannot build the sandbox: ") + e.what());
+    m_start_failure = core::sandbox_failure_outcome("", std::string("cannot build the sandbox: ") + e.what());
   }
   if (m_start_failure) {
     m_started_at = clock::now();
@@ -157,6 +162,8 @@ void execution_environment::launch() {
     auto self = weak.lock();
     return self ? self->on_subscribe(req) : runtime_api::reply{500, "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n"};
   };
+  // Lambda's filesystem: this environment's own, unless it takes over one whose runtime crashed (its /tmp).
+  if (m_fn.sandboxed && !m_sandbox) m_sandbox = sandbox::sandbox::create(layout_of(m_fn));
   m_server = runtime_api::server::create(m_ex, make_callbacks(), server_options);
   if (managed()) m_server->extensions().refuse_invoke_events();
   m_server->start();
@@ -175,7 +182,7 @@ void execution_environment::launch() {
     for (const auto& path : m_fn.extensions) {
       const std::string name = path.filename().string();
       m_server->extensions().expect_external(name);
-      process::spawn_request req{path, m_fn.task_root(), envp, {}, std::uint64_t{m_fn.memory_mb} << 20};
+      const process::spawn_request req = spawn_request_for(m_fn, m_sandbox.get(), path, envp, {});
       std::shared_ptr<process::child> child;
       // What an extension prints is shown, during the shutdown phase too (when the environment may be gone).
       try {
@@ -202,8 +209,7 @@ void execution_environment::launch() {
 }
 
 void execution_environment::spawn_runtime() {
-  process::spawn_request req{m_fn.bootstrap, m_fn.task_root(), process::to_envp(m_runtime_env), m_fn.args,
-                             std::uint64_t{m_fn.memory_mb} << 20};
+  const process::spawn_request req = spawn_request_for(m_fn, m_sandbox.get(), m_fn.bootstrap, process::to_envp(m_runtime_env), m_fn.args);
   // The function's lines go to stderr as they come; once the environment is dead (killed after a timeout,
   // or at the end of the run) what a dying runtime still prints is dropped, as Lambda drops it.
   // With extensions, what it prints during the shutdown phase (its SIGTERM handler's lines) is shown.
@@ -656,6 +662,7 @@ void execution_environment::end_invocation(flight& f, core::outcome o, clock::ti
   } else {
     stats::invocation_record rec;
     fill_record(rec, r, m_fn.memory_mb, r.started_at);
+    if (!m_fn.emulator.empty()) rec.emulation = m_fn.emulator.filename().string() + " (arm64 on " + host_architecture() + ")";
     invocation_extras extras;
     if (r.outcome.kind == core::outcome_kind::success || r.outcome.kind == core::outcome_kind::function_error)
       extras.produced_bytes = r.outcome.streamed ? r.outcome.streamed_bytes : r.outcome.payload.size();

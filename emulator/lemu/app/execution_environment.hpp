@@ -42,6 +42,7 @@
 #include <lemu/core/invocation.hpp>
 #include <lemu/process/child.hpp>
 #include <lemu/runtime_api/server.hpp>
+#include <lemu/sandbox/sandbox.hpp>
 #include <lemu/telemetry/hub.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -107,6 +108,10 @@ public:
   // Called (posted) when the environment can take an invocation again without one having ended: a late
   // answer freed a worker (Lambda Managed Instances).
   void on_capacity(std::function<void()> f) { m_capacity_listener = std::move(f); }
+  // Its filesystem (function_config::sandboxed): given before start() to take over a crashed environment's
+  // (its /tmp survives, as in Lambda's reset), else built by start().
+  void use_sandbox(std::shared_ptr<sandbox::sandbox> box) { m_sandbox = std::move(box); }
+  const std::shared_ptr<sandbox::sandbox>& sandbox() const { return m_sandbox; }
 
 private:
   // One invocation given to the environment, until it ends.
@@ -187,6 +192,7 @@ private:
   output& m_out;
   environment_log m_log;
   environment_options m_options;
+  std::shared_ptr<sandbox::sandbox> m_sandbox;
   std::shared_ptr<runtime_api::server> m_server;
   std::shared_ptr<process::child> m_child;
   std::vector<extension_process> m_extensions;

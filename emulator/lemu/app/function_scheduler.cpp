@@ -80,6 +80,12 @@ std::shared_ptr<execution_environment> function_scheduler::place(const std::stri
     forget(retired);
   }
   auto env = std::make_shared<execution_environment>(m_ex, *m_fn, ++m_started, m_out, m_options.environment);
+  // Lambda resets an environment whose runtime crashed or timed out, /tmp kept: a crashed one's sandbox is
+  // taken over by the next new environment of its tenant.
+  if (auto kept = m_reset_sandboxes.find(tenant); kept != m_reset_sandboxes.end()) {
+    env->use_sandbox(std::move(kept->second));
+    m_reset_sandboxes.erase(kept);
+  }
   m_envs.push_back(env);
   m_tenant_of[env.get()] = tenant;
   // A Managed Instances environment can take more without one ending (a late answer freed a worker).
@@ -102,6 +108,11 @@ void function_scheduler::start(const std::shared_ptr<execution_environment>& env
 }
 
 void function_scheduler::finished(const std::shared_ptr<execution_environment>& env) {
+  // Died of its invocation (a crash, a timeout, out of memory), not retired: its /tmp lives on (see place()).
+  if (const auto tenant = m_tenant_of.find(env.get()); tenant != m_tenant_of.end() && !m_stopped && !env->alive() &&
+      env->sandbox() && !m_options.one_invocation_per_environment && !m_retiring.contains(env.get())) {
+    m_reset_sandboxes[tenant->second] = env->sandbox();
+  }
   if (m_options.one_invocation_per_environment && env->alive()) env->stop();
   if (retire_if_old(env)) return;
   if (!env->alive()) forget(env);
@@ -110,6 +121,7 @@ void function_scheduler::finished(const std::shared_ptr<execution_environment>& 
 std::size_t function_scheduler::reload(core::function_config next) {
   m_versions.push_back(std::move(next));
   m_fn = &m_versions.back();
+  m_reset_sandboxes.clear(); // a new version gets new environments, new sandboxes
   std::size_t busy = 0;
   for (const auto& e : std::vector<std::shared_ptr<execution_environment>>(m_envs)) {
     m_retiring.insert(e.get());

@@ -80,6 +80,8 @@ public:
   void stop_idle();
 
 private:
+  // A crashed environment's sandbox per tenant, for the next environment of that tenant (Lambda's reset).
+  std::map<std::string, std::shared_ptr<sandbox::sandbox>> m_reset_sandboxes;
   struct waiting {
     core::invocation inv;
     completion done;

@@ -1,5 +1,7 @@
 #include <lemu/app/template_functions.hpp>
 
+#include <lemu/app/function_sandbox.hpp>
+
 #include <lemu/app/build_trees.hpp>
 #include <lemu/core/exit_codes.hpp>
 #include <lemu/gateway/routes.hpp>
@@ -245,21 +247,12 @@ template_functions load_template(const template_request& r) {
     }
     if (t->tenant_isolation) fn.tenant_isolation = true;
     if (t->has_url && t->url_invoke_mode == "RESPONSE_STREAM") fn.invoke_mode = core::invoke_mode::response_stream;
-    if (t->architecture == "arm64") {
-      out.warnings.push_back(t->logical_id + ": Architectures arm64: runs as this machine's build of the bootstrap "
-                                             "(arm64 emulation is not there yet)");
+    if (!given("--architecture")) fn.architecture = t->architecture;
+    if (!given("--layer")) {
+      for (const auto& layer : t->layers) fn.layers.push_back(layer);
     }
-    std::vector<std::string> extensions;
-    for (const auto& layer : t->layers) {
-      fn.layers.push_back(layer);
-      for (const auto& x : process::find_extensions(layer)) extensions.push_back(x.string());
-    }
-    if (!t->layers.empty()) {
-      out.warnings.push_back(t->logical_id + ": Layers: their extensions/ executables start as external extensions; "
-                                             "the layers are not mounted at /opt yet");
-    }
-    extensions.insert(extensions.end(), r.extensions.begin(), r.extensions.end());
-    process::check_extensions(fn, extensions);
+    process::check_extensions(fn, r.extensions);
+    for (auto& w : prepare_function(fn)) out.warnings.push_back(t->logical_id + ": " + std::move(w));
 
     for (const auto& e : t->events) {
       const std::string owner = t->logical_id + " (" + e.type + " event " + e.name + ")";

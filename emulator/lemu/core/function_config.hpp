@@ -32,9 +32,22 @@ struct function_config {
   // External extensions (PROTOCOL.md §2.1): executables started before the runtime, in this order (the
   // task root's extensions/ folder, then --extension), at most 10.
   std::vector<std::filesystem::path> extensions;
-  // Layers (a template's LayerVersion folders): watched by --watch; their extensions/ executables are among
-  // `extensions`. Not mounted at /opt yet.
+  // Layers (--layer, a template's LayerVersion folders), in order: merged at /opt in the sandbox (later ones
+  // win), else their lib/ and bin/ are on LD_LIBRARY_PATH and PATH; watched by --watch; their extensions/
+  // executables are among `extensions`. At most 5.
   std::vector<std::filesystem::path> layers;
+
+  // --- Lambda's execution environment (README "The sandbox") ---------------------------------------------
+  // --sandbox / --no-sandbox; automatic: where the host allows it. `sandboxed` is what was decided at start
+  // (app::prepare_sandbox): every environment then gets /var/task, /opt, a private /tmp.
+  enum class sandbox_mode { automatic, on, off };
+  sandbox_mode sandbox = sandbox_mode::automatic;
+  bool sandboxed = false;
+  std::uint32_t ephemeral_storage_mb = 512;      // --ephemeral-storage: the size of /tmp (Lambda: 512 to 10240)
+  // --architecture (else the bootstrap's ELF header): arm64 on another machine runs through `emulator`.
+  std::string architecture;                      // "x86_64" | "arm64"; empty: from the bootstrap
+  std::filesystem::path emulator;                // qemu-aarch64-static, when the bootstrap needs one
+  bool cpu_like_lambda = false;                  // --cpu-like-lambda: a CPU quota of memory_mb / 1769 of a core
 
   // --- Response streaming (PROTOCOL.md §1.9, §1.10, §9.3) ---------------------------------------------
   core::invoke_mode invoke_mode = core::invoke_mode::buffered; // --invoke-mode: the front door's mode

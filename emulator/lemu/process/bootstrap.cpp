@@ -151,6 +151,16 @@ std::vector<std::filesystem::path> find_extensions(const std::filesystem::path& 
 void check_extensions(core::function_config& fn, const std::vector<std::string>& given) {
   namespace fs = std::filesystem;
   fn.extensions = find_extensions(fn.task_root());
+  // The layers' extensions/ as /opt/extensions holds them: a later layer's file replaces an earlier one's.
+  std::vector<fs::path> from_layers;
+  for (const auto& layer : fn.layers) {
+    for (auto& x : find_extensions(layer)) {
+      std::erase_if(from_layers, [&](const fs::path& p) { return p.filename() == x.filename(); });
+      from_layers.push_back(std::move(x));
+    }
+  }
+  std::sort(from_layers.begin(), from_layers.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  fn.extensions.insert(fn.extensions.end(), from_layers.begin(), from_layers.end());
   for (const auto& g : given) fn.extensions.push_back(fs::absolute(g).lexically_normal());
   for (std::size_t i = 0; i < fn.extensions.size(); ++i) {
     const fs::path& x = fn.extensions[i];
@@ -164,7 +174,7 @@ void check_extensions(core::function_config& fn, const std::vector<std::string>&
   }
   if (fn.extensions.size() > 10) {
     throw core::usage_error(std::to_string(fn.extensions.size()) +
-                            " extensions, Lambda allows at most 10 (the task root's extensions/ folder and --extension)");
+                            " extensions, Lambda allows at most 10 (the task root's and the layers' extensions/ folders and --extension)");
   }
 }
 

@@ -82,6 +82,8 @@ struct hierarchies {
   bool v2_memory = false;                    // its children get the memory controller
   std::optional<std::string> v1_memory;      // lemu's own memory cgroup (v1)
   std::optional<std::string> v1_freezer;     // lemu's own freezer cgroup (v1)
+  std::optional<std::string> v1_cpu;         // lemu's own cpu cgroup (v1)
+  bool v2_cpu = false;                       // v2 children get the cpu controller
   bool v2_usable = true, v1_usable = true;   // cleared when making or joining one failed
 };
 
@@ -100,7 +102,7 @@ std::string own_directory(const mount& m, const std::string& path) {
 
 hierarchies probe() {
   hierarchies h;
-  std::optional<mount> v2_mount, memory_mount, freezer_mount;
+  std::optional<mount> v2_mount, memory_mount, freezer_mount, cpu_mount;
   std::istringstream mounts(read_small_file("/proc/self/mountinfo").value_or(""));
   for (std::string line; std::getline(mounts, line);) {
     std::istringstream fields(line);
@@ -115,6 +117,7 @@ hierarchies probe() {
     if (type == "cgroup2" && !v2_mount) v2_mount = m;
     if (type == "cgroup" && options.find(",memory,") != std::string::npos && !memory_mount) memory_mount = m;
     if (type == "cgroup" && options.find(",freezer,") != std::string::npos && !freezer_mount) freezer_mount = m;
+    if (type == "cgroup" && options.find(",cpu,") != std::string::npos && !cpu_mount) cpu_mount = m;
   }
   std::istringstream groups(read_small_file("/proc/self/cgroup").value_or(""));
   for (std::string line; std::getline(groups, line);) {
@@ -125,10 +128,12 @@ hierarchies probe() {
     if (line.substr(0, a) == "0" && controllers == ",," && v2_mount) h.v2 = own_directory(*v2_mount, path);
     if (controllers.find(",memory,") != std::string::npos && memory_mount) h.v1_memory = own_directory(*memory_mount, path);
     if (controllers.find(",freezer,") != std::string::npos && freezer_mount) h.v1_freezer = own_directory(*freezer_mount, path);
+    if (controllers.find(",cpu,") != std::string::npos && cpu_mount) h.v1_cpu = own_directory(*cpu_mount, path);
   }
   if (h.v2) {
     const std::string control = " " + read_small_file(*h.v2 + "/cgroup.subtree_control").value_or("") + " ";
     h.v2_memory = control.find(" memory ") != std::string::npos || control.find(" memory\n") != std::string::npos;
+    h.v2_cpu = control.find(" cpu ") != std::string::npos || control.find(" cpu\n") != std::string::npos;
   }
   return h;
 }
@@ -151,7 +156,7 @@ void remove_stale_groups(const std::optional<std::string>& parent) {
 hierarchies& known() {
   static hierarchies h = [] {
     hierarchies found = probe();
-    for (const auto* parent : {&found.v2, &found.v1_memory, &found.v1_freezer}) remove_stale_groups(*parent);
+    for (const auto* parent : {&found.v2, &found.v1_memory, &found.v1_freezer, &found.v1_cpu}) remove_stale_groups(*parent);
     return found;
   }();
   return h;
@@ -196,7 +201,13 @@ void remove_dir(const std::string& dir) {
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) leftovers().push_back(dir);
 }
 
-std::unique_ptr<cgroup> try_v2(std::string_view name, std::uint64_t limit, bool with_memory) {
+// The CPU quota of `cpu_share` cores (v1 cpu.cfs_quota_us or v2 cpu.max) over a 100 ms period.
+constexpr std::uint64_t cpu_period_us = 100000;
+std::uint64_t cpu_quota_us(double cpu_share) {
+  return std::max<std::uint64_t>(1000, static_cast<std::uint64_t>(cpu_share * static_cast<double>(cpu_period_us)));
+}
+
+std::unique_ptr<cgroup> try_v2(std::string_view name, std::uint64_t limit, bool with_memory, double cpu_share) {
   hierarchies& h = known();
   if (!h.v2 || !h.v2_usable || (with_memory && !h.v2_memory)) return nullptr;
   auto dir = make_dir(*h.v2, name);
@@ -211,10 +222,14 @@ std::unique_ptr<cgroup> try_v2(std::string_view name, std::uint64_t limit, bool 
     }
     write_small(*dir + "/memory.swap.max", "0"); // where swap is accounted: none, as in Lambda
   }
-  return std::make_unique<cgroup>(with_memory ? cgroup_kind::v2 : cgroup_kind::v2_tracking, std::vector<std::string>{*dir});
+  auto g = std::make_unique<cgroup>(with_memory ? cgroup_kind::v2 : cgroup_kind::v2_tracking, std::vector<std::string>{*dir});
+  if (cpu_share > 0 && h.v2_cpu) {
+    g->set_cpu_limited(write_small(*dir + "/cpu.max", std::to_string(cpu_quota_us(cpu_share)) + " " + std::to_string(cpu_period_us)));
+  }
+  return g;
 }
 
-std::unique_ptr<cgroup> try_v1(std::string_view name, std::uint64_t limit) {
+std::unique_ptr<cgroup> try_v1(std::string_view name, std::uint64_t limit, double cpu_share) {
   hierarchies& h = known();
   if (!h.v1_memory || !h.v1_usable) return nullptr;
   auto dir = make_dir(*h.v1_memory, name);
@@ -229,27 +244,45 @@ std::unique_ptr<cgroup> try_v1(std::string_view name, std::uint64_t limit) {
   }
   if (exists(*dir + "/memory.memsw.limit_in_bytes")) write_small(*dir + "/memory.memsw.limit_in_bytes", std::to_string(limit));
   std::vector<std::string> dirs{*dir};
+  bool freezer = false, cpu = false;
   if (h.v1_freezer) {
-    if (auto freezer = make_dir(*h.v1_freezer, name)) dirs.push_back(*freezer);
+    if (auto f = make_dir(*h.v1_freezer, name)) {
+      dirs.push_back(*f);
+      freezer = true;
+    }
   }
-  return std::make_unique<cgroup>(cgroup_kind::v1, std::move(dirs));
+  if (cpu_share > 0 && h.v1_cpu && *h.v1_cpu != *dir && (!freezer || *h.v1_cpu != dirs[1])) {
+    if (auto c = make_dir(*h.v1_cpu, name)) {
+      if (write_small(*c + "/cpu.cfs_period_us", std::to_string(cpu_period_us)) &&
+          write_small(*c + "/cpu.cfs_quota_us", std::to_string(cpu_quota_us(cpu_share)))) {
+        dirs.push_back(*c);
+        cpu = true;
+      } else {
+        remove_dir(*c);
+      }
+    }
+  }
+  auto g = std::make_unique<cgroup>(cgroup_kind::v1, std::move(dirs), freezer);
+  g->set_cpu_limited(cpu);
+  return g;
 }
 
 } // namespace
 
-cgroup::cgroup(cgroup_kind kind, std::vector<std::string> dirs) : m_kind(kind), m_dirs(std::move(dirs)) {
+cgroup::cgroup(cgroup_kind kind, std::vector<std::string> dirs, bool freezer)
+    : m_kind(kind), m_dirs(std::move(dirs)), m_freezer(freezer) {
   for (const auto& d : m_dirs) {
     const int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     if (fd >= 0) m_join.push_back(fd);
   }
 }
 
-std::unique_ptr<cgroup> cgroup::create(std::string_view name, std::uint64_t memory_limit_bytes) {
+std::unique_ptr<cgroup> cgroup::create(std::string_view name, std::uint64_t memory_limit_bytes, double cpu_share) {
   if (disabled()) return nullptr;
   remove_leftovers();
-  std::unique_ptr<cgroup> g = try_v2(name, memory_limit_bytes, true);
-  if (!g) g = try_v1(name, memory_limit_bytes);
-  if (!g) g = try_v2(name, memory_limit_bytes, false);
+  std::unique_ptr<cgroup> g = try_v2(name, memory_limit_bytes, true, cpu_share);
+  if (!g) g = try_v1(name, memory_limit_bytes, cpu_share);
+  if (!g) g = try_v2(name, memory_limit_bytes, false, cpu_share);
   if (g && g->m_join.size() != g->m_dirs.size()) {
     spdlog::debug("cgroup: cannot open {}/cgroup.procs", g->m_dirs.front());
     (g->m_kind == cgroup_kind::v1 ? known().v1_usable : known().v2_usable) = false;
@@ -300,7 +333,7 @@ void cgroup::kill_all() {
   if (m_kind != cgroup_kind::v1) {
     if (write_small(m_dirs.front() + "/cgroup.kill", "1")) return; // the kernel kills every member at once
   }
-  const bool freezer = m_kind == cgroup_kind::v1 && m_dirs.size() > 1;
+  const bool freezer = m_kind == cgroup_kind::v1 && m_freezer;
   // Nothing left in either group: nothing can fork into it either, so there is nothing to freeze or kill (the
   // common case: kill_all() runs at the runtime's exit and again as the environment goes away).
   if (members().empty() && (!freezer || read_pids(m_dirs[1] + "/cgroup.procs").empty())) return;
@@ -322,6 +355,15 @@ void cgroup::kill_all() {
     for (pid_t p : pids) ::kill(p, SIGKILL);
     if (round > 0) std::this_thread::yield();
   }
+}
+
+std::string why_no_cpu_quota() {
+  if (disabled()) return "LEMU_NO_CGROUP=1: no cgroup";
+  const hierarchies& h = known();
+  if (h.v2 && h.v2_usable && h.v2_memory) return h.v2_cpu ? "" : "the cgroup v2 lemu runs in does not delegate the cpu controller";
+  if (h.v1_memory && h.v1_usable) return h.v1_cpu ? "" : "no cgroup v1 cpu hierarchy is mounted";
+  if (h.v2 && h.v2_usable) return h.v2_cpu ? "" : "the cgroup v2 lemu runs in does not delegate the cpu controller";
+  return "no cgroup can be created here";
 }
 
 std::string describe_containment() {

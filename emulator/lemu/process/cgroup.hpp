@@ -26,8 +26,9 @@ enum class cgroup_kind { v2, v1, v2_tracking };
 
 class cgroup {
 public:
-  // A new cgroup named `name` (unique per lemu process) limited to `memory_limit_bytes`, or nullptr.
-  static std::unique_ptr<cgroup> create(std::string_view name, std::uint64_t memory_limit_bytes);
+  // A new cgroup named `name` (unique per lemu process) limited to `memory_limit_bytes`, or nullptr. With
+  // `cpu_share` > 0, also a CPU quota of that many cores where the cpu controller is there (cpu_limited()).
+  static std::unique_ptr<cgroup> create(std::string_view name, std::uint64_t memory_limit_bytes, double cpu_share = 0);
   ~cgroup(); // kills what is left, then removes the directories (best effort)
   cgroup(const cgroup&) = delete;
   cgroup& operator=(const cgroup&) = delete;
@@ -51,16 +52,24 @@ public:
   // The directories, for the watchdog and messages.
   const std::vector<std::string>& directories() const { return m_dirs; }
 
-  cgroup(cgroup_kind kind, std::vector<std::string> dirs);
+  bool cpu_limited() const { return m_cpu_limited; }
+  void set_cpu_limited(bool v) { m_cpu_limited = v; }
+
+  cgroup(cgroup_kind kind, std::vector<std::string> dirs, bool freezer = false);
 
 private:
   std::string memory_file(std::string_view name) const { return m_dirs.front() + "/" + std::string(name); }
 
   cgroup_kind m_kind;
-  std::vector<std::string> m_dirs; // memory (or the v2 group) first, then the v1 freezer when there is one
+  std::vector<std::string> m_dirs; // memory (or the v2 group) first, then the v1 freezer and cpu groups when there
+  bool m_freezer = false;          // m_dirs[1] is the v1 freezer
+  bool m_cpu_limited = false;
   std::vector<int> m_join;
   std::uint64_t m_peak_seen = 0;   // v2 without memory.peak: the largest memory.current read
 };
+
+// Why a CPU quota cannot be set here (empty when it can): probed once per process.
+std::string why_no_cpu_quota();
 
 // How lemu contains runtimes here, in words ("cgroup v1 (memory limit and peak by the kernel)", ...), and
 // whether it can: probed once per process.

@@ -5,6 +5,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -45,6 +46,7 @@ struct descriptors {
 struct exec_report {
   int exec_errno = 0;
   int join_errno = 0; // could not join the cgroup (the runtime runs anyway, watched instead)
+  enum { exec, chdir, setns } failed = exec; // the call exec_errno is about
 };
 
 // Everything the child needs, prepared by the parent: the child only makes system calls.
@@ -56,6 +58,8 @@ struct exec_plan {
   int null, out, err;
   const int* join;
   std::size_t joins;
+  const int* enter; // namespaces to setns() into, in order
+  std::size_t enters;
   pid_t parent;
 };
 
@@ -68,12 +72,25 @@ struct exec_plan {
   for (std::size_t i = 0; i < plan.joins; ++i) {
     if (::write(plan.join[i], "0", 1) != 1) report.join_errno = errno;
   }
+  for (std::size_t i = 0; i < plan.enters; ++i) {
+    if (::setns(plan.enter[i], 0) != 0) {
+      report.exec_errno = errno;
+      report.failed = exec_report::setns;
+      ::_exit(127);
+    }
+  }
+  if (plan.enters > 0) {
+    // Entering a user namespace changes the credentials, which clears the death signal: armed again.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != plan.parent) ::_exit(127);
+  }
   ::dup2(plan.null, 0);
   ::dup2(plan.out, 1);
   ::dup2(plan.err, 2);
   ::close_range(3, ~0u, 0); // nothing of lemu's leaks into the runtime
   if (::chdir(plan.cwd) != 0) {
     report.exec_errno = errno;
+    report.failed = exec_report::chdir;
     ::_exit(127);
   }
   struct sigaction dfl {};
@@ -96,6 +113,9 @@ pid_t vfork_exec(const exec_plan& plan, exec_report& report) {
   const pid_t pid = ::vfork();
   if (pid == 0) exec_child(plan, report);
   const int err = errno;
+  // The child's change of credentials (setns into a user namespace) marked the memory it shared with lemu
+  // not dumpable; lemu's own flag is set back.
+  if (plan.enters > 0) ::prctl(PR_SET_DUMPABLE, 1);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = err;
   return pid;
@@ -110,7 +130,7 @@ child::child(asio::any_io_executor ex, line_sink sink, std::unique_ptr<process::
 std::shared_ptr<child> child::spawn(asio::any_io_executor ex, const spawn_request& req, line_sink sink) {
   const std::string exe = req.executable.string();
   auto c = std::make_shared<child>(
-      ex, std::move(sink), std::make_unique<process::containment>(next_containment_name(), req.memory_limit_bytes));
+      ex, std::move(sink), std::make_unique<process::containment>(next_containment_name(), req.memory_limit_bytes, req.cpu_share));
 
   descriptors d;
   int out[2], err[2];
@@ -135,7 +155,7 @@ std::shared_ptr<child> child::spawn(asio::any_io_executor ex, const spawn_reques
   const std::string cwd = req.working_directory.string();
   const std::vector<int> joins = c->m_containment->join_descriptors();
   const exec_plan plan{exe.c_str(), argv.data(), envp.data(), cwd.c_str(), d.null, d.out_write, d.err_write,
-                       joins.data(), joins.size(), ::getpid()};
+                       joins.data(), joins.size(), req.namespaces.data(), req.namespaces.size(), ::getpid()};
   exec_report report;
 
   c->m_started_at = std::chrono::steady_clock::now();
@@ -144,9 +164,14 @@ std::shared_ptr<child> child::spawn(asio::any_io_executor ex, const spawn_reques
   if (report.exec_errno != 0) {
     ::waitpid(pid, nullptr, 0); // it has already exited
     c->m_exited = true;
-    const bool chdir_failed = report.exec_errno != 0 && ::access(cwd.c_str(), X_OK) != 0;
-    throw spawn_error(report.exec_errno, chdir_failed ? "cannot enter the task root " + cwd + ": " + std::strerror(report.exec_errno)
-                                                      : exec_failure_reason(req.executable, report.exec_errno));
+    const std::string why = std::strerror(report.exec_errno);
+    switch (report.failed) {
+    case exec_report::setns: throw spawn_error(report.exec_errno, "cannot enter the sandbox: setns: " + why);
+    case exec_report::chdir: throw spawn_error(report.exec_errno, "cannot enter the task root " + cwd + ": " + why);
+    case exec_report::exec: break;
+    }
+    throw spawn_error(report.exec_errno,
+                      exec_failure_reason(req.host_executable.empty() ? req.executable : req.host_executable, report.exec_errno));
   }
   c->m_pid = pid;
   ++s_running;

@@ -49,6 +49,12 @@ struct spawn_request {
   std::vector<std::string> envp;      // NAME=VALUE
   std::vector<std::string> args;      // argv[1...] (argv[0] is the executable)
   std::uint64_t memory_limit_bytes = std::uint64_t{128} << 20; // for the cgroup, where there is one
+  // A sandbox's namespaces (sandbox::sandbox::enter_descriptors()): entered with setns(), in order, after the
+  // cgroup is joined and before chdir and exec; `executable` and `working_directory` are then paths inside.
+  std::vector<int> namespaces;
+  double cpu_share = 0; // > 0: a CPU quota of that many cores (--cpu-like-lambda), where the cgroup allows it
+  // Where `executable` is on the host, for messages about it (empty: `executable` itself).
+  std::filesystem::path host_executable;
 };
 
 // The runtime could not be started: what() says why in words (naming a missing #! interpreter); error() is

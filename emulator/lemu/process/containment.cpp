@@ -16,8 +16,8 @@ std::string next_containment_name() {
   return "lemu-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
-containment::containment(std::string_view name, std::uint64_t memory_limit_bytes)
-    : m_limit(memory_limit_bytes), m_cgroup(cgroup::create(name, memory_limit_bytes)) {
+containment::containment(std::string_view name, std::uint64_t memory_limit_bytes, double cpu_share)
+    : m_limit(memory_limit_bytes), m_cgroup(cgroup::create(name, memory_limit_bytes, cpu_share)) {
   if (m_cgroup) {
     m_oom_kills_at_start = m_cgroup->read_usage().oom_kills;
     for (const auto& d : m_cgroup->directories()) watchdog::track_cgroup(d);

@@ -20,7 +20,8 @@ namespace lemu::process {
 class containment {
 public:
   // Makes the cgroup (when possible) before the runtime starts.
-  containment(std::string_view name, std::uint64_t memory_limit_bytes);
+  // `cpu_share` > 0: a CPU quota of that many cores, where the cgroup has the cpu controller.
+  containment(std::string_view name, std::uint64_t memory_limit_bytes, double cpu_share = 0);
   ~containment();
   containment(const containment&) = delete;
   containment& operator=(const containment&) = delete;
@@ -43,6 +44,7 @@ public:
   // SIGTERM to the runtime's process group (the grace before kill_all()).
   void terminate_group();
 
+  bool limits_cpu() const { return m_cgroup && m_cgroup->cpu_limited(); }
   bool kernel_limits_memory() const { return m_cgroup && m_cgroup->has_memory(); }
   // "cgroup v1", "cgroup v2", "cgroup v2 + watcher", "watcher"
   const char* method() const;

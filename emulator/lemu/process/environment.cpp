@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 
 namespace lemu::process {
 
@@ -63,14 +64,41 @@ std::string make_log_stream_name(const std::string& version, std::uint64_t rando
 
 std::map<std::string, std::string> build_environment(const core::function_config& fn, std::uint16_t runtime_api_port,
                                                      const std::string& log_stream, const host_environment& host) {
-  const std::string task_root = fn.task_root().string();
+  // In the sandbox the function sees Lambda's paths; outside it, the host's (and the layers where they are).
+  const std::string task_root = fn.sandboxed ? "/var/task" : fn.task_root().string();
+  const std::string runtime_dir = fn.sandboxed ? "/var/runtime" : task_root;
   std::map<std::string, std::string> env;
   // Unreserved defaults a user may override (Lambda's values, with the host's PATH so local tools resolve).
   env["LANG"] = "en_US.UTF-8";
   env["TZ"] = ":UTC";
-  env["PATH"] = host.path.value_or("/usr/local/bin:/usr/bin/:/bin:/opt/bin");
-  env["LD_LIBRARY_PATH"] = task_root + ":" + task_root + "/lib" +
-                           (host.ld_library_path ? ":" + *host.ld_library_path : std::string());
+  const std::string lambda_path = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
+  std::string library_path;
+  if (fn.sandboxed) {
+    // Lambda's PATH (provided.al2), then what else the host's has; Lambda's LD_LIBRARY_PATH, then the host's.
+    std::string path = lambda_path;
+    const std::string have = ":" + lambda_path + ":/usr/bin:";
+    std::string_view rest = host.path ? std::string_view(*host.path) : std::string_view();
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::string part(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      if (!part.empty() && have.find(":" + part + ":") == std::string::npos && (":" + path + ":").find(":" + part + ":") == std::string::npos) {
+        path += ":" + part;
+      }
+    }
+    env["PATH"] = path;
+    library_path = "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib";
+  } else {
+    std::string path = host.path.value_or(lambda_path);
+    library_path = task_root + ":" + task_root + "/lib";
+    // No /opt here: each layer's own folders, the last layer first (it would win at /opt).
+    for (auto it = fn.layers.rbegin(); it != fn.layers.rend(); ++it) {
+      library_path += ":" + (*it / "lib").string();
+      path += ":" + (*it / "bin").string();
+    }
+    env["PATH"] = path;
+  }
+  env["LD_LIBRARY_PATH"] = library_path + (host.ld_library_path ? ":" + *host.ld_library_path : std::string());
   if (host.access_key_id) env["AWS_ACCESS_KEY_ID"] = *host.access_key_id;
   if (host.secret_access_key) env["AWS_SECRET_ACCESS_KEY"] = *host.secret_access_key;
   if (host.session_token) env["AWS_SESSION_TOKEN"] = *host.session_token;
@@ -85,7 +113,7 @@ std::map<std::string, std::string> build_environment(const core::function_config
   env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(runtime_api_port);
   env["_HANDLER"] = fn.handler;
   env["LAMBDA_TASK_ROOT"] = task_root;
-  env["LAMBDA_RUNTIME_DIR"] = task_root;
+  env["LAMBDA_RUNTIME_DIR"] = runtime_dir;
   env["AWS_LAMBDA_FUNCTION_NAME"] = fn.function_name;
   env["AWS_LAMBDA_FUNCTION_VERSION"] = fn.version;
   env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);

@@ -100,6 +100,11 @@ std::string report_line(const invocation_record& r) {
   case status::error:
     break;
   }
+  if (!r.emulation.empty()) { // lemu's own field: durations under emulation are not comparable to Lambda's
+    out += "Emulation: ";
+    out += r.emulation;
+    out += '\t';
+  }
   return out;
 }
 

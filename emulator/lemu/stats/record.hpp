@@ -46,6 +46,7 @@ struct invocation_record {
   std::optional<std::uint64_t> streamed_bytes;
   std::uint64_t billed_ms = 0;          // Billed Duration = ceil(duration + init)
   std::uint32_t memory_size_mb = 128;   // configured memory (Memory Size)
+  std::string emulation;                // the emulator an arm64 bootstrap ran through ("" natively): REPORT's last field
   std::uint32_t max_memory_used_mb = 0; // measured peak of the environment's process tree (Max Memory Used)
   stats::status status = stats::status::success;
   std::string error_type;               // e.g. "Runtime.ExitError", "Sandbox.Timedout", a function's errorType; "" on success

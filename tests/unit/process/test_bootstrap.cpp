@@ -102,7 +102,7 @@ TEST(check_extensions, refuses_missing_duplicate_and_too_many_extensions) {
     check_extensions(fn, eleven);
     ADD_FAILURE() << "11 extensions accepted";
   } catch (const core::usage_error& e) {
-    EXPECT_STREQ(e.what(), "11 extensions, Lambda allows at most 10 (the task root's extensions/ folder and --extension)");
+    EXPECT_STREQ(e.what(), "11 extensions, Lambda allows at most 10 (the task root's and the layers' extensions/ folders and --extension)");
   }
 }
 

@@ -30,7 +30,7 @@ ran run_shell(const std::string& script, std::chrono::milliseconds deadline = st
               const std::function<void(child&, std::string_view)>& on_line = {}) {
   boost::asio::io_context ioc;
   ran r;
-  spawn_request req{"/bin/sh", "/", {"PATH=/usr/bin:/bin"}, {"-c", script}, std::uint64_t{256} << 20};
+  spawn_request req{"/bin/sh", "/", {"PATH=/usr/bin:/bin"}, {"-c", script}, std::uint64_t{256} << 20, {}, 0, {}};
   std::shared_ptr<child> c;
   c = child::spawn(ioc.get_executor(), req, [&](stream s, std::string_view line) {
     (s == stream::out ? r.out : r.err).emplace_back(line);
@@ -77,7 +77,7 @@ TEST(child, its_exit_is_not_held_up_by_a_daemon_holding_its_pipes_which_is_kille
 
 TEST(child, a_missing_program_is_a_spawn_error_in_words) {
   boost::asio::io_context ioc;
-  spawn_request req{"/no/such/bootstrap", "/", {}, {}, std::uint64_t{128} << 20};
+  spawn_request req{"/no/such/bootstrap", "/", {}, {}, std::uint64_t{128} << 20, {}, 0, {}};
   try {
     child::spawn(ioc.get_executor(), req, [](stream, std::string_view) {});
     FAIL() << "spawned";
