@@ -1,5 +1,7 @@
 #include "bench/cold.hpp"
 
+#include <filesystem>
+
 #include "bench/core.hpp"
 #include "bench/http_reader.hpp"
 #include "bench/lemu_runs.hpp"
@@ -158,6 +160,15 @@ cold_result measure_cold(const options& o, const std::string& event) {
   c.ratio_p90 = c.lemu_p90 / c.base_p90;
   c.ratio_wall = c.lemu_wall_ms / c.base_cycle_ms;
   c.ok = c.ratio_p50 <= target_cold_ratio;
+  // The sandbox's cost, and an arm64 function's cold start through qemu, beside the native one.
+  auto p50_of = [&](const std::string& bootstrap, const std::vector<std::string>& extra) {
+    lemu_records rec = lemu_json_run(o.lemu, bootstrap, o.event, o.cold_n, 1, true, nullptr, extra);
+    std::sort(rec.init_ms.begin(), rec.init_ms.end());
+    return percentile(rec.init_ms, 0.50);
+  };
+  c.no_sandbox_p50 = p50_of(o.echo, {"--no-sandbox"});
+  std::error_code ec;
+  if (!o.echo_arm64.empty() && std::filesystem::exists(o.echo_arm64, ec)) c.arm64_p50 = p50_of(o.echo_arm64, {});
   return c;
 }
 
@@ -176,7 +187,9 @@ nlohmann::json cold_json(const cold_result& c) {
             {"t_big_s", c.t_big},
             {"t_small_s", c.t_small},
             {"runtime_max_memory_used_mb", c.runtime_max_memory_mb}}},
-          {"ratios", {{"init_p50", c.ratio_p50}, {"init_p90", c.ratio_p90}, {"wall", c.ratio_wall}}}};
+          {"ratios", {{"init_p50", c.ratio_p50}, {"init_p90", c.ratio_p90}, {"wall", c.ratio_wall}}},
+          {"no_sandbox_init_p50_ms", c.no_sandbox_p50},
+          {"arm64_qemu_init_p50_ms", c.arm64_p50 ? nlohmann::json(*c.arm64_p50) : nlohmann::json()}};
 }
 
 void print_cold_rows(std::ostream& out, const options& o, const cold_result& c) {
@@ -191,7 +204,15 @@ void print_cold_rows(std::ostream& out, const options& o, const cold_result& c) 
              fmt("%.2f", c.ratio_wall),
              "info: lemu (t(" + std::to_string(o.cold_n) + ") − t(" + std::to_string(o.cold_small) + ")) / " +
                  std::to_string(o.cold_n - o.cold_small) + "; baseline spawn → reaped")
+      << '\n'
+      << row("  cold start p50, sandbox vs --no-sandbox (ms)", fmt("%.3f", c.lemu_p50), fmt("%.3f", c.no_sandbox_p50),
+             fmt("%.2f", c.lemu_p50 / c.no_sandbox_p50), "info: Lambda's filesystem (user + mount namespaces)")
       << '\n';
+  if (c.arm64_p50) {
+    out << row("  cold start p50, arm64 echo through qemu (ms)", fmt("%.3f", *c.arm64_p50), fmt("%.3f", c.lemu_p50),
+               fmt("%.2f", *c.arm64_p50 / c.lemu_p50), "info: vs the native echo, both in the sandbox")
+        << '\n';
+  }
 }
 
 } // namespace lemu::bench

@@ -14,6 +14,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <optional>
 #include <vector>
 
 namespace lemu::bench {
@@ -31,6 +32,8 @@ struct cold_result {
   double lemu_wall_ms = 0;  // (t_big - t_small) / (n_big - n_small), least times
   double ratio_p50 = 0, ratio_p90 = 0, ratio_wall = 0;
   double runtime_max_memory_mb = 0;
+  double no_sandbox_p50 = 0;        // lemu --cold --no-sandbox: what the sandbox costs
+  std::optional<double> arm64_p50;  // the aarch64 echo through qemu-aarch64-static
   bool ok = false;
 };
 

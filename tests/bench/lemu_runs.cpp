@@ -81,10 +81,12 @@ lemu_records read_lemu_json(const std::string& path, int expected) {
 }
 
 lemu_records lemu_json_run(const std::string& lemu, const std::string& echo, const std::string& event_path, int n,
-                           int concurrency, bool cold, double* seconds) {
+                           int concurrency, bool cold, double* seconds, const std::vector<std::string>& extra) {
   temp_dir dir("lemu_bench_");
   const std::string json_file = dir.file("records.jsonl");
-  const lemu_run run = run_lemu(lemu, echo, repeat_args(event_path, n, concurrency, cold, json_file));
+  std::vector<std::string> args = repeat_args(event_path, n, concurrency, cold, json_file);
+  args.insert(args.end(), extra.begin(), extra.end());
+  const lemu_run run = run_lemu(lemu, echo, args);
   if (seconds) *seconds = run.seconds;
   return read_lemu_json(json_file, n);
 }

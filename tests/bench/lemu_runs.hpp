@@ -37,6 +37,6 @@ lemu_records read_lemu_json(const std::string& path, int expected);
 // lemu's own view of its invokes: `--repeat n [--concurrency c] [--cold] --json`, read back; the run's wall
 // time in `seconds` when given.
 lemu_records lemu_json_run(const std::string& lemu, const std::string& echo, const std::string& event_path, int n,
-                           int concurrency, bool cold, double* seconds = nullptr);
+                           int concurrency, bool cold, double* seconds = nullptr, const std::vector<std::string>& extra = {});
 
 } // namespace lemu::bench

@@ -45,6 +45,7 @@ parsed_options parse_options(int argc, char** argv) {
   };
   app.add_option("--lemu", o.lemu, "The lemu CLI");
   app.add_option("--echo", o.echo, "The C++ echo bootstrap");
+  app.add_option("--echo-arm64", o.echo_arm64, "The echo built for aarch64 (its cold start through qemu-aarch64-static)");
   app.add_option("--fake", o.fake, "fake-bootstrap, for the streaming time-to-first-byte rows (without: skipped)");
   count("--stream-n", o.stream_n, 1, "Timed streamed invokes per route");
   app.add_option("--event", o.event, "The event (one JSON document), e.g. events/sqs/single-message.json");

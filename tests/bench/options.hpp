@@ -8,6 +8,7 @@ namespace lemu::bench {
 struct options {
   std::string lemu;
   std::string echo;
+  std::string echo_arm64; // the echo built for aarch64 (cold start through qemu); absent: not measured
   std::string fake; // fake-bootstrap, for the streaming measurement (none: skipped)
   int stream_n = 2000;
   std::string event;
