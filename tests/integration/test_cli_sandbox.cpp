@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -215,28 +216,50 @@ TEST(CliArm64, WithoutQemuItIsAnErrorNamingThePackage) {
 // ---- CPU like Lambda's -----------------------------------------------------------------------------------
 
 namespace {
-double busy_duration_ms(const std::string& bootstrap, const std::string& memory, bool cpu_like_lambda) {
-  std::vector<std::string> args = shell_args({"--event", sqs_event(), "--memory", memory, "--timeout", "120"});
-  if (cpu_like_lambda) args.push_back("--cpu-like-lambda");
-  const auto r = lemu_run(bootstrap, args, with({}, std::chrono::seconds(150)));
+struct busy_run {
+  double duration_ms = 0; // REPORT's Duration
+  double cpu_ms = 0;      // the CPU time the handler used (user + system, from the shell's `times`)
+};
+busy_run busy(const std::string& bootstrap, const std::string& memory) {
+  const auto r = lemu_run(bootstrap, shell_args({"--event", sqs_event(), "--memory", memory, "--timeout", "120", "--cpu-like-lambda"}),
+                          with({}, std::chrono::seconds(150)));
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  busy_run b;
   const auto reports = report_lines(r);
-  return reports.empty() ? 0 : report_field(reports.front(), "Duration");
+  if (reports.empty()) return b;
+  b.duration_ms = report_field(reports.front(), "Duration");
+  // `times` prints "0m0.350000s 0m0.010000s" for the shell itself first.
+  const std::string t = json::parse(r.out)["times"].get<std::string>();
+  double um = 0, us = 0, sm = 0, ss = 0;
+  if (std::sscanf(t.c_str(), "%lfm%lfs %lfm%lfs", &um, &us, &sm, &ss) == 4) b.cpu_ms = (um * 60 + us + sm * 60 + ss) * 1000;
+  return b;
 }
 } // namespace
 
 TEST(CliCpuLikeLambda, A128MbFunctionRunsAtLeastTenTimesSlowerThanAt1769Mb) {
   if (!process_cpu_quota_here()) GTEST_SKIP() << "no cgroup with the cpu controller here";
   scratch_dir dir;
-  const auto bootstrap = shell_function(dir, R"SH(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo '"done"')SH");
+  // The handler runs in a subshell of the runtime: `times` there reports that subshell's own CPU time.
+  const auto bootstrap = shell_function(dir, R"SH(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; times > /tmp/times
+  printf '{"times":"%s"}' "$(head -1 /tmp/times)")SH");
   // The fast case at its best of three (a busy machine only slows it), the slow one once.
-  double fast = 1e9;
-  for (int i = 0; i < 3; ++i) fast = std::min(fast, busy_duration_ms(bootstrap, "1769", true));
-  const double slow = busy_duration_ms(bootstrap, "128", true);
-  RecordProperty("ms_at_1769", std::to_string(fast));
-  RecordProperty("ms_at_128", std::to_string(slow));
-  std::fprintf(stderr, "cpu-like-lambda: %.0f ms at 1769 MB, %.0f ms at 128 MB: %.1fx\n", fast, slow, slow / fast);
-  EXPECT_GE(slow, 10 * fast) << fast << " ms at 1769 MB, " << slow << " ms at 128 MB";
+  busy_run fast{1e9, 0};
+  for (int i = 0; i < 3; ++i) {
+    const busy_run b = busy(bootstrap, "1769");
+    if (b.duration_ms < fast.duration_ms) fast = b;
+  }
+  const busy_run slow = busy(bootstrap, "128");
+  std::fprintf(stderr, "cpu-like-lambda: %.0f ms at 1769 MB, %.0f ms at 128 MB (%.0f ms of CPU): %.1fx; %.1fx its CPU time\n",
+               fast.duration_ms, slow.duration_ms, slow.cpu_ms, slow.duration_ms / fast.duration_ms, slow.duration_ms / slow.cpu_ms);
+  // What the quota guarantees whatever else the machine runs: 128 MB get 7.2% of a core, so the handler's
+  // wall time is at least 13.8 times the CPU time it got (10 allows for the quota's rounding and bursts).
+  ASSERT_GT(slow.cpu_ms, 0);
+  EXPECT_GE(slow.duration_ms, 10 * slow.cpu_ms);
+  // And against 1769 MB (one core): the ratio is what a user sees; a loaded machine lowers it (the fast
+  // run loses the core it should have), so it is held to 10x only when the fast run got most of its core.
+  if (fast.cpu_ms > 0.8 * fast.duration_ms) {
+    EXPECT_GE(slow.duration_ms, 10 * fast.duration_ms);
+  }
 }
 
 TEST(CliCpuLikeLambda, WithoutACgroupItSaysItCannot) {
