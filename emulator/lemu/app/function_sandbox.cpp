@@ -191,6 +191,17 @@ sandbox::layout layout_of(const core::function_config& fn) {
     if (!covered(x) && std::find(l.host_dirs.begin(), l.host_dirs.end(), dir) == l.host_dirs.end()) l.host_dirs.push_back(dir);
   }
   if (!fn.emulator.empty()) l.host_dirs.push_back(fn.emulator.parent_path());
+  // A link at the top of the task root to a folder outside it (node_modules of a workspace): the folder
+  // is shown read-only at its own path, so that the link resolves inside too.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(l.task_root, ec)) {
+    std::error_code e;
+    if (!entry.is_symlink(e)) continue;
+    const fs::path target = fs::weakly_canonical(entry.path(), e);
+    if (e || covered(target)) continue;
+    const fs::path dir = fs::is_directory(target, e) ? target : target.parent_path();
+    if (std::find(l.host_dirs.begin(), l.host_dirs.end(), dir) == l.host_dirs.end()) l.host_dirs.push_back(dir);
+  }
   return l;
 }
 
