@@ -15,11 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool under(const fs::path& p, const fs::path& dir) {
-  const auto rel = p.lexically_relative(dir);
-  return !rel.empty() && *rel.begin() != ".." && rel != ".";
-}
-
 // The bytes of the regular files under `dir`, counting stopped once past `stop_after`.
 std::uintmax_t tree_bytes(const fs::path& dir, std::uintmax_t stop_after) {
   std::uintmax_t total = 0;
@@ -176,13 +171,13 @@ sandbox::layout layout_of(const core::function_config& fn) {
   sandbox::layout l;
   l.task_root = fn.task_root().lexically_normal();
   const fs::path bootstrap_dir = fn.bootstrap.parent_path().lexically_normal();
-  if (bootstrap_dir != l.task_root && !under(bootstrap_dir, l.task_root)) l.runtime_dir = bootstrap_dir;
+  if (bootstrap_dir != l.task_root && !sandbox::is_under(bootstrap_dir, l.task_root)) l.runtime_dir = bootstrap_dir;
   l.layers = fn.layers;
   l.tmp_mb = fn.ephemeral_storage_mb;
   const auto covered = [&](const fs::path& p) {
-    if (p == l.task_root || under(p, l.task_root) || (!l.runtime_dir.empty() && under(p, l.runtime_dir))) return true;
+    if (p == l.task_root || sandbox::is_under(p, l.task_root) || (!l.runtime_dir.empty() && sandbox::is_under(p, l.runtime_dir))) return true;
     for (const auto& layer : l.layers) {
-      if (under(p, layer)) return true;
+      if (sandbox::is_under(p, layer)) return true;
     }
     return false;
   };

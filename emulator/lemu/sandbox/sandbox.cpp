@@ -115,11 +115,6 @@ struct plan {
   }
 };
 
-bool under(const fs::path& p, const fs::path& dir) {
-  const auto rel = p.lexically_relative(dir);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
 plan make_plan(const layout& l) {
   plan p;
   const std::string uid = std::to_string(::geteuid()), gid = std::to_string(::getegid());
@@ -171,8 +166,7 @@ plan make_plan(const layout& l) {
   p.add({step_kind::tmpfs, {}, std::string(base) + "/tmp", "mode=1777,size=" + std::to_string(l.tmp_mb) + "m", false,
          "mount /tmp (tmpfs)"});
   for (const auto& [source, dir] : host_dirs) {
-    if (!under(dir, "/tmp") && !under(dir, "/var")) continue; // visible already, read-only
-    if (under(dir, layers_inside)) throw sandbox_error(dir.string() + " is under /opt, which is the layers' inside the sandbox");
+    if (!is_under(dir, "/tmp") && !is_under(dir, "/var")) continue; // visible already, read-only
     p.mkdirs(dir);
     p.bind(source, dir.string(), true);
   }
@@ -340,6 +334,11 @@ std::array<int, 3> execute(const plan& p) {
 
 } // namespace
 
+bool is_under(const fs::path& p, const fs::path& dir) {
+  const auto rel = p.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != ".." && rel != ".";
+}
+
 sandbox::sandbox(layout l, int outer_user, int mount, int inner_user)
     : m_layout(std::move(l)), m_outer_user(outer_user), m_mount(mount), m_inner_user(inner_user) {}
 
@@ -356,13 +355,13 @@ std::unique_ptr<sandbox> sandbox::create(const layout& l) {
 fs::path sandbox::inside(const fs::path& host) const {
   const fs::path p = host.lexically_normal();
   if (p == m_layout.task_root) return task_root_inside;
-  if (under(p, m_layout.task_root)) return fs::path(task_root_inside) / p.lexically_relative(m_layout.task_root);
+  if (is_under(p, m_layout.task_root)) return fs::path(task_root_inside) / p.lexically_relative(m_layout.task_root);
   if (!m_layout.runtime_dir.empty() && p == m_layout.runtime_dir) return runtime_dir_inside;
-  if (!m_layout.runtime_dir.empty() && under(p, m_layout.runtime_dir)) {
+  if (!m_layout.runtime_dir.empty() && is_under(p, m_layout.runtime_dir)) {
     return fs::path(runtime_dir_inside) / p.lexically_relative(m_layout.runtime_dir);
   }
   for (const auto& layer : m_layout.layers) {
-    if (under(p, layer)) return fs::path(layers_inside) / p.lexically_relative(layer);
+    if (is_under(p, layer)) return fs::path(layers_inside) / p.lexically_relative(layer);
   }
   return p;
 }

@@ -41,6 +41,9 @@ struct layout {
   std::vector<std::filesystem::path> host_dirs;
 };
 
+// `p` is inside `dir` (not `dir` itself), lexically.
+bool is_under(const std::filesystem::path& p, const std::filesystem::path& dir);
+
 inline constexpr const char* task_root_inside = "/var/task";
 inline constexpr const char* runtime_dir_inside = "/var/runtime";
 inline constexpr const char* layers_inside = "/opt";
@@ -69,7 +72,7 @@ private:
   int m_outer_user, m_mount, m_inner_user;
 };
 
-// Whether sandboxes can be made here: probed once per process (a child tries unshare(USER|NS)). Empty when
+// Whether sandboxes can be made here: probed once per process (a small sandbox is built). Empty when
 // they can, else why not, in words ("user namespaces are disabled here (kernel.unprivileged_userns_clone=0)",
 // "LEMU_NO_USERNS=1"). LEMU_NO_USERNS=1 forces the answer no (for tests, and to compare).
 std::string why_unavailable();
