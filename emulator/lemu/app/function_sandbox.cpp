@@ -2,6 +2,7 @@
 
 #include <lemu/core/errors.hpp>
 #include <lemu/process/cgroup.hpp>
+#include <lemu/util/text.hpp>
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -59,16 +60,10 @@ fs::path find_qemu() {
     return *forced != '\0' && fs::exists(forced, ec) ? fs::path(forced) : fs::path();
   }
   const char* path = std::getenv("PATH");
-  std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::vector<fs::path> dirs;
-  while (!rest.empty()) {
-    const auto colon = rest.find(':');
-    dirs.emplace_back(std::string(rest.substr(0, colon)));
-    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-  }
+  const auto dirs = util::split(path ? path : "/usr/local/bin:/usr/bin:/bin", ':');
   for (const char* name : {"qemu-aarch64-static", "qemu-aarch64"}) {
-    for (const auto& d : dirs) {
-      const fs::path p = d / name;
+    for (const auto d : dirs) {
+      const fs::path p = fs::path(d) / name;
       if (!d.empty() && ::access(p.c_str(), X_OK) == 0) return fs::absolute(p);
     }
   }

@@ -38,16 +38,6 @@ std::size_t number(std::string_view option, std::string_view spec, std::string_v
   return n;
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const auto at = s.find(sep);
-    parts.push_back(s.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + 1);
-  }
-}
-
 // The record of a received message, as Lambda builds it.
 std::string record_of(const sqs::received_message& m, const sqs::queue_info& q) {
   events::sqs_record_fields f;
@@ -94,7 +84,7 @@ sqs_trigger parse_sqs_trigger(std::string_view spec) {
   }
   if (t.queue.empty()) bad(option, spec, "no queue (QUEUE[=FUNCTION][:batch=N,window=S,report-failures,max-concurrency=N])");
   if (!rest.empty()) {
-    for (std::string_view item : split(rest, ',')) {
+    for (std::string_view item : util::split(rest, ',')) {
       const auto e = item.find('=');
       const std::string_view key = item.substr(0, e);
       const std::string_view value = e == std::string_view::npos ? std::string_view() : item.substr(e + 1);

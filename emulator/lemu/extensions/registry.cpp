@@ -1,6 +1,7 @@
 #include <lemu/extensions/registry.hpp>
 
 #include <lemu/core/ids.hpp>
+#include <lemu/util/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -38,14 +39,11 @@ bool is_uuid(std::string_view s) {
 }
 
 bool lists_feature(std::string_view list, std::string_view feature) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
+  if (list.empty()) return false;
+  for (std::string_view item : util::split(list, ',')) {
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item == feature) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
   return false;
 }

@@ -253,15 +253,7 @@ std::string invalid_json_message(std::string_view body) {
   if (starts_a_value) return message + "Unexpected end-of-input or character in the JSON text";
   // Jackson's texts, as AWS returns them, with where the error is: the line, and the column just after
   // the offending character (or token).
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < first; ++i) {
-    if (body[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
+  auto [line, column] = util::position_of(body, first);
   const auto code = static_cast<unsigned char>(c);
   const auto is_identifier_part = [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '$';

@@ -77,11 +77,9 @@ std::map<std::string, std::string> build_environment(const core::function_config
     // Lambda's PATH (provided.al2), then what else the host's has; Lambda's LD_LIBRARY_PATH, then the host's.
     std::string path = lambda_path;
     const std::string have = ":" + lambda_path + ":/usr/bin:";
-    std::string_view rest = host.path ? std::string_view(*host.path) : std::string_view();
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string part(rest.substr(0, colon));
-      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    const std::string host_path = host.path.value_or("");
+    for (const auto piece : util::split(host_path, ':')) {
+      const std::string part(piece);
       if (!part.empty() && have.find(":" + part + ":") == std::string::npos && (":" + path + ":").find(":" + part + ":") == std::string::npos) {
         path += ":" + part;
       }

@@ -1,5 +1,6 @@
 // --env-vars files (SAM's format) and a function's environment with SAM's precedence (template.hpp).
 #include <lemu/template/template.hpp>
+#include <lemu/util/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -12,17 +13,8 @@ namespace {
 
 // "LINE:COLUMN" (1-based) of the byte at 1-based `position` (nlohmann's parse_error::byte: the last byte read).
 std::string line_column(const std::string& text, std::size_t position) {
-  std::size_t line = 1, column = 1;
-  const std::size_t end = std::min(position == 0 ? 0 : position - 1, text.size());
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return std::to_string(line) + ":" + std::to_string(column);
+  const auto at = util::position_of(text, position == 0 ? 0 : position - 1);
+  return std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
 std::string type_name(const nlohmann::json& v) {

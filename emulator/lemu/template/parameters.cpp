@@ -121,14 +121,9 @@ std::map<std::string, YAML::Node> read_parameters(const std::string& file, const
     const bool list = type == "CommaDelimitedList" || type.starts_with("List<");
     std::vector<std::string> items;
     if (list) {
-      std::string_view rest = value;
-      while (true) {
-        const auto comma = rest.find(',');
-        items.emplace_back(util::trim(rest.substr(0, comma)));
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
+      if (!value.empty()) {
+        for (const auto item : util::split(value, ',')) items.emplace_back(util::trim(item));
       }
-      if (value.empty()) items.clear();
     } else {
       items.push_back(value);
     }

@@ -65,6 +65,16 @@ std::string_view trim_ows(std::string_view s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
+std::vector<std::string_view> split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const auto at = s.find(separator);
+    parts.push_back(s.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    s.remove_prefix(at + 1);
+  }
+}
+
 void advance(text_position& pos, std::string_view text) {
   for (const char c : text) {
     if (c == '\n') {

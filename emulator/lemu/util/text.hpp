@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lemu::util {
 
@@ -24,6 +25,10 @@ bool is_http_token(std::string_view s);
 // Copies with ASCII letters in lower / upper case (other bytes unchanged; no locale).
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
+
+// The parts of `s` between each `separator` (empty parts kept: "a::b" is {"a", "", "b"}; "" is {""}), e.g. of
+// PATH or a comma-separated list.
+std::vector<std::string_view> split(std::string_view s, char separator);
 
 // The string with leading and trailing ASCII whitespace removed.
 std::string_view trim(std::string_view s);

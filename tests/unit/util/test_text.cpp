@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace lemu::util {
 namespace {
@@ -70,6 +72,14 @@ TEST(Text, PositionsAreOneBasedLinesAndColumns) {
   advance(pos, "d\ne");
   EXPECT_EQ(pos.line, 3U);
   EXPECT_EQ(pos.column, 2U);
+}
+
+TEST(Text, SplitKeepsEmptyParts) {
+  using parts = std::vector<std::string_view>;
+  EXPECT_EQ(split("/usr/bin:/bin", ':'), (parts{"/usr/bin", "/bin"}));
+  EXPECT_EQ(split("a::b:", ':'), (parts{"a", "", "b", ""}));
+  EXPECT_EQ(split("", ','), (parts{""}));
+  EXPECT_EQ(split("one", ','), (parts{"one"}));
 }
 
 } // namespace
