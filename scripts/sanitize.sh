@@ -5,18 +5,23 @@
 #                                          (of the normal build: build/, or --normal-build DIR) run against the
 #                                          sanitized lemu
 #   scripts/sanitize.sh --fuzz SECONDS     every libFuzzer target for SECONDS each, from its seed corpus
-# Both may be given. `make test-sanitize`, `make fuzz` and `make test` call it.
+#   scripts/sanitize.sh --quick ...        with --tests: also leave out the volume tests (see below), as
+#                                          `make test` does
+# Both may be given; with neither, it only builds (what `make test` starts early, in the background).
+# `make test-sanitize`, `make fuzz` and `make test` call it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$here/build-sanitize"
 normal_build="$here/build"
 run_tests=0
+quick=0
 fuzz_seconds=0
 while (($#)); do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --normal-build) normal_build=$(realpath -m "$2"); shift 2 ;;
     --tests) run_tests=1; shift ;;
+    --quick) quick=1; shift ;;
     --fuzz) fuzz_seconds=$2; shift 2 ;;
     *) echo "sanitize.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -41,9 +46,15 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 if ((run_tests)); then
   "$here/scripts/build.sh" --build-dir "$normal_build" --target lemu_integration_tests >/dev/null
   (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" -L unit)
-  # The load tests measure throughput and memory growth, which the sanitizers change: they run in `make test`.
+  # The load tests measure throughput and memory growth, which the sanitizers change: they run unsanitized
+  # (`ctest` in the normal build). --quick leaves out the volume tests too: the same paths as smaller tests
+  # of their files, run with hundreds or thousands of events, which take 10-50 s each under ASan.
+  exclude='^ServeLoad\.'
+  if ((quick)); then
+    exclude+='|^Shard\.FourShardsRunEveryEventOnce|^CliFailures\.MixedRunOf200|^SqsMapping\.TenThousandMessages'
+  fi
   (cd "$normal_build" && LEMU_TEST_LEMU="$build_dir/emulator/lemu" LEMU_TEST_SANITIZED=1 \
-     ctest --output-on-failure -j "$(nproc)" -L integration -E '^ServeLoad\.')
+     ctest --output-on-failure -j "$(nproc)" -L integration -E "$exclude")
 fi
 
 if ((fuzz_seconds > 0)); then
