@@ -7,8 +7,7 @@
 #   scripts/sanitize.sh --fuzz SECONDS     every libFuzzer target for SECONDS each, from its seed corpus
 #   scripts/sanitize.sh --quick ...        with --tests: also leave out the volume tests (see below), as
 #                                          `make test` does
-# Both may be given; with neither, it only builds (what `make test` starts early, in the background).
-# `make test-sanitize`, `make fuzz` and `make test` call it.
+# Both may be given (with neither, it only builds). `make test-sanitize`, `make fuzz` and `make test` call it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$here/build-sanitize"
